@@ -1,0 +1,75 @@
+// swift-tools-version:6.0
+//
+// responses-ws: a warm transport for the OpenAI Responses API WebSocket mode.
+//
+// Targets, bottom-up (see README "Layout"):
+//   ResponsesJSON     zero-dependency JSON scanner, value tree and writer (core + simulator)
+//   COpenSSL          system OpenSSL 3
+//   ResponsesTLS      a NIO TLS handler on system OpenSSL memory BIOs (client for wss/https,
+//                     server for the simulator's --tls mode)
+//   ResponsesWSCore   the engine: wire (WebSocket, TLS, HTTP/SSE), events, client, session, turn
+//   ResponsesWSSim    the local Responses API simulator (WebSocket + HTTP/SSE)
+//   CResponsesWS      the public C header include/responses_ws.h (+ the C-side thread-local error)
+//   ResponsesWS       thin @c @implementation exports of that header → libresponsesws.so
+//   rws               the command-line tool (sim, run, loop, demo, bench)
+import PackageDescription
+
+let versionScript = Context.packageDirectory + "/packaging/responses_ws.map"
+
+let nio: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+    .product(name: "NIOHTTP1", package: "swift-nio"),
+    .product(name: "NIOWebSocket", package: "swift-nio"),
+]
+
+let package = Package(
+    name: "responses-ws",
+    products: [
+        .library(name: "responsesws", type: .dynamic, targets: ["ResponsesWS"]),
+        .library(name: "ResponsesWSCore", targets: ["ResponsesWSCore"]),
+        .library(name: "ResponsesWSSim", targets: ["ResponsesWSSim"]),
+        .executable(name: "rws", targets: ["rws"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+    ],
+    targets: [
+        .target(name: "ResponsesJSON"),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .target(name: "ResponsesTLS", dependencies: ["COpenSSL", .product(name: "NIOCore", package: "swift-nio")]),
+        .target(name: "ResponsesWSCore", dependencies: ["ResponsesJSON", "ResponsesTLS"] + nio),
+        .target(name: "ResponsesWSSim", dependencies: ["ResponsesJSON", "ResponsesTLS"] + nio),
+        .target(name: "CResponsesWS"),
+        .target(
+            name: "ResponsesWS",
+            dependencies: ["CResponsesWS", "ResponsesWSCore"],
+            linkerSettings: [
+                .unsafeFlags(["-use-ld=lld"]),
+                // Release only (BUILD_RECIPE §1, §6): in debug these would reach the `swift test`
+                // runner's link, which has no static libTesting and whose sanitizer interceptors a
+                // `local: *` version script would hide.
+                .unsafeFlags([
+                    "-static-stdlib",
+                    "-Xlinker", "--version-script=\(versionScript)",
+                    "-Xlinker", "-soname=libresponsesws.so.0",
+                    "-Xlinker", "-z", "-Xlinker", "now",
+                    // The library owns an I/O thread: never unmap its code on dlclose().
+                    "-Xlinker", "-z", "-Xlinker", "nodelete",
+                ], .when(configuration: .release)),
+            ]
+        ),
+        .executableTarget(
+            name: "rws",
+            dependencies: [
+                "ResponsesWSCore", "ResponsesWSSim", "ResponsesJSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ] + nio
+        ),
+        .testTarget(name: "ResponsesJSONTests", dependencies: ["ResponsesJSON"]),
+        .testTarget(name: "ResponsesWSSimTests", dependencies: ["ResponsesWSSim", "ResponsesJSON"] + nio),
+        .testTarget(name: "ResponsesWSCoreTests", dependencies: ["ResponsesWSCore", "ResponsesWSSim", "ResponsesJSON"] + nio),
+        .testTarget(name: "ResponsesWSTests", dependencies: ["ResponsesWS", "CResponsesWS", "ResponsesWSSim"]),
+    ]
+)

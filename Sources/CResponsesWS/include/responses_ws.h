@@ -1,0 +1,1 @@
+../../../include/responses_ws.h

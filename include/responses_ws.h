@@ -1,0 +1,439 @@
+/*
+ * responses_ws.h - a warm transport for the OpenAI Responses API WebSocket mode.
+ *
+ * libresponsesws keeps WebSocket connections to /v1/responses open and runs conversations over
+ * them: each turn sends only the new input items plus `previous_response_id`, and the server
+ * answers from its connection-scoped cache. Events arrive as the server's raw JSON plus a few
+ * fields decoded once (type, ids, sequence number, delta), through a callback on the library's
+ * I/O thread or through a blocking pull call.
+ *
+ * OBJECTS
+ *   rws_client   the connection cache: I/O thread, configuration, warm sockets. Thread-safe.
+ *   rws_session  one conversation chain (one lane): remembers the last response id and the
+ *                transcript. Thread-safe; its turns run one after another.
+ *   rws_turn     one `response.create` in flight and its events.
+ *
+ * CONVENTIONS
+ *   - Fallible functions return an int status: RWS_OK (0), RWS_DONE (1, "nothing more"), or a
+ *     negative RWS_E_* code. Codes are stable and never renumbered. rws_strerror() names a code;
+ *     rws_last_error() gives a thread-local sentence about the last failure on this thread.
+ *   - Options structs start with `struct_size`; fill them with their _init function, then set
+ *     fields. Fields are only ever appended, so code built against an older header keeps working.
+ *   - Strings passed in are copied before the call returns, unless documented otherwise.
+ *     Strings handed out are rws_str views (pointer + length, not NUL-terminated) valid until a
+ *     documented point.
+ *   - The API key is never written to any message, log or event.
+ *
+ * THREADS
+ *   - Each client owns one I/O thread (an event loop). Event callbacks run on it. A callback must
+ *     return quickly: while it runs no other event of that client is processed.
+ *   - From inside a callback you may call: rws_turn_cancel, rws_turn_get_result, rws_turn_start
+ *     (it does not block), rws_turn_free, rws_*_stats, rws_strerror, rws_last_error.
+ *     Blocking calls (rws_turn_next_event, rws_turn_wait, rws_session_free, rws_client_free)
+ *     return RWS_E_INVALID_STATE there instead of deadlocking.
+ *   - Callers that must not run code on a foreign thread (e.g. interpreters) use the pull API:
+ *     start the turn without a callback and call rws_turn_next_event from their own thread.
+ *
+ * FORK
+ *   Threads do not survive fork(). In the child, do not use any handle created before the fork
+ *   (not even to free it); create a new client instead. The parent is unaffected.
+ *
+ * Every function below is safe to call with NULL handles: it returns RWS_E_INVALID_ARGUMENT
+ * (or does nothing, for the _free functions).
+ */
+#ifndef RESPONSES_WS_H
+#define RESPONSES_WS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define RWS_EXTERN __attribute__((visibility("default")))
+#else
+#define RWS_EXTERN
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * Version
+ * ------------------------------------------------------------------------------------------- */
+
+#define RWS_VERSION_MAJOR 0
+#define RWS_VERSION_MINOR 1
+#define RWS_VERSION_PATCH 0
+#define RWS_VERSION_STRING "0.1.0"
+/* 0xMMmmpp: compare with RWS_VERSION_AT_LEAST(0, 1, 0). */
+#define RWS_VERSION_NUMBER ((RWS_VERSION_MAJOR << 16) | (RWS_VERSION_MINOR << 8) | RWS_VERSION_PATCH)
+#define RWS_VERSION_AT_LEAST(ma, mi, pa) (RWS_VERSION_NUMBER >= (((ma) << 16) | ((mi) << 8) | (pa)))
+
+/* The version of the loaded library as "MAJOR.MINOR.PATCH". Static storage; never free it. */
+RWS_EXTERN const char *rws_version(void);
+
+/* The version of the loaded library as 0xMMmmpp (may be newer than RWS_VERSION_NUMBER). */
+RWS_EXTERN uint32_t rws_version_number(void);
+
+/* Feature bits reported by rws_features(). */
+#define RWS_FEATURE_TLS          (1u << 0) /* wss:// and https:// through the system OpenSSL */
+#define RWS_FEATURE_PULL         (1u << 1) /* rws_turn_next_event */
+#define RWS_FEATURE_HTTP_SSE     (1u << 2) /* HTTP/SSE transport (RWS_TRANSPORT_HTTP) */
+
+/* The features compiled into the loaded library, as RWS_FEATURE_* bits. */
+RWS_EXTERN uint32_t rws_features(void);
+
+/* ---------------------------------------------------------------------------------------------
+ * Status codes
+ * ------------------------------------------------------------------------------------------- */
+
+enum {
+    RWS_OK = 0,
+    RWS_DONE = 1, /* not an error: a pulled turn has no more events; a cancelled turn had ended */
+
+    /* The call itself */
+    RWS_E_INVALID_ARGUMENT = -1,  /* NULL handle or out-pointer, bad option value */
+    RWS_E_INVALID_STATE = -2,     /* not allowed now, e.g. a blocking call inside a callback */
+    RWS_E_NO_MEMORY = -3,
+    RWS_E_INVALID_JSON = -4,      /* the request JSON is not a JSON object (message says where) */
+    RWS_E_AGAIN = -5,             /* nothing happened within the timeout; try again later */
+    RWS_E_INTERNAL = -6,          /* a bug in the library; please report the message */
+    RWS_E_UNSUPPORTED = -7,       /* valid, but not supported (e.g. "background": true) */
+
+    /* Reaching the server */
+    RWS_E_URL = -10,              /* the URL is malformed or its scheme unsupported */
+    RWS_E_DNS = -11,              /* the host name does not resolve */
+    RWS_E_CONNECT = -12,          /* TCP connection refused, unreachable or reset */
+    RWS_E_TLS = -13,              /* TLS handshake or TLS I/O failed */
+    RWS_E_TLS_VERIFY = -14,       /* the server certificate or host name did not verify */
+    RWS_E_AUTH = -15,             /* HTTP 401/403: the API key or its permissions were refused */
+    RWS_E_UPGRADE_REFUSED = -16,  /* the WebSocket upgrade got another non-101 answer (404, 426...) */
+    RWS_E_TIMEOUT = -17,          /* connect, first-event, idle or total timeout */
+
+    /* The connection during a turn */
+    RWS_E_CLOSED = -18,           /* the connection closed before the request was written:
+                                     the server never saw it, so it is safe to send again */
+    RWS_E_OUTCOME_UNKNOWN = -19,  /* the connection was lost after the request was written and
+                                     before its terminal event: the server may have run it.
+                                     The library never replays such a request. */
+    RWS_E_MESSAGE_TOO_BIG = -20,  /* a server message exceeded max_message_bytes */
+    RWS_E_REQUEST_TOO_BIG = -21,  /* the request exceeds max_request_bytes; it was not sent */
+    RWS_E_PROTOCOL = -22,         /* the server broke the protocol (binary frame, bad JSON, HTTP) */
+    RWS_E_CANCELLED = -23,        /* rws_turn_cancel or rws_turn_free stopped the turn */
+    RWS_E_ABORTED = -24,          /* the event callback returned RWS_STOP */
+
+    /* The server's answer (an `error` event or a failed response) */
+    RWS_E_SERVER = -30,           /* an `error` event with another code: see rws_turn_get_result */
+    RWS_E_PREVIOUS_RESPONSE_NOT_FOUND = -31, /* previous_response_id unknown to this connection */
+    RWS_E_CONNECTION_LIMIT = -32, /* websocket_connection_limit_reached (connection too old) */
+    RWS_E_STREAM_LIMIT = -33,     /* websocket_stream_limit_reached (33rd named lane) */
+    RWS_E_INVALID_STREAM_ID = -34,/* the stream_id is empty, too long or has bad characters */
+    RWS_E_RATE_LIMITED = -35,     /* status 429 */
+    RWS_E_RESPONSE_FAILED = -36,  /* the response ended with response.failed */
+    RWS_E_INVALID_REQUEST = -37   /* the server rejected the request (status 400) */
+};
+
+/* A short, static description of a status code ("unknown status" for unknown values). */
+RWS_EXTERN const char *rws_strerror(int status);
+
+/* A sentence about the last failure of an rws_* call on the calling thread, naming what to do
+ * about it where possible. "" when there is none. Valid until the next rws_* call on this thread.
+ * Success does not clear it: read it right after a call returned a negative status. */
+RWS_EXTERN const char *rws_last_error(void);
+
+/* ---------------------------------------------------------------------------------------------
+ * Strings handed out by the library
+ * ------------------------------------------------------------------------------------------- */
+
+/* A view of bytes owned by the library: UTF-8, `len` bytes, NOT NUL-terminated. An absent value
+ * is {NULL, 0}. How long it stays valid is documented where it is handed out. */
+typedef struct rws_str {
+    const char *ptr;
+    size_t len;
+} rws_str;
+
+/* ---------------------------------------------------------------------------------------------
+ * Client: the connection cache
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct rws_client rws_client;
+
+/* Which transport turns use. */
+enum {
+    RWS_TRANSPORT_WEBSOCKET = 0,  /* WebSocket mode (the default) */
+    RWS_TRANSPORT_HTTP = 1        /* HTTP POST with SSE streaming: full history every turn */
+};
+
+typedef struct rws_client_options {
+    size_t struct_size;            /* set by rws_client_options_init */
+
+    /* Endpoint and credentials. All strings are copied by rws_client_new. */
+    const char *api_key;           /* NULL: $OPENAI_API_KEY. Sent as "Authorization: Bearer". */
+    const char *base_url;          /* NULL: $OPENAI_BASE_URL, else "https://api.openai.com/v1".
+                                      The WebSocket URL is derived as the SDKs do:
+                                      https→wss, http→ws, then "/responses" appended. */
+    const char *websocket_url;     /* NULL: derived from base_url. Else a full ws:// or wss://
+                                      URL used as is. */
+    const char *organization;      /* NULL: $OPENAI_ORG_ID. "OpenAI-Organization" header. */
+    const char *project;           /* NULL: $OPENAI_PROJECT_ID. "OpenAI-Project" header. */
+    const char *beta;              /* NULL: none. "OpenAI-Beta" header value. */
+    const char *const *headers;    /* NULL or a NULL-terminated array of "Name: value" strings
+                                      added to every handshake and HTTP request. */
+
+    /* TLS */
+    const char *ca_file;           /* NULL: $SSL_CERT_FILE, else the system trust store.
+                                      A PEM file of trusted CA certificates. */
+    int verify_peer;               /* 1 (default): verify the certificate chain and host name.
+                                      0 disables both; only for tests against local servers. */
+
+    /* Time limits, in milliseconds; 0 disables the limit (except connect_timeout_ms). */
+    uint32_t connect_timeout_ms;   /* TCP + TLS + upgrade. Default 15000. */
+    uint32_t first_event_timeout_ms; /* request written → first event. Default 0 (off). */
+    uint32_t idle_timeout_ms;      /* gap between two events of a turn. Default 300000. */
+    uint32_t total_timeout_ms;     /* whole turn. Default 0 (off). */
+    uint32_t ping_interval_ms;     /* WebSocket ping on a quiet connection. Default 30000. */
+
+    /* Size limits, in bytes */
+    uint64_t max_message_bytes;    /* largest server message accepted. Default 64 MiB. */
+    uint64_t max_request_bytes;    /* largest request sent. Default 16 MiB, the limit reported
+                                      for OpenAI's backend; checked before anything is sent. */
+
+    int transport;                 /* RWS_TRANSPORT_*; default RWS_TRANSPORT_WEBSOCKET. */
+} rws_client_options;
+
+/* Fills `options` with defaults and sets struct_size. Always call it before setting fields. */
+RWS_EXTERN void rws_client_options_init(rws_client_options *options);
+
+/* Creates a client and starts its I/O thread. No connection is opened yet.
+ * options: NULL for all defaults (environment variables are honoured either way).
+ * On success *client_out receives the client; free it with rws_client_free.
+ * Errors: RWS_E_INVALID_ARGUMENT (bad option), RWS_E_URL (bad base/websocket URL),
+ *         RWS_E_TLS (the CA file cannot be loaded). The API key may be empty: a server that
+ *         needs one answers RWS_E_AUTH at the first turn. */
+RWS_EXTERN int rws_client_new(const rws_client_options *options, rws_client **client_out);
+
+/* Closes every connection (WebSocket close 1000), cancels turns still running (their status
+ * becomes RWS_E_CANCELLED) and stops the I/O thread. When it returns, no callback of this
+ * client runs any more. Sessions and turns of this client must not be used afterwards, except
+ * to free them (rws_session_free, rws_turn_free stay valid and do nothing more).
+ * Must not be called from a callback (it then returns without freeing; see rws_last_error). */
+RWS_EXTERN void rws_client_free(rws_client *client);
+
+/* ---------------------------------------------------------------------------------------------
+ * Session: one conversation chain
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct rws_session rws_session;
+
+typedef struct rws_session_options {
+    size_t struct_size;            /* set by rws_session_options_init */
+    const char *defaults_json;     /* NULL or a JSON object merged into every request of the
+                                      session (e.g. model, instructions, tools, store); the
+                                      request's own fields win. Copied. */
+    size_t defaults_len;           /* its length; 0 means NUL-terminated */
+    const char *stream_id;         /* NULL: the default lane. Else the lane name
+                                      ([A-Za-z0-9_.-], 1-256 chars), sent as "stream_id". */
+} rws_session_options;
+
+RWS_EXTERN void rws_session_options_init(rws_session_options *options);
+
+/* Creates a session on `client`. options: NULL for defaults.
+ * The session borrows a warm connection from the client at its first turn and keeps it (the
+ * server's cache for the chain lives on that connection); rws_session_free returns it to the
+ * client for later sessions.
+ * Errors: RWS_E_INVALID_ARGUMENT, RWS_E_INVALID_JSON (defaults_json), RWS_E_INVALID_STREAM_ID. */
+RWS_EXTERN int rws_session_new(rws_client *client, const rws_session_options *options,
+                               rws_session **session_out);
+
+/* Frees the session after cancelling its running and queued turns. Turn handles stay valid
+ * until rws_turn_free. Must not be called from a callback. */
+RWS_EXTERN void rws_session_free(rws_session *session);
+
+/* Copies the id of the session's last completed response into `buf` (NUL-terminated, truncated
+ * to buf_len - 1 bytes). Returns the id's full length, 0 if there is none yet, or a negative
+ * status. buf may be NULL when buf_len is 0 (to ask for the length). */
+RWS_EXTERN int rws_session_last_response_id(rws_session *session, char *buf, size_t buf_len);
+
+/* Forgets the chain: the next turn starts a new conversation (no previous_response_id). */
+RWS_EXTERN int rws_session_reset(rws_session *session);
+
+/* ---------------------------------------------------------------------------------------------
+ * Events
+ * ------------------------------------------------------------------------------------------- */
+
+/* Event types the library recognises. Anything else arrives as RWS_EVENT_OTHER with its
+ * type_name: unknown events are always delivered, never dropped. */
+enum {
+    RWS_EVENT_OTHER = 0,
+    RWS_EVENT_RESPONSE_CREATED = 1,
+    RWS_EVENT_RESPONSE_QUEUED = 2,
+    RWS_EVENT_RESPONSE_IN_PROGRESS = 3,
+    RWS_EVENT_RESPONSE_COMPLETED = 4,     /* terminal */
+    RWS_EVENT_RESPONSE_FAILED = 5,        /* terminal */
+    RWS_EVENT_RESPONSE_INCOMPLETE = 6,    /* terminal */
+    RWS_EVENT_ERROR = 7,                  /* terminal when request-scoped */
+    RWS_EVENT_OUTPUT_ITEM_ADDED = 8,
+    RWS_EVENT_OUTPUT_ITEM_DONE = 9,
+    RWS_EVENT_CONTENT_PART_ADDED = 10,
+    RWS_EVENT_CONTENT_PART_DONE = 11,
+    RWS_EVENT_OUTPUT_TEXT_DELTA = 12,
+    RWS_EVENT_OUTPUT_TEXT_DONE = 13,
+    RWS_EVENT_FUNCTION_CALL_ARGUMENTS_DELTA = 14,
+    RWS_EVENT_FUNCTION_CALL_ARGUMENTS_DONE = 15,
+    RWS_EVENT_REASONING_SUMMARY_TEXT_DELTA = 16,
+    RWS_EVENT_REASONING_SUMMARY_TEXT_DONE = 17,
+    RWS_EVENT_REASONING_TEXT_DELTA = 18,
+    RWS_EVENT_REASONING_TEXT_DONE = 19,
+    RWS_EVENT_REFUSAL_DELTA = 20,
+    RWS_EVENT_REFUSAL_DONE = 21,
+    RWS_EVENT_RESPONSE_DONE = 22          /* legacy terminal event; treated as completed */
+};
+
+/* Bits of rws_event.flags */
+#define RWS_EVENT_FLAG_TERMINAL (1u << 0) /* this event ends the turn */
+
+/* One server event. Owned by the library:
+ *  - in a callback, valid until the callback returns;
+ *  - from rws_turn_next_event, valid until the next rws_turn_next_event on that turn or
+ *    rws_turn_free.
+ * Copy what you need to keep. Absent string fields are {NULL, 0}; absent numbers are -1. */
+typedef struct rws_event {
+    size_t struct_size;            /* sizeof(rws_event) of the library; fields may be appended */
+    int type;                      /* RWS_EVENT_* */
+    uint32_t flags;                /* RWS_EVENT_FLAG_* */
+    rws_str type_name;             /* the event's "type", e.g. "response.output_text.delta" */
+    rws_str json;                  /* the complete event exactly as the server sent it */
+    rws_str response_id;           /* the id of the response this event belongs to, once known */
+    rws_str stream_id;             /* "stream_id" (named lanes only) */
+    rws_str item_id;               /* "item_id" */
+    rws_str delta;                 /* "delta" of *.delta events, JSON escapes decoded */
+    rws_str error_code;            /* error.code of `error` events and response.failed */
+    rws_str error_message;         /* error.message, escapes decoded */
+    int64_t sequence_number;       /* "sequence_number" */
+    int64_t output_index;          /* "output_index" */
+    int32_t error_status;          /* "status" of `error` events (HTTP-like), else 0 */
+} rws_event;
+
+/* Return values of an event callback */
+enum {
+    RWS_CONTINUE = 0,              /* keep delivering */
+    RWS_STOP = 1                   /* cancel the turn; it ends with RWS_E_ABORTED */
+};
+
+/* Called on the client's I/O thread for each event of a turn, in order, including the terminal
+ * event. See THREADS at the top for what it may call. */
+typedef int (*rws_event_cb)(void *user_data, const rws_event *event);
+
+/* ---------------------------------------------------------------------------------------------
+ * Turns
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct rws_turn rws_turn;
+
+typedef struct rws_turn_options {
+    size_t struct_size;            /* set by rws_turn_options_init */
+    rws_event_cb on_event;         /* NULL: pull mode (rws_turn_next_event) */
+    void *user_data;               /* passed to on_event; must stay valid until the turn ends
+                                      or is freed */
+} rws_turn_options;
+
+RWS_EXTERN void rws_turn_options_init(rws_turn_options *options);
+
+/* Starts a turn: one `response.create` built from `request_json`, a JSON object with the body
+ * fields of POST /v1/responses (model, input, tools, store, ...). The library merges the
+ * session's defaults, adds "type", "stream_id" (named lanes) and, when the session has a last
+ * response and the request has no "previous_response_id" key, that id (so pass only the new
+ * input items). It never sends "stream" (dropped if present); "background": true is rejected.
+ *
+ * Turns of one session run one after another: a turn started while another is running is
+ * queued and sent when the earlier one ends. The call never blocks on the network.
+ * request_len: its length in bytes; 0 means NUL-terminated.
+ * options: NULL for pull mode.
+ * On success *turn_out receives the turn; free it with rws_turn_free.
+ * Errors: RWS_E_INVALID_ARGUMENT, RWS_E_INVALID_JSON, RWS_E_UNSUPPORTED, RWS_E_REQUEST_TOO_BIG
+ * (nothing was sent). Failures of the exchange itself are the turn's status, not this one's. */
+RWS_EXTERN int rws_turn_start(rws_session *session, const char *request_json, size_t request_len,
+                              const rws_turn_options *options, rws_turn **turn_out);
+
+/* Pull mode: waits up to timeout_ms (-1: forever, 0: poll) for the next event of the turn.
+ * Returns RWS_OK with *event_out set; RWS_DONE when the turn has ended and every event was
+ * returned (then call rws_turn_get_result); RWS_E_AGAIN on timeout (the turn goes on).
+ * One thread at a time per turn. Errors: RWS_E_INVALID_STATE for a callback-mode turn or inside
+ * a callback. */
+RWS_EXTERN int rws_turn_next_event(rws_turn *turn, int32_t timeout_ms, const rws_event **event_out);
+
+/* Waits up to timeout_ms (-1: forever) for the turn to end. Returns the turn's final status
+ * (RWS_OK or a negative code), or RWS_E_AGAIN on timeout. In pull mode the events stay queued
+ * for rws_turn_next_event. Not from a callback (RWS_E_INVALID_STATE). */
+RWS_EXTERN int rws_turn_wait(rws_turn *turn, int32_t timeout_ms);
+
+/* Cancels the turn from any thread, including a callback. The protocol has no cancel message,
+ * so the connection is closed (the session reconnects for its next turn and stays usable); the
+ * cancelled request is never replayed. Returns RWS_OK if the turn was cancelled, RWS_DONE if it
+ * had already ended. After it returns no further event of the turn is delivered. */
+RWS_EXTERN int rws_turn_cancel(rws_turn *turn);
+
+/* The outcome of a turn. Fill struct_size (RWS_TURN_RESULT_INIT) before the call. */
+typedef struct rws_turn_result {
+    size_t struct_size;
+    int status;                    /* RWS_OK, RWS_E_* of the failure, or RWS_E_AGAIN while the
+                                      turn is still running */
+    rws_str response_id;           /* the response's id (also for failed/incomplete responses) */
+    rws_str response_status;       /* "completed", "incomplete", "failed", ... */
+    rws_str response_json;         /* the final Response object from the terminal event */
+    rws_str error_code;            /* server error code, if any */
+    rws_str error_message;         /* what went wrong, if anything: actionable text */
+    int64_t input_tokens;          /* usage; -1 when the server sent none */
+    int64_t output_tokens;
+    int64_t cached_input_tokens;   /* usage.input_tokens_details.cached_tokens */
+    int64_t reasoning_tokens;      /* usage.output_tokens_details.reasoning_tokens */
+    int32_t error_status;          /* HTTP-like status of a server error, else 0 */
+    int transport;                 /* RWS_TRANSPORT_* the turn used */
+    uint64_t bytes_sent;           /* request bytes written (payload) */
+    uint64_t bytes_received;       /* event bytes received (payload) */
+    uint64_t elapsed_us;           /* turn start → terminal event */
+    uint64_t first_event_us;       /* turn start → first event */
+} rws_turn_result;
+
+#define RWS_TURN_RESULT_INIT { sizeof(rws_turn_result) }
+
+/* Fills `result` (up to result->struct_size bytes). Strings are valid until rws_turn_free.
+ * Returns RWS_OK, or RWS_E_AGAIN while the turn is running (result->status too). */
+RWS_EXTERN int rws_turn_get_result(rws_turn *turn, rws_turn_result *result);
+
+/* Releases the turn. A running turn is cancelled first. After it returns the callback is never
+ * called again. Safe from any thread, including the turn's own callback. */
+RWS_EXTERN void rws_turn_free(rws_turn *turn);
+
+/* ---------------------------------------------------------------------------------------------
+ * Statistics
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct rws_stats {
+    size_t struct_size;            /* fill with sizeof(rws_stats) (RWS_STATS_INIT) */
+    uint64_t turns;                /* turns started */
+    uint64_t turns_ok;             /* turns that ended with RWS_OK */
+    uint64_t events;               /* events delivered */
+    uint64_t bytes_sent;           /* payload bytes of requests */
+    uint64_t bytes_received;       /* payload bytes of events */
+    uint64_t connects;             /* connections opened (handshakes completed) */
+    uint64_t reconnects;           /* connections opened to replace a lost one */
+    uint64_t incremental_sends;    /* turns sent with previous_response_id and new items only */
+    uint64_t full_resends;         /* turns that had to resend the full context */
+    uint64_t fallbacks;            /* switches to HTTP/SSE */
+    uint64_t rotations;            /* connections retired for age */
+    uint64_t unknown_outcomes;     /* turns that ended RWS_E_OUTCOME_UNKNOWN */
+} rws_stats;
+
+#define RWS_STATS_INIT { sizeof(rws_stats) }
+
+/* Counters of the whole client / of one session since it was created. Thread-safe; allowed in
+ * callbacks. Fills up to stats->struct_size bytes. */
+RWS_EXTERN int rws_client_stats(rws_client *client, rws_stats *stats);
+RWS_EXTERN int rws_session_stats(rws_session *session, rws_stats *stats);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RESPONSES_WS_H */

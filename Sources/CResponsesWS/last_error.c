@@ -1,1 +1,0 @@
-#include "responses_ws.h"

@@ -1,0 +1,130 @@
+import CResponsesWS
+import ResponsesWSCore
+
+@c @implementation
+public func rws_client_options_init(_ options: UnsafeMutablePointer<rws_client_options>!) {
+    guard let options else { return }
+    let defaults = ClientConfig()
+    var o = rws_client_options()
+    o.struct_size = MemoryLayout<rws_client_options>.size
+    o.verify_peer = 1
+    o.connect_timeout_ms = defaults.connectTimeoutMs
+    o.first_event_timeout_ms = defaults.firstEventTimeoutMs
+    o.idle_timeout_ms = defaults.idleTimeoutMs
+    o.total_timeout_ms = defaults.totalTimeoutMs
+    o.ping_interval_ms = defaults.pingIntervalMs
+    o.max_message_bytes = defaults.maxMessageBytes
+    o.max_request_bytes = defaults.maxRequestBytes
+    o.transport = Int32(RWS_TRANSPORT_WEBSOCKET)
+    options.pointee = o
+}
+
+/// Reads a caller's options struct, honouring its struct_size (older, shorter structs get
+/// defaults for the fields they do not have).
+func clientConfig(from options: UnsafePointer<rws_client_options>?) throws(RWSError) -> ClientConfig {
+    var o = rws_client_options()
+    rws_client_options_init(&o)
+    if let options {
+        let size = options.pointee.struct_size
+        guard size >= MemoryLayout<Int>.size, size <= 1 << 16 else {
+            throw RWSError(.invalidArgument, "rws_client_options.struct_size is \(size): call rws_client_options_init first")
+        }
+        withUnsafeMutableBytes(of: &o) { dst in
+            dst.copyMemory(from: UnsafeRawBufferPointer(start: options, count: min(size, dst.count)))
+        }
+    }
+    var config = ClientConfig()
+    config.apiKey = string(o.api_key)
+    config.baseURL = string(o.base_url)
+    config.webSocketURL = string(o.websocket_url)
+    config.organization = string(o.organization)
+    config.project = string(o.project)
+    config.beta = string(o.beta)
+    config.caFile = string(o.ca_file)
+    config.verifyPeer = o.verify_peer != 0
+    config.connectTimeoutMs = o.connect_timeout_ms
+    config.firstEventTimeoutMs = o.first_event_timeout_ms
+    config.idleTimeoutMs = o.idle_timeout_ms
+    config.totalTimeoutMs = o.total_timeout_ms
+    config.pingIntervalMs = o.ping_interval_ms
+    config.maxMessageBytes = o.max_message_bytes
+    config.maxRequestBytes = o.max_request_bytes
+    guard let transport = Transport(rawValue: o.transport) else {
+        throw RWSError(.invalidArgument, "rws_client_options.transport is \(o.transport): use RWS_TRANSPORT_WEBSOCKET or RWS_TRANSPORT_HTTP")
+    }
+    config.transport = transport
+    if var header = o.headers {
+        while let line = header.pointee {
+            let text = String(cString: line)
+            guard let colon = text.firstIndex(of: ":") else {
+                throw RWSError(.invalidArgument, "extra header \"\(text)\" has no ':'; use \"Name: value\"")
+            }
+            let name = String(text[..<colon])
+            let value = String(text[text.index(after: colon)...].drop { $0 == " " || $0 == "\t" })
+            config.extraHeaders.append((name, value))
+            header += 1
+        }
+    }
+    if config.connectTimeoutMs == 0 {
+        throw RWSError(.invalidArgument, "connect_timeout_ms must be greater than 0")
+    }
+    if config.maxMessageBytes < 1024 || config.maxRequestBytes < 1024 {
+        throw RWSError(.invalidArgument, "max_message_bytes and max_request_bytes must be at least 1024")
+    }
+    return config
+}
+
+@c @implementation
+public func rws_client_new(_ options: UnsafePointer<rws_client_options>!, _ clientOut: UnsafeMutablePointer<OpaquePointer?>!) -> Int32 {
+    guard let clientOut else { return fail(.invalidArgument, "rws_client_new: client_out is NULL") }
+    clientOut.pointee = nil
+    do {
+        let client = try ResponsesClient(try clientConfig(from: options))
+        clientOut.pointee = retained(ClientHandle(client))
+        return Status.ok.rawValue
+    } catch {
+        return fail(error)
+    }
+}
+
+@c @implementation
+public func rws_client_free(_ client: OpaquePointer!) {
+    guard let handle = borrow(client, as: ClientHandle.self) else { return }
+    do {
+        try handle.client.shutdown()
+        _ = release(client, as: ClientHandle.self)
+    } catch {
+        _ = fail(error)   // called from a callback: nothing is freed
+    }
+}
+
+@c @implementation
+public func rws_client_stats(_ client: OpaquePointer!, _ stats: UnsafeMutablePointer<rws_stats>!) -> Int32 {
+    guard let handle = borrow(client, as: ClientHandle.self) else { return fail(.invalidArgument, "rws_client_stats: client is NULL") }
+    return fillStats(handle.client.counters, stats)
+}
+
+func fillStats(_ counters: Counters, _ stats: UnsafeMutablePointer<rws_stats>?) -> Int32 {
+    guard let stats else { return fail(.invalidArgument, "stats is NULL") }
+    let size = stats.pointee.struct_size
+    guard size >= MemoryLayout<Int>.size else {
+        return fail(.invalidArgument, "rws_stats.struct_size is \(size): initialise with RWS_STATS_INIT")
+    }
+    let s = counters.snapshot
+    var out = rws_stats()
+    out.struct_size = MemoryLayout<rws_stats>.size
+    out.turns = s.turns
+    out.turns_ok = s.turnsOK
+    out.events = s.events
+    out.bytes_sent = s.bytesSent
+    out.bytes_received = s.bytesReceived
+    out.connects = s.connects
+    out.reconnects = s.reconnects
+    out.incremental_sends = s.incrementalSends
+    out.full_resends = s.fullResends
+    out.fallbacks = s.fallbacks
+    out.rotations = s.rotations
+    out.unknown_outcomes = s.unknownOutcomes
+    copyOut(out, to: UnsafeMutableRawPointer(stats), callerSize: size)
+    return Status.ok.rawValue
+}

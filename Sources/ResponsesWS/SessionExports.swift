@@ -1,0 +1,97 @@
+import CResponsesWS
+import ResponsesJSON
+import ResponsesWSCore
+
+@c @implementation
+public func rws_session_options_init(_ options: UnsafeMutablePointer<rws_session_options>!) {
+    guard let options else { return }
+    var o = rws_session_options()
+    o.struct_size = MemoryLayout<rws_session_options>.size
+    options.pointee = o
+}
+
+@c @implementation
+public func rws_session_new(
+    _ client: OpaquePointer!, _ options: UnsafePointer<rws_session_options>!, _ sessionOut: UnsafeMutablePointer<OpaquePointer?>!
+) -> Int32 {
+    guard let sessionOut else { return fail(.invalidArgument, "rws_session_new: session_out is NULL") }
+    sessionOut.pointee = nil
+    guard let handle = borrow(client, as: ClientHandle.self) else { return fail(.invalidArgument, "rws_session_new: client is NULL") }
+    var o = rws_session_options()
+    rws_session_options_init(&o)
+    if let options {
+        let size = options.pointee.struct_size
+        guard size >= MemoryLayout<Int>.size, size <= 1 << 16 else {
+            return fail(.invalidArgument, "rws_session_options.struct_size is \(size): call rws_session_options_init first")
+        }
+        withUnsafeMutableBytes(of: &o) { dst in
+            dst.copyMemory(from: UnsafeRawBufferPointer(start: options, count: min(size, dst.count)))
+        }
+    }
+    do {
+        var defaults = JSONObject()
+        if let json = o.defaults_json {
+            let value: JSONValue
+            do {
+                value = try JSONValue.parse(bytes(json, o.defaults_len))
+            } catch {
+                throw RWSError(.invalidJSON, "defaults_json is not valid JSON: \(error.description)")
+            }
+            guard case .object(let object) = value else {
+                throw RWSError(.invalidJSON, "defaults_json must be a JSON object (e.g. {\"model\":\"gpt-5.6\"})")
+            }
+            defaults = object
+        }
+        let session = try handle.client.makeSession(defaults: defaults, streamID: string(o.stream_id))
+        sessionOut.pointee = retained(SessionHandle(session))
+        return Status.ok.rawValue
+    } catch {
+        return fail(error)
+    }
+}
+
+@c @implementation
+public func rws_session_free(_ session: OpaquePointer!) {
+    guard let handle = borrow(session, as: SessionHandle.self) else { return }
+    do {
+        try handle.session.close()
+        _ = release(session, as: SessionHandle.self)
+    } catch {
+        _ = fail(error)   // called from a callback: nothing is freed
+    }
+}
+
+@c @implementation
+public func rws_session_last_response_id(_ session: OpaquePointer!, _ buf: UnsafeMutablePointer<CChar>!, _ bufLen: Int) -> Int32 {
+    guard let handle = borrow(session, as: SessionHandle.self) else { return fail(.invalidArgument, "rws_session_last_response_id: session is NULL") }
+    guard bufLen == 0 || buf != nil else { return fail(.invalidArgument, "rws_session_last_response_id: buf is NULL but buf_len is \(bufLen)") }
+    guard var id = handle.session.lastResponse else {
+        if let buf, bufLen > 0 { buf[0] = 0 }
+        return 0
+    }
+    return id.withUTF8 { utf8 in
+        if let buf, bufLen > 0 {
+            let n = min(utf8.count, bufLen - 1)
+            UnsafeMutableRawPointer(buf).copyMemory(from: utf8.baseAddress!, byteCount: n)
+            buf[n] = 0
+        }
+        return Int32(clamping: utf8.count)
+    }
+}
+
+@c @implementation
+public func rws_session_reset(_ session: OpaquePointer!) -> Int32 {
+    guard let handle = borrow(session, as: SessionHandle.self) else { return fail(.invalidArgument, "rws_session_reset: session is NULL") }
+    do {
+        try handle.session.reset()
+        return Status.ok.rawValue
+    } catch {
+        return fail(error)
+    }
+}
+
+@c @implementation
+public func rws_session_stats(_ session: OpaquePointer!, _ stats: UnsafeMutablePointer<rws_stats>!) -> Int32 {
+    guard let handle = borrow(session, as: SessionHandle.self) else { return fail(.invalidArgument, "rws_session_stats: session is NULL") }
+    return fillStats(handle.session.counters, stats)
+}

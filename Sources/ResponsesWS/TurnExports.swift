@@ -1,0 +1,257 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CResponsesWS
+import ResponsesJSON
+import ResponsesWSCore
+
+/// The C face of a turn: the core turn plus the memory that must outlive a call — the last
+/// pulled event and the result's strings (valid until rws_turn_free).
+final class TurnHandle {
+    let turn: Turn
+    let session: Session
+    let pulled = UnsafeMutablePointer<rws_event>.allocate(capacity: 1)
+    let pullStorage = GrowableBuffer()
+    var scratch: [UInt8] = []
+    var result: (rws_turn_result, GrowableBuffer)?
+
+    init(turn: Turn, session: Session) {
+        self.turn = turn
+        self.session = session
+        pulled.initialize(to: rws_event())
+    }
+
+    deinit { pulled.deallocate() }
+}
+
+/// What a callback-mode turn calls: the C function, its user data, and one event struct that
+/// is refilled for each event (no allocation per event). Captured by the turn's handler only.
+final class CallbackTarget {
+    let callback: rws_event_cb
+    let userData: UnsafeMutableRawPointer?
+    let event = UnsafeMutablePointer<rws_event>.allocate(capacity: 1)
+
+    init(callback: rws_event_cb, userData: UnsafeMutableRawPointer?) {
+        self.callback = callback
+        self.userData = userData
+        event.initialize(to: rws_event())
+    }
+
+    deinit { event.deallocate() }
+
+    @inline(__always) func deliver(_ delivered: DeliveredEvent) -> Bool {
+        fill(event, from: delivered)
+        return callback(userData, event) == Int32(RWS_CONTINUE)
+    }
+}
+
+/// Memory the library hands out by pointer: stable until the next `reserve` or deinit.
+final class GrowableBuffer {
+    private(set) var base: UnsafeMutableRawPointer?
+    private var capacity = 0
+
+    func reserve(_ n: Int) -> UnsafeMutableRawPointer {
+        if n > capacity || base == nil {
+            base?.deallocate()
+            capacity = max(n, capacity * 2, 256)
+            base = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+        }
+        return base!
+    }
+
+    deinit { base?.deallocate() }
+}
+
+@inline(__always)
+func fill(_ e: UnsafeMutablePointer<rws_event>, from d: DeliveredEvent) {
+    let f = d.frame, h = d.header
+    e.pointee.struct_size = MemoryLayout<rws_event>.size
+    e.pointee.type = h.type.rawValue
+    e.pointee.flags = h.type.isTerminal ? UInt32(RWS_EVENT_FLAG_TERMINAL) : 0
+    e.pointee.type_name = cstr(DeliveredEvent.slice(f, h.typeName))
+    e.pointee.json = cstr(f)
+    e.pointee.response_id = cstr(d.responseID.count > 0 ? d.responseID : DeliveredEvent.slice(f, h.responseID))
+    e.pointee.stream_id = cstr(DeliveredEvent.slice(f, h.streamID))
+    e.pointee.item_id = cstr(DeliveredEvent.slice(f, h.itemID))
+    e.pointee.delta = cstr(d.delta)
+    e.pointee.error_code = cstr(DeliveredEvent.slice(f, h.errorCode))
+    e.pointee.error_message = cstr(d.errorMessage)
+    e.pointee.sequence_number = h.sequenceNumber
+    e.pointee.output_index = h.outputIndex
+    e.pointee.error_status = h.errorStatus
+}
+
+@c @implementation
+public func rws_turn_options_init(_ options: UnsafeMutablePointer<rws_turn_options>!) {
+    guard let options else { return }
+    var o = rws_turn_options()
+    o.struct_size = MemoryLayout<rws_turn_options>.size
+    options.pointee = o
+}
+
+@c @implementation
+public func rws_turn_start(
+    _ session: OpaquePointer!, _ requestJSON: UnsafePointer<CChar>!, _ requestLen: Int,
+    _ options: UnsafePointer<rws_turn_options>!, _ turnOut: UnsafeMutablePointer<OpaquePointer?>!
+) -> Int32 {
+    guard let turnOut else { return fail(.invalidArgument, "rws_turn_start: turn_out is NULL") }
+    turnOut.pointee = nil
+    guard let handle = borrow(session, as: SessionHandle.self) else { return fail(.invalidArgument, "rws_turn_start: session is NULL") }
+    guard let requestJSON else { return fail(.invalidArgument, "rws_turn_start: request_json is NULL") }
+    var o = rws_turn_options()
+    rws_turn_options_init(&o)
+    if let options {
+        let size = options.pointee.struct_size
+        guard size >= MemoryLayout<Int>.size, size <= 1 << 16 else {
+            return fail(.invalidArgument, "rws_turn_options.struct_size is \(size): call rws_turn_options_init first")
+        }
+        withUnsafeMutableBytes(of: &o) { dst in
+            dst.copyMemory(from: UnsafeRawBufferPointer(start: options, count: min(size, dst.count)))
+        }
+    }
+    do {
+        let request = try handle.session.prepare(bytes(requestJSON, requestLen))
+        var handler: Turn.EventHandler?
+        if let callback = o.on_event {
+            let target = CallbackTarget(callback: callback, userData: o.user_data)
+            handler = { target.deliver($0) }
+        }
+        let turn = try handle.session.start(request, handler: handler)
+        turnOut.pointee = retained(TurnHandle(turn: turn, session: handle.session))
+        return Status.ok.rawValue
+    } catch {
+        return fail(error)
+    }
+}
+
+@c @implementation
+public func rws_turn_next_event(_ turn: OpaquePointer!, _ timeoutMs: Int32, _ eventOut: UnsafeMutablePointer<UnsafePointer<rws_event>?>!) -> Int32 {
+    guard let eventOut else { return fail(.invalidArgument, "rws_turn_next_event: event_out is NULL") }
+    eventOut.pointee = nil
+    guard let handle = borrow(turn, as: TurnHandle.self) else { return fail(.invalidArgument, "rws_turn_next_event: turn is NULL") }
+    guard handle.turn.isPullMode else {
+        return fail(.invalidState, "rws_turn_next_event: this turn delivers its events to a callback")
+    }
+    guard !handle.session.client.loop.inEventLoop else {
+        return fail(.invalidState, "rws_turn_next_event must not be called from a callback")
+    }
+    switch handle.turn.nextEvent(timeoutMs: timeoutMs) {
+    case .timeout:
+        return fail(.again, "no event within \(timeoutMs) ms; the turn goes on")
+    case .done:
+        return Status.done.rawValue
+    case .event(let pending):
+        expose(pending, in: handle)
+        eventOut.pointee = UnsafePointer(handle.pulled)
+        return Status.ok.rawValue
+    }
+}
+
+/// Copies a pulled event into the handle's storage (frame, response id, unescaped strings) so
+/// its pointers stay valid until the next pull or rws_turn_free.
+private func expose(_ pending: PendingEvent, in handle: TurnHandle) {
+    let frameCount = pending.frame.readableBytes
+    let extra = pending.header.deltaEscaped || pending.header.errorMessageEscaped
+        ? pending.header.delta.count + pending.header.errorMessage.count : 0
+    let base = handle.pullStorage.reserve(frameCount + pending.responseID.count + extra + 1)
+    pending.frame.withUnsafeReadableBytes { base.copyMemory(from: $0.baseAddress!, byteCount: frameCount) }
+    let ridBase = base + frameCount
+    pending.responseID.withUnsafeBytes { if $0.count > 0 { ridBase.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
+    let frame = UnsafeRawBufferPointer(start: base, count: frameCount)
+    let rid = UnsafeRawBufferPointer(start: ridBase, count: pending.responseID.count)
+    var decodedBase = ridBase + pending.responseID.count
+    DeliveredEvent.with(frame: frame, header: pending.header, responseID: rid, scratch: &handle.scratch) { d in
+        // Unescaped strings live in the scratch array: move them next to the frame.
+        func pin(_ s: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+            guard let p = s.baseAddress, s.count > 0, !(p >= frame.baseAddress! && p < frame.baseAddress! + frame.count) else { return s }
+            decodedBase.copyMemory(from: p, byteCount: s.count)
+            defer { decodedBase += s.count }
+            return UnsafeRawBufferPointer(start: decodedBase, count: s.count)
+        }
+        let pinned = DeliveredEvent(frame: d.frame, header: d.header, responseID: d.responseID,
+                                    delta: pin(d.delta), errorMessage: pin(d.errorMessage))
+        fill(handle.pulled, from: pinned)
+    }
+}
+
+@c @implementation
+public func rws_turn_wait(_ turn: OpaquePointer!, _ timeoutMs: Int32) -> Int32 {
+    guard let handle = borrow(turn, as: TurnHandle.self) else { return fail(.invalidArgument, "rws_turn_wait: turn is NULL") }
+    guard !handle.session.client.loop.inEventLoop else {
+        return fail(.invalidState, "rws_turn_wait must not be called from a callback")
+    }
+    guard let result = handle.turn.wait(timeoutMs: timeoutMs) else {
+        return fail(.again, "the turn did not end within \(timeoutMs) ms; it goes on")
+    }
+    if result.status != .ok { _ = fail(result.status, result.message) }
+    return result.status.rawValue
+}
+
+@c @implementation
+public func rws_turn_cancel(_ turn: OpaquePointer!) -> Int32 {
+    guard let handle = borrow(turn, as: TurnHandle.self) else { return fail(.invalidArgument, "rws_turn_cancel: turn is NULL") }
+    return handle.session.cancel(handle.turn).rawValue
+}
+
+@c @implementation
+public func rws_turn_get_result(_ turn: OpaquePointer!, _ result: UnsafeMutablePointer<rws_turn_result>!) -> Int32 {
+    guard let handle = borrow(turn, as: TurnHandle.self) else { return fail(.invalidArgument, "rws_turn_get_result: turn is NULL") }
+    guard let result else { return fail(.invalidArgument, "rws_turn_get_result: result is NULL") }
+    let size = result.pointee.struct_size
+    guard size >= MemoryLayout<Int>.size + MemoryLayout<Int32>.size else {
+        return fail(.invalidArgument, "rws_turn_result.struct_size is \(size): initialise with RWS_TURN_RESULT_INIT")
+    }
+    guard let final = handle.turn.result else {
+        var running = rws_turn_result()
+        running.struct_size = MemoryLayout<rws_turn_result>.size
+        running.status = Status.again.rawValue
+        copyOut(running, to: UnsafeMutableRawPointer(result), callerSize: size)
+        return Status.again.rawValue
+    }
+    if handle.result == nil { handle.result = makeResult(final) }
+    copyOut(handle.result!.0, to: UnsafeMutableRawPointer(result), callerSize: size)
+    return Status.ok.rawValue
+}
+
+/// Lays the result's strings out in one buffer owned by the handle.
+private func makeResult(_ r: TurnResult) -> (rws_turn_result, GrowableBuffer) {
+    let storage = GrowableBuffer()
+    let parts: [[UInt8]] = [
+        Array(r.response.id.utf8), Array(r.response.status.utf8), r.responseJSON,
+        Array((r.errorCode ?? "").utf8), Array(r.message.utf8),
+    ]
+    let base = storage.reserve(parts.reduce(1) { $0 + $1.count })
+    var offset = 0
+    var views: [rws_str] = []
+    for part in parts {
+        part.withUnsafeBytes { if $0.count > 0 { (base + offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
+        views.append(part.isEmpty ? rws_str(ptr: nil, len: 0) : rws_str(ptr: (base + offset).assumingMemoryBound(to: CChar.self), len: part.count))
+        offset += part.count
+    }
+    var out = rws_turn_result()
+    out.struct_size = MemoryLayout<rws_turn_result>.size
+    out.status = r.status.rawValue
+    out.response_id = views[0]
+    out.response_status = views[1]
+    out.response_json = views[2]
+    out.error_code = views[3]
+    out.error_message = views[4]
+    out.input_tokens = r.response.inputTokens
+    out.output_tokens = r.response.outputTokens
+    out.cached_input_tokens = r.response.cachedTokens
+    out.reasoning_tokens = r.response.reasoningTokens
+    out.error_status = r.errorStatus
+    out.transport = r.transport.rawValue
+    out.bytes_sent = r.bytesSent
+    out.bytes_received = r.bytesReceived
+    out.elapsed_us = r.elapsedMicros
+    out.first_event_us = r.firstEventMicros
+    return (out, storage)
+}
+
+@c @implementation
+public func rws_turn_free(_ turn: OpaquePointer!) {
+    guard let turn, let handle = borrow(turn, as: TurnHandle.self) else { return }
+    handle.session.cancel(handle.turn, message: "the turn was freed before it ended")
+    _ = release(turn, as: TurnHandle.self)
+}

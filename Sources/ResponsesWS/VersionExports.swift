@@ -1,0 +1,19 @@
+import CResponsesWS
+import ResponsesWSCore
+
+private let versionString: StaticString = "0.1.0"
+
+@c @implementation
+public func rws_version() -> UnsafePointer<CChar>! {
+    UnsafeRawPointer(versionString.utf8Start).assumingMemoryBound(to: CChar.self)
+}
+
+@c @implementation
+public func rws_version_number() -> UInt32 {
+    Version.number
+}
+
+@c @implementation
+public func rws_features() -> UInt32 {
+    UInt32(RWS_FEATURE_TLS) | UInt32(RWS_FEATURE_PULL) | UInt32(RWS_FEATURE_HTTP_SSE)
+}

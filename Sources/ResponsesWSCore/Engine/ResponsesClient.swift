@@ -1,0 +1,150 @@
+import NIOCore
+import NIOPosix
+import ResponsesJSON
+import Synchronization
+
+/// The connection cache (rws_client): one I/O thread, the resolved configuration, and a pool of
+/// warm WebSocket connections that later sessions reuse. Thread-safe: public methods may be
+/// called from any thread; pool state lives on the event loop.
+public final class ResponsesClient: @unchecked Sendable {   // mutable state is loop-confined
+    let config: ResolvedConfig
+    let group: MultiThreadedEventLoopGroup
+    public let loop: EventLoop
+    public let counters = Counters()
+    private let shutDown = Atomic<Bool>(false)
+
+    // MARK: confined to `loop`
+    private var idle: [WebSocketConnection] = []
+    private var sessions: [ObjectIdentifier: Session] = [:]
+    private lazy var idleDelegate = IdleConnectionDelegate(client: self)
+
+    /// Most warm connections kept for later sessions; more are closed when released.
+    static let maxIdleConnections = 8
+
+    public init(_ config: ClientConfig) throws(RWSError) {
+        self.config = try ResolvedConfig(config)
+        // A private one-thread group: never NIO's process-wide singleton, which the host
+        // process may use for its own purposes (BUILD_RECIPE §4).
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        loop = group.next()
+    }
+
+    public var transport: Transport { config.transport }
+    public var isShutDown: Bool { shutDown.load(ordering: .acquiring) }
+
+    /// Creates a session. `streamID` names its lane (§3.1 rules are checked here).
+    public func makeSession(defaults: JSONObject = JSONObject(), streamID: String? = nil) throws(RWSError) -> Session {
+        guard !isShutDown else { throw RWSError(.invalidState, "the client was freed") }
+        if let streamID { try Session.validate(streamID: streamID) }
+        let session = Session(client: self, defaults: defaults, streamID: streamID)
+        try runOnLoop { [self] in sessions[ObjectIdentifier(session)] = session }
+        return session
+    }
+
+    /// Runs `body` on the event loop and waits for it; directly when already there.
+    func runOnLoop(_ body: @escaping () -> Void) throws(RWSError) {
+        guard !isShutDown else { throw RWSError(.invalidState, "the client was freed") }
+        if loop.inEventLoop { body(); return }
+        do {
+            try loop.submit(body).wait()
+        } catch {
+            throw RWSError(.invalidState, "the client is shutting down")
+        }
+    }
+
+    /// Schedules `body` on the event loop without waiting; false once the client is shut down.
+    @discardableResult
+    func executeOnLoop(_ body: @escaping () -> Void) -> Bool {
+        guard !isShutDown else { return false }
+        loop.execute(body)
+        return true
+    }
+
+    // MARK: connection pool (event loop)
+
+    /// A warm connection from the pool, or a new one. `fresh` tells which.
+    func acquire() -> EventLoopFuture<(connection: WebSocketConnection, fresh: Bool)> {
+        loop.preconditionInEventLoop()
+        while let c = idle.popLast() {
+            if c.isOpen {
+                c.delegate = nil
+                return loop.makeSucceededFuture((c, false))
+            }
+        }
+        return WebSocketConnection.connect(to: config.webSocketEndpoint, config: config.connection, on: loop)
+            .map { [counters] c in
+                counters.add(.connects)
+                return (c, true)
+            }
+    }
+
+    /// Takes back a connection a session no longer needs: kept warm if it is healthy.
+    func release(_ connection: WebSocketConnection) {
+        loop.preconditionInEventLoop()
+        guard connection.isOpen else { return }
+        if isShutDown || idle.count >= Self.maxIdleConnections {
+            _ = connection.close()
+            return
+        }
+        connection.delegate = idleDelegate
+        idle.append(connection)
+    }
+
+    func forget(_ connection: WebSocketConnection) {
+        idle.removeAll { $0 === connection }
+    }
+
+    func sessionClosed(_ session: Session) {
+        sessions[ObjectIdentifier(session)] = nil
+    }
+
+    /// Closes every connection, cancels running turns and stops the I/O thread. Blocking; not on
+    /// the I/O thread.
+    public func shutdown() throws(RWSError) {
+        guard !loop.inEventLoop else {
+            throw RWSError(.invalidState, "rws_client_free must not be called from a callback")
+        }
+        guard !shutDown.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let closes = try? loop.submit { [self] () -> [EventLoopFuture<Void>] in
+            for session in sessions.values { session.closeOnLoop(reason: "the client was freed") }
+            sessions.removeAll()
+            let closing = idle.map { $0.close() }
+            idle.removeAll()
+            return closing
+        }.wait()
+        if let closes {
+            // Give clean close handshakes a moment; a dead peer must not hold up the caller.
+            let all = EventLoopFuture.whenAllComplete(closes, on: loop)
+            let timeout = loop.scheduleTask(in: .seconds(2)) {}
+            _ = try? all.or(timeout.futureResult).wait()
+            timeout.cancel()
+        }
+        try? group.syncShutdownGracefully()
+    }
+}
+
+/// Watches pooled connections: a socket that closes, or is told it reached its connection
+/// limit while idle (pushed unsolicited, §5.7), leaves the pool at once.
+final class IdleConnectionDelegate: WebSocketConnectionDelegate {
+    unowned let client: ResponsesClient
+    init(client: ResponsesClient) { self.client = client }
+
+    func webSocket(_ connection: WebSocketConnection, didReceiveText message: ByteBuffer) {
+        client.forget(connection)
+        _ = connection.close()
+    }
+
+    func webSocket(_ connection: WebSocketConnection, didCloseWith error: TransportError?) {
+        client.forget(connection)
+    }
+}
+
+extension EventLoopFuture {
+    /// Completes with whichever of the two finishes first.
+    func or(_ other: EventLoopFuture<Void>) -> EventLoopFuture<Void> {
+        let promise = eventLoop.makePromise(of: Void.self)
+        whenComplete { _ in promise.succeed(()) }
+        other.whenComplete { _ in promise.succeed(()) }
+        return promise.futureResult
+    }
+}

@@ -1,0 +1,131 @@
+import NIOCore
+
+/// Where a turn's request is on its way (the turn journal). It decides what a failure means:
+/// before `.sending` nothing reached the server and the request may be sent again; from
+/// `.sending` on the server may have run it, and it is never replayed (protocol §5.10).
+public enum TurnPhase: Int, Sendable, Comparable {
+    case notSent, sending, sent, created, outputStarted, terminal
+    public static func < (a: TurnPhase, b: TurnPhase) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// How a turn ended.
+public struct TurnResult: Sendable {
+    public var status: Status
+    public var message: String = ""
+    public var response = ResponseSummary()
+    public var responseJSON: [UInt8] = []
+    public var errorCode: String?
+    public var errorStatus: Int32 = 0
+    public var transport: Transport = .webSocket
+    public var bytesSent: UInt64 = 0
+    public var bytesReceived: UInt64 = 0
+    public var elapsedMicros: UInt64 = 0
+    public var firstEventMicros: UInt64 = 0
+    /// Whether the request went as an incremental continuation (previous_response_id + new items).
+    public var incremental = false
+
+    public init(status: Status, message: String = "") { self.status = status; self.message = message }
+}
+
+/// One `response.create` in flight and its events. Created on the caller's thread; its
+/// progress is driven by its session on the client's I/O thread; its result and pull queue are
+/// read from any thread.
+public final class Turn: @unchecked Sendable {   // loop-confined fields + lock-guarded fields, see below
+    /// Called on the I/O thread for each event; return false to stop the turn.
+    public typealias EventHandler = (DeliveredEvent) -> Bool
+
+    public let request: TurnRequest
+    let handler: EventHandler?
+    let startedAt: NIODeadline
+
+    // MARK: guarded by `lock` (read from any thread)
+    private let lock = ConditionLock()
+    private var pending: [PendingEvent] = []
+    private var pendingHead = 0
+    private var finalResult: TurnResult?
+
+    // MARK: confined to the client's event loop
+    var phase = TurnPhase.notSent
+    var responseID: [UInt8] = []
+    var firstEventAt: NIODeadline?
+    var lastEventAt: NIODeadline
+    var bytesSent: UInt64 = 0
+    var bytesReceived: UInt64 = 0
+    var transport = Transport.webSocket
+    var incremental = false
+    var connection: WebSocketConnection?
+    var http: HTTPSSEConnection?
+    var watchdog: Scheduled<Void>?
+    /// Set when the caller freed or cancelled the turn: no callback may run afterwards.
+    var detached = false
+
+    init(request: TurnRequest, handler: EventHandler?) {
+        self.request = request
+        self.handler = handler
+        startedAt = .now()
+        lastEventAt = startedAt
+    }
+
+    public var isPullMode: Bool { handler == nil }
+
+    // MARK: results (any thread)
+
+    /// The final result, or nil while the turn runs.
+    public var result: TurnResult? { lock.withLock { finalResult } }
+
+    /// Waits up to `timeoutMs` (-1: forever) for the end of the turn.
+    public func wait(timeoutMs: Int32) -> TurnResult? {
+        var result: TurnResult?
+        _ = lock.wait(timeoutMs: timeoutMs) {
+            result = finalResult
+            return result != nil
+        }
+        return result
+    }
+
+    public enum Pulled: Sendable {
+        case event(PendingEvent)
+        case done
+        case timeout
+    }
+
+    /// Pull mode: the next event, `.done` after the last one, `.timeout` if none came in time.
+    public func nextEvent(timeoutMs: Int32) -> Pulled {
+        var out = Pulled.timeout
+        _ = lock.wait(timeoutMs: timeoutMs) {
+            if pendingHead < pending.count {
+                out = .event(pending[pendingHead])
+                pendingHead += 1
+                if pendingHead == pending.count {
+                    pending.removeAll(keepingCapacity: true)
+                    pendingHead = 0
+                }
+                return true
+            }
+            if finalResult != nil { out = .done; return true }
+            return false
+        }
+        return out
+    }
+
+    // MARK: driven by the session (event loop)
+
+    func enqueue(_ event: PendingEvent) {
+        lock.withLock { pending.append(event) }
+        lock.broadcast()
+    }
+
+    func complete(_ result: TurnResult) {
+        watchdog?.cancel()
+        watchdog = nil
+        phase = .terminal
+        lock.withLock { if finalResult == nil { finalResult = result } }
+        lock.broadcast()
+    }
+
+    var isFinished: Bool { phase == .terminal }
+
+    func microsSinceStart(_ t: NIODeadline) -> UInt64 {
+        UInt64(max(0, (t - startedAt).nanoseconds / 1000))
+    }
+}

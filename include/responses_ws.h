@@ -373,9 +373,9 @@ RWS_EXTERN int rws_turn_wait(rws_turn *turn, int32_t timeout_ms);
  * had already ended. After it returns no further event of the turn is delivered. */
 RWS_EXTERN int rws_turn_cancel(rws_turn *turn);
 
-/* The outcome of a turn. Fill struct_size (RWS_TURN_RESULT_INIT) before the call. */
+/* The outcome of a turn, filled by rws_turn_get_result. */
 typedef struct rws_turn_result {
-    size_t struct_size;
+    size_t struct_size;            /* set by the library: sizeof(rws_turn_result) it knows */
     int status;                    /* RWS_OK, RWS_E_* of the failure, or RWS_E_AGAIN while the
                                       turn is still running */
     rws_str response_id;           /* the response's id (also for failed/incomplete responses) */
@@ -395,11 +395,12 @@ typedef struct rws_turn_result {
     uint64_t first_event_us;       /* turn start → first event */
 } rws_turn_result;
 
-#define RWS_TURN_RESULT_INIT { sizeof(rws_turn_result) }
-
-/* Fills `result` (up to result->struct_size bytes). Strings are valid until rws_turn_free.
- * Returns RWS_OK, or RWS_E_AGAIN while the turn is running (result->status too). */
-RWS_EXTERN int rws_turn_get_result(rws_turn *turn, rws_turn_result *result);
+/* Fills `result`; pass result_size = sizeof(rws_turn_result) (the library writes only that
+ * many bytes, so programs built against an older header keep working). Strings are valid until
+ * rws_turn_free. Returns RWS_OK, or RWS_E_AGAIN while the turn is running (then only
+ * result->status is meaningful). The result is available once the terminal event's callback
+ * has returned. */
+RWS_EXTERN int rws_turn_get_result(rws_turn *turn, rws_turn_result *result, size_t result_size);
 
 /* Releases the turn. A running turn is cancelled first. After it returns the callback is never
  * called again. Safe from any thread, including the turn's own callback. */
@@ -410,7 +411,7 @@ RWS_EXTERN void rws_turn_free(rws_turn *turn);
  * ------------------------------------------------------------------------------------------- */
 
 typedef struct rws_stats {
-    size_t struct_size;            /* fill with sizeof(rws_stats) (RWS_STATS_INIT) */
+    size_t struct_size;            /* set by the library: sizeof(rws_stats) it knows */
     uint64_t turns;                /* turns started */
     uint64_t turns_ok;             /* turns that ended with RWS_OK */
     uint64_t events;               /* events delivered */
@@ -425,12 +426,10 @@ typedef struct rws_stats {
     uint64_t unknown_outcomes;     /* turns that ended RWS_E_OUTCOME_UNKNOWN */
 } rws_stats;
 
-#define RWS_STATS_INIT { sizeof(rws_stats) }
-
 /* Counters of the whole client / of one session since it was created. Thread-safe; allowed in
- * callbacks. Fills up to stats->struct_size bytes. */
-RWS_EXTERN int rws_client_stats(rws_client *client, rws_stats *stats);
-RWS_EXTERN int rws_session_stats(rws_session *session, rws_stats *stats);
+ * callbacks. Pass stats_size = sizeof(rws_stats); at most that many bytes are written. */
+RWS_EXTERN int rws_client_stats(rws_client *client, rws_stats *stats, size_t stats_size);
+RWS_EXTERN int rws_session_stats(rws_session *session, rws_stats *stats, size_t stats_size);
 
 #ifdef __cplusplus
 }

@@ -99,16 +99,15 @@ public func rws_client_free(_ client: OpaquePointer!) {
 }
 
 @c @implementation
-public func rws_client_stats(_ client: OpaquePointer!, _ stats: UnsafeMutablePointer<rws_stats>!) -> Int32 {
+public func rws_client_stats(_ client: OpaquePointer!, _ stats: UnsafeMutablePointer<rws_stats>!, _ statsSize: Int) -> Int32 {
     guard let handle = borrow(client, as: ClientHandle.self) else { return fail(.invalidArgument, "rws_client_stats: client is NULL") }
-    return fillStats(handle.client.counters, stats)
+    return fillStats(handle.client.counters, stats, statsSize)
 }
 
-func fillStats(_ counters: Counters, _ stats: UnsafeMutablePointer<rws_stats>?) -> Int32 {
+func fillStats(_ counters: Counters, _ stats: UnsafeMutablePointer<rws_stats>?, _ size: Int) -> Int32 {
     guard let stats else { return fail(.invalidArgument, "stats is NULL") }
-    let size = stats.pointee.struct_size
     guard size >= MemoryLayout<Int>.size else {
-        return fail(.invalidArgument, "rws_stats.struct_size is \(size): initialise with RWS_STATS_INIT")
+        return fail(.invalidArgument, "stats_size is \(size): pass sizeof(rws_stats)")
     }
     let s = counters.snapshot
     var out = rws_stats()
@@ -125,6 +124,6 @@ func fillStats(_ counters: Counters, _ stats: UnsafeMutablePointer<rws_stats>?) 
     out.fallbacks = s.fallbacks
     out.rotations = s.rotations
     out.unknown_outcomes = s.unknownOutcomes
-    copyOut(out, to: UnsafeMutableRawPointer(stats), callerSize: size)
+    copyOut(out, to: UnsafeMutableRawPointer(stats), size: size)
     return Status.ok.rawValue
 }

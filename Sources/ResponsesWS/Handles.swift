@@ -61,13 +61,10 @@ func bytes(_ p: UnsafePointer<CChar>, _ length: Int) -> UnsafeRawBufferPointer {
     rws_str(ptr: buffer.baseAddress?.assumingMemoryBound(to: CChar.self), len: buffer.count)
 }
 
-/// Copies at most `size` bytes of `value` into a caller-allocated struct that starts with its
-/// own `struct_size`: older callers with smaller structs get only the fields they know.
-func copyOut<T>(_ value: T, to destination: UnsafeMutableRawPointer, callerSize: Int) {
+/// Copies at most `size` bytes of `value` into a caller-allocated struct: callers built against
+/// an older header, with a smaller struct, get only the fields they know.
+func copyOut<T>(_ value: T, to destination: UnsafeMutableRawPointer, size: Int) {
     withUnsafeBytes(of: value) { src in
-        let n = min(src.count, callerSize)
-        destination.copyMemory(from: src.baseAddress!, byteCount: n)
+        destination.copyMemory(from: src.baseAddress!, byteCount: min(src.count, size))
     }
-    // keep the caller's own struct_size
-    destination.storeBytes(of: callerSize, as: Int.self)
 }

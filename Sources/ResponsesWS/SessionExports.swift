@@ -91,7 +91,7 @@ public func rws_session_reset(_ session: OpaquePointer!) -> Int32 {
 }
 
 @c @implementation
-public func rws_session_stats(_ session: OpaquePointer!, _ stats: UnsafeMutablePointer<rws_stats>!) -> Int32 {
+public func rws_session_stats(_ session: OpaquePointer!, _ stats: UnsafeMutablePointer<rws_stats>!, _ statsSize: Int) -> Int32 {
     guard let handle = borrow(session, as: SessionHandle.self) else { return fail(.invalidArgument, "rws_session_stats: session is NULL") }
-    return fillStats(handle.session.counters, stats)
+    return fillStats(handle.session.counters, stats, statsSize)
 }

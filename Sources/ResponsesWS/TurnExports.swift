@@ -194,22 +194,21 @@ public func rws_turn_cancel(_ turn: OpaquePointer!) -> Int32 {
 }
 
 @c @implementation
-public func rws_turn_get_result(_ turn: OpaquePointer!, _ result: UnsafeMutablePointer<rws_turn_result>!) -> Int32 {
+public func rws_turn_get_result(_ turn: OpaquePointer!, _ result: UnsafeMutablePointer<rws_turn_result>!, _ size: Int) -> Int32 {
     guard let handle = borrow(turn, as: TurnHandle.self) else { return fail(.invalidArgument, "rws_turn_get_result: turn is NULL") }
     guard let result else { return fail(.invalidArgument, "rws_turn_get_result: result is NULL") }
-    let size = result.pointee.struct_size
     guard size >= MemoryLayout<Int>.size + MemoryLayout<Int32>.size else {
-        return fail(.invalidArgument, "rws_turn_result.struct_size is \(size): initialise with RWS_TURN_RESULT_INIT")
+        return fail(.invalidArgument, "result_size is \(size): pass sizeof(rws_turn_result)")
     }
     guard let final = handle.turn.result else {
         var running = rws_turn_result()
         running.struct_size = MemoryLayout<rws_turn_result>.size
         running.status = Status.again.rawValue
-        copyOut(running, to: UnsafeMutableRawPointer(result), callerSize: size)
+        copyOut(running, to: UnsafeMutableRawPointer(result), size: size)
         return Status.again.rawValue
     }
     if handle.result == nil { handle.result = makeResult(final) }
-    copyOut(handle.result!.0, to: UnsafeMutableRawPointer(result), callerSize: size)
+    copyOut(handle.result!.0, to: UnsafeMutableRawPointer(result), size: size)
     return Status.ok.rawValue
 }
 

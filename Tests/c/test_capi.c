@@ -1,0 +1,617 @@
+/*
+ * C tests of libresponsesws against the simulator: the callback and pull APIs, cross-thread
+ * use, and every error status a caller can meet. Links the release .so like any C program.
+ * Each test starts its own `rws sim` with the flags it needs (see sim.h).
+ * Prints one line per test and, last, "N passed, M failed".
+ */
+#include "sim.h"
+
+#include <responses_ws.h>
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+#include <time.h>
+
+static int failures, checks_in_test;
+static const char *current_test;
+
+#define CHECK(cond, ...)                                                                      \
+    do {                                                                                      \
+        checks_in_test++;                                                                     \
+        if (!(cond)) {                                                                        \
+            failures++;                                                                       \
+            fprintf(stderr, "  FAIL %s:%d (%s): %s -- ", __FILE__, __LINE__, current_test, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                                     \
+            fprintf(stderr, "\n");                                                            \
+        }                                                                                     \
+    } while (0)
+
+#define STR_FMT(s) (int)(s).len, (s).ptr
+
+static const char *DEFAULTS = "{\"model\":\"gpt-5.6\",\"store\":false}";
+static const char *TOOL_DEFAULTS =
+    "{\"model\":\"gpt-5.6\",\"store\":false,\"tools\":[{\"type\":\"function\",\"name\":\"read_file\","
+    "\"parameters\":{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"}}}}]}";
+
+/* ------------------------------------------------------------------------------------------ */
+
+static rws_client *client_for(const char *base_url, rws_client_options *extra) {
+    rws_client_options o;
+    if (extra) {
+        o = *extra;
+    } else {
+        rws_client_options_init(&o);
+    }
+    o.base_url = base_url;
+    if (!o.api_key) o.api_key = "sk-test";
+    rws_client *c = NULL;
+    int rc = rws_client_new(&o, &c);
+    CHECK(rc == RWS_OK, "rws_client_new: %s: %s", rws_strerror(rc), rws_last_error());
+    return c;
+}
+
+static rws_session *session_for(rws_client *c, const char *defaults) {
+    rws_session_options so;
+    rws_session_options_init(&so);
+    so.defaults_json = defaults;
+    rws_session *s = NULL;
+    int rc = rws_session_new(c, &so, &s);
+    CHECK(rc == RWS_OK, "rws_session_new: %s: %s", rws_strerror(rc), rws_last_error());
+    return s;
+}
+
+/* Runs one pull-mode turn to its end; returns its status and fills *out (may be NULL). */
+static int run_turn(rws_session *s, const char *request, rws_turn_result *out, char *text, size_t text_len) {
+    rws_turn *t = NULL;
+    int rc = rws_turn_start(s, request, 0, NULL, &t);
+    if (rc != RWS_OK) return rc;
+    const rws_event *e;
+    size_t n = 0;
+    while (rws_turn_next_event(t, 10000, &e) == RWS_OK) {
+        if (text && e->type == RWS_EVENT_OUTPUT_TEXT_DELTA && n + e->delta.len < text_len) {
+            memcpy(text + n, e->delta.ptr, e->delta.len);
+            n += e->delta.len;
+        }
+    }
+    if (text) text[n] = '\0';
+    rws_turn_result r;
+    rws_turn_get_result(t, &r, sizeof r);
+    rc = r.status;
+    if (out) *out = r; /* strings die with the turn: callers use only numbers */
+    rws_turn_free(t);
+    return rc;
+}
+
+static int simple_turn_status(const char *base_url, const char *defaults, const char *request,
+                              rws_client_options *options) {
+    rws_client *c = client_for(base_url, options);
+    if (!c) return -1000;
+    rws_session *s = session_for(c, defaults);
+    int rc = run_turn(s, request, NULL, NULL, 0);
+    rws_session_free(s);
+    rws_client_free(c);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+static void test_version_and_strerror(void) {
+    CHECK(strcmp(rws_version(), RWS_VERSION_STRING) == 0, "runtime %s vs header %s", rws_version(), RWS_VERSION_STRING);
+    CHECK(rws_version_number() == RWS_VERSION_NUMBER, "version number");
+    CHECK((rws_features() & RWS_FEATURE_TLS) != 0, "TLS feature bit");
+    int codes[] = {RWS_E_INVALID_ARGUMENT, RWS_E_INVALID_STATE, RWS_E_NO_MEMORY, RWS_E_INVALID_JSON, RWS_E_AGAIN,
+                   RWS_E_INTERNAL, RWS_E_UNSUPPORTED, RWS_E_URL, RWS_E_DNS, RWS_E_CONNECT, RWS_E_TLS,
+                   RWS_E_TLS_VERIFY, RWS_E_AUTH, RWS_E_UPGRADE_REFUSED, RWS_E_TIMEOUT, RWS_E_CLOSED,
+                   RWS_E_OUTCOME_UNKNOWN, RWS_E_MESSAGE_TOO_BIG, RWS_E_REQUEST_TOO_BIG, RWS_E_PROTOCOL,
+                   RWS_E_CANCELLED, RWS_E_ABORTED, RWS_E_SERVER, RWS_E_PREVIOUS_RESPONSE_NOT_FOUND,
+                   RWS_E_CONNECTION_LIMIT, RWS_E_STREAM_LIMIT, RWS_E_INVALID_STREAM_ID, RWS_E_RATE_LIMITED,
+                   RWS_E_RESPONSE_FAILED, RWS_E_INVALID_REQUEST};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        CHECK(strcmp(rws_strerror(codes[i]), "unknown status") != 0, "no name for %d", codes[i]);
+        for (size_t j = 0; j < i; j++) CHECK(codes[i] != codes[j], "duplicate code %d", codes[i]);
+    }
+    CHECK(strcmp(rws_strerror(12345), "unknown status") == 0, "unknown");
+}
+
+static void test_null_arguments(void) {
+    rws_client *c = NULL;
+    CHECK(rws_client_new(NULL, NULL) == RWS_E_INVALID_ARGUMENT, "client_out NULL");
+    CHECK(rws_session_new(NULL, NULL, NULL) == RWS_E_INVALID_ARGUMENT, "all NULL");
+    rws_turn *t = NULL;
+    CHECK(rws_turn_start(NULL, "{}", 0, NULL, &t) == RWS_E_INVALID_ARGUMENT && t == NULL, "session NULL");
+    CHECK(rws_turn_wait(NULL, 0) == RWS_E_INVALID_ARGUMENT, "turn NULL");
+    CHECK(strlen(rws_last_error()) > 0, "a message is set");
+    rws_client_free(NULL);
+    rws_session_free(NULL);
+    rws_turn_free(NULL);
+    rws_client_options o;
+    rws_client_options_init(&o);
+    o.base_url = "ftp://example.com/v1";
+    CHECK(rws_client_new(&o, &c) == RWS_E_URL && c == NULL, "bad scheme: %s", rws_last_error());
+    rws_client_options_init(&o);
+    o.transport = 7;
+    CHECK(rws_client_new(&o, &c) == RWS_E_INVALID_ARGUMENT, "bad transport");
+}
+
+static void test_pull_text_turn(const sim *s) {
+    rws_client *c = client_for(s->base_url, NULL);
+    rws_session *sess = session_for(c, DEFAULTS);
+    rws_turn *t = NULL;
+    int rc = rws_turn_start(sess, "{\"input\":\"Tell me about warm sockets.\"}", 0, NULL, &t);
+    CHECK(rc == RWS_OK, "start: %s", rws_last_error());
+    const rws_event *e;
+    int events = 0, deltas = 0, saw_created = 0, terminal_last = 0;
+    int64_t last_seq = -1;
+    int seq_ok = 1;
+    char text[8192] = "", done_text[8192] = "";
+    size_t n = 0;
+    while ((rc = rws_turn_next_event(t, 10000, &e)) == RWS_OK) {
+        events++;
+        terminal_last = (e->flags & RWS_EVENT_FLAG_TERMINAL) != 0;
+        if (e->sequence_number != last_seq + 1) seq_ok = 0;
+        last_seq = e->sequence_number;
+        if (e->type == RWS_EVENT_RESPONSE_CREATED) saw_created = e->response_id.len > 0;
+        if (e->type == RWS_EVENT_OUTPUT_TEXT_DELTA) {
+            deltas++;
+            CHECK(e->response_id.len > 0, "delta carries the response id");
+            memcpy(text + n, e->delta.ptr, e->delta.len);
+            n += e->delta.len;
+        }
+        if (e->type == RWS_EVENT_OUTPUT_TEXT_DONE) {
+            const char *k = strstr(e->json.ptr, "\"text\":\"");
+            if (k && k < e->json.ptr + e->json.len) {
+                k += 8;
+                size_t m = 0;
+                while (k[m] != '"' && m < sizeof done_text - 1) m++;
+                memcpy(done_text, k, m);
+                done_text[m] = 0;
+            }
+        }
+        CHECK(e->json.len > 0 && e->json.ptr[0] == '{', "raw json");
+    }
+    text[n] = 0;
+    CHECK(rc == RWS_DONE, "ends with RWS_DONE, got %d", rc);
+    CHECK(rws_turn_next_event(t, 0, &e) == RWS_DONE, "stays done");
+    CHECK(saw_created, "response.created with id");
+    CHECK(deltas > 3, "several deltas (%d)", deltas);
+    CHECK(terminal_last, "terminal event last");
+    CHECK(seq_ok, "sequence numbers count from 0 without gaps");
+    CHECK(strcmp(text, done_text) == 0, "deltas '%s' == done text '%s'", text, done_text);
+    rws_turn_result r;
+    CHECK(rws_turn_get_result(t, &r, sizeof r) == RWS_OK, "result");
+    CHECK(r.status == RWS_OK, "status %d", r.status);
+    CHECK(r.response_status.len == 9 && memcmp(r.response_status.ptr, "completed", 9) == 0, "completed");
+    CHECK(r.input_tokens > 0 && r.output_tokens > 0, "usage %lld/%lld", (long long)r.input_tokens, (long long)r.output_tokens);
+    CHECK(r.response_json.len > 0 && r.response_json.ptr[0] == '{', "response json");
+    CHECK(r.transport == RWS_TRANSPORT_WEBSOCKET, "transport");
+    CHECK(r.bytes_sent > 0 && r.bytes_received > 0, "bytes");
+    char id[128];
+    int len = rws_session_last_response_id(sess, id, sizeof id);
+    CHECK(len > 0 && (size_t)len == r.response_id.len && memcmp(id, r.response_id.ptr, (size_t)len) == 0, "last id");
+    rws_turn_free(t);
+    rws_session_free(sess);
+    rws_client_free(c);
+}
+
+struct cb_state {
+    pthread_mutex_t mu;
+    pthread_t main_thread;
+    int events, deltas, off_main, terminal_seen, after_terminal, stop_after, wait_rc, next_rc;
+    rws_turn *turn; /* set after start, read inside the callback */
+    atomic_int ready;
+};
+
+static int on_event(void *ud, const rws_event *e) {
+    struct cb_state *st = ud;
+    pthread_mutex_lock(&st->mu);
+    st->events++;
+    if (!pthread_equal(pthread_self(), st->main_thread)) st->off_main = 1;
+    if (st->terminal_seen) st->after_terminal++;
+    if (e->flags & RWS_EVENT_FLAG_TERMINAL) st->terminal_seen = 1;
+    if (e->type == RWS_EVENT_OUTPUT_TEXT_DELTA) st->deltas++;
+    int stop = st->stop_after > 0 && st->deltas >= st->stop_after;
+    pthread_mutex_unlock(&st->mu);
+    if (atomic_load(&st->ready) && st->wait_rc == 0) {
+        /* blocking calls are refused inside a callback instead of deadlocking */
+        st->wait_rc = rws_turn_wait(st->turn, -1);
+        const rws_event *ignored;
+        st->next_rc = rws_turn_next_event(st->turn, 0, &ignored);
+    }
+    return stop ? RWS_STOP : RWS_CONTINUE;
+}
+
+static void test_callback_turn(const sim *s) {
+    rws_client *c = client_for(s->base_url, NULL);
+    rws_session *sess = session_for(c, DEFAULTS);
+    struct cb_state st = {.mu = PTHREAD_MUTEX_INITIALIZER, .main_thread = pthread_self()};
+    rws_turn_options to;
+    rws_turn_options_init(&to);
+    to.on_event = on_event;
+    to.user_data = &st;
+    rws_turn *t = NULL;
+    int rc = rws_turn_start(sess, "{\"input\":\"hello\"}", 0, &to, &t);
+    CHECK(rc == RWS_OK, "start");
+    st.turn = t;
+    atomic_store(&st.ready, 1);
+    rc = rws_turn_wait(t, 10000);
+    CHECK(rc == RWS_OK, "wait: %s", rws_strerror(rc));
+    CHECK(st.terminal_seen && st.after_terminal == 0, "terminal last");
+    CHECK(st.deltas > 3, "deltas %d", st.deltas);
+    CHECK(st.off_main, "callbacks on the library thread");
+    CHECK(st.wait_rc == RWS_E_INVALID_STATE, "rws_turn_wait inside a callback: %d", st.wait_rc);
+    CHECK(st.next_rc == RWS_E_INVALID_STATE, "next_event on a callback turn: %d", st.next_rc);
+    rws_turn_free(t);
+
+    /* RWS_STOP ends the turn with RWS_E_ABORTED; the session stays usable */
+    struct cb_state st2 = {.mu = PTHREAD_MUTEX_INITIALIZER, .main_thread = pthread_self()};
+    st2.stop_after = 2;
+    st2.wait_rc = 1; /* skip the blocking-call probe */
+    to.user_data = &st2;
+    rc = rws_turn_start(sess, "{\"input\":\"stop early\"}", 0, &to, &t);
+    CHECK(rc == RWS_OK, "start 2");
+    rc = rws_turn_wait(t, 10000);
+    CHECK(rc == RWS_E_ABORTED, "aborted, got %s", rws_strerror(rc));
+    CHECK(st2.deltas == 2, "no event after RWS_STOP (%d deltas)", st2.deltas);
+    rws_turn_free(t);
+    CHECK(run_turn(sess, "{\"input\":\"again\",\"previous_response_id\":null}", NULL, NULL, 0) == RWS_OK, "usable after abort");
+    rws_session_free(sess);
+    rws_client_free(c);
+}
+
+static void test_chaining_and_connection_reuse(const sim *s) {
+    rws_client *c = client_for(s->base_url, NULL);
+    rws_session *sess = session_for(c, TOOL_DEFAULTS);
+    rws_turn *t = NULL;
+    CHECK(rws_turn_start(sess, "{\"input\":\"read the readme\"}", 0, NULL, &t) == RWS_OK, "start");
+    char call_id[128] = "";
+    const rws_event *e;
+    while (rws_turn_next_event(t, 10000, &e) == RWS_OK) {
+        if (e->type == RWS_EVENT_FUNCTION_CALL_ARGUMENTS_DONE || e->type == RWS_EVENT_OUTPUT_ITEM_DONE) {
+            const char *k = strstr(e->json.ptr, "\"call_id\":\"");
+            if (k && k < e->json.ptr + e->json.len) {
+                k += 11;
+                size_t m = 0;
+                while (k[m] != '"' && m < sizeof call_id - 1) { call_id[m] = k[m]; m++; }
+                call_id[m] = 0;
+            }
+        }
+    }
+    rws_turn_result r;
+    rws_turn_get_result(t, &r, sizeof r);
+    CHECK(r.status == RWS_OK, "tool turn");
+    CHECK(call_id[0] != 0, "the model asked for the tool");
+    char first_id[128];
+    snprintf(first_id, sizeof first_id, "%.*s", STR_FMT(r.response_id));
+    rws_turn_free(t);
+
+    char request[512];
+    snprintf(request, sizeof request,
+             "{\"input\":[{\"type\":\"function_call_output\",\"call_id\":\"%s\",\"output\":\"42 lines\"}]}", call_id);
+    CHECK(rws_turn_start(sess, request, 0, NULL, &t) == RWS_OK, "start 2");
+    char text[4096];
+    size_t n = 0;
+    while (rws_turn_next_event(t, 10000, &e) == RWS_OK)
+        if (e->type == RWS_EVENT_OUTPUT_TEXT_DELTA && n + e->delta.len < sizeof text) {
+            memcpy(text + n, e->delta.ptr, e->delta.len);
+            n += e->delta.len;
+        }
+    text[n] = 0;
+    rws_turn_result r2;
+    rws_turn_get_result(t, &r2, sizeof r2);
+    CHECK(r2.status == RWS_OK, "continuation: %.*s", STR_FMT(r2.error_message));
+    char expect[160];
+    snprintf(expect, sizeof expect, "\"previous_response_id\":\"%s\"", first_id);
+    CHECK(r2.response_json.len > 0 && strstr(r2.response_json.ptr, expect) != NULL, "chained to %s", first_id);
+    CHECK(strstr(text, "42") != NULL, "the answer mentions the tool output: %s", text);
+    CHECK(r2.cached_input_tokens > 0, "served from the connection cache (%lld)", (long long)r2.cached_input_tokens);
+    rws_turn_free(t);
+
+    rws_stats st;
+    CHECK(rws_session_stats(sess, &st, sizeof st) == RWS_OK, "stats");
+    CHECK(st.turns == 2 && st.turns_ok == 2, "turns %llu/%llu", (unsigned long long)st.turns, (unsigned long long)st.turns_ok);
+    CHECK(st.incremental_sends == 1, "one incremental send (%llu)", (unsigned long long)st.incremental_sends);
+    rws_session_free(sess);
+
+    /* a later session reuses the warm connection */
+    rws_session *sess2 = session_for(c, DEFAULTS);
+    CHECK(run_turn(sess2, "{\"input\":\"new chat\"}", NULL, NULL, 0) == RWS_OK, "second session");
+    rws_client_stats(c, &st, sizeof st);
+    CHECK(st.connects == 1, "one connection for both sessions (%llu)", (unsigned long long)st.connects);
+    CHECK(rws_session_reset(sess2) == RWS_OK && rws_session_last_response_id(sess2, NULL, 0) == 0, "reset");
+    rws_session_free(sess2);
+    rws_client_free(c);
+}
+
+struct thread_job {
+    rws_client *client;
+    rws_session *shared;
+    int ok;
+};
+
+static void *own_session_thread(void *arg) {
+    struct thread_job *job = arg;
+    rws_session *s = session_for(job->client, DEFAULTS);
+    for (int i = 0; i < 5; i++) job->ok += run_turn(s, "{\"input\":\"thread turn\"}", NULL, NULL, 0) == RWS_OK;
+    rws_session_free(s);
+    return NULL;
+}
+
+static void *shared_session_thread(void *arg) {
+    struct thread_job *job = arg;
+    for (int i = 0; i < 4; i++) job->ok += run_turn(job->shared, "{\"input\":\"shared turn\"}", NULL, NULL, 0) == RWS_OK;
+    return NULL;
+}
+
+static void test_threads(const sim *s) {
+    rws_client *c = client_for(s->base_url, NULL);
+    struct thread_job jobs[4];
+    pthread_t threads[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (struct thread_job){c, NULL, 0};
+        pthread_create(&threads[i], NULL, own_session_thread, &jobs[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(threads[i], NULL);
+        CHECK(jobs[i].ok == 5, "thread %d: %d of 5 turns ok", i, jobs[i].ok);
+    }
+    rws_session *shared = session_for(c, DEFAULTS);
+    for (int i = 0; i < 3; i++) {
+        jobs[i] = (struct thread_job){c, shared, 0};
+        pthread_create(&threads[i], NULL, shared_session_thread, &jobs[i]);
+    }
+    for (int i = 0; i < 3; i++) {
+        pthread_join(threads[i], NULL);
+        CHECK(jobs[i].ok == 4, "shared session, thread %d: %d of 4 ok", i, jobs[i].ok);
+    }
+    rws_stats st;
+    rws_session_stats(shared, &st, sizeof st);
+    CHECK(st.turns_ok == 12 && st.incremental_sends == 11, "serialised chain: %llu ok, %llu incremental",
+          (unsigned long long)st.turns_ok, (unsigned long long)st.incremental_sends);
+    rws_session_free(shared);
+    rws_client_free(c);
+}
+
+static void test_request_errors(const sim *s) {
+    rws_client_options o;
+    rws_client_options_init(&o);
+    o.max_request_bytes = 2048;
+    rws_client *c = client_for(s->base_url, &o);
+    rws_session *sess = session_for(c, DEFAULTS);
+    rws_turn *t = NULL;
+    CHECK(rws_turn_start(sess, "{\"input\": [1,", 0, NULL, &t) == RWS_E_INVALID_JSON && t == NULL, "invalid json");
+    CHECK(strstr(rws_last_error(), "byte") != NULL, "message names the position: %s", rws_last_error());
+    CHECK(rws_turn_start(sess, "[]", 0, NULL, &t) == RWS_E_INVALID_JSON, "not an object");
+    CHECK(rws_turn_start(sess, "{\"background\":true}", 0, NULL, &t) == RWS_E_UNSUPPORTED, "background");
+    char big[4096];
+    memset(big, 'x', sizeof big);
+    memcpy(big, "{\"input\":\"", 10);
+    memcpy(big + sizeof big - 3, "\"}", 3);
+    CHECK(rws_turn_start(sess, big, 0, NULL, &t) == RWS_E_REQUEST_TOO_BIG, "too big");
+    CHECK(strstr(rws_last_error(), "2048") != NULL, "names the limit: %s", rws_last_error());
+    rws_session_options so;
+    rws_session_options_init(&so);
+    so.stream_id = "bad lane!";
+    rws_session *bad = NULL;
+    CHECK(rws_session_new(c, &so, &bad) == RWS_E_INVALID_STREAM_ID && !bad, "stream id");
+    so.stream_id = NULL;
+    so.defaults_json = "{\"model\":";
+    CHECK(rws_session_new(c, &so, &bad) == RWS_E_INVALID_JSON, "defaults json");
+    /* server-side errors */
+    CHECK(run_turn(sess, "{\"input\":\"x\",\"previous_response_id\":\"resp_doesnotexist\"}", NULL, NULL, 0) ==
+              RWS_E_PREVIOUS_RESPONSE_NOT_FOUND, "previous_response_not_found");
+    rws_session *nomodel = session_for(c, "{}");
+    rws_turn_result r;
+    CHECK(run_turn(nomodel, "{\"input\":\"x\"}", &r, NULL, 0) == RWS_E_INVALID_REQUEST, "missing model");
+    CHECK(r.error_status == 400, "status 400 (%d)", r.error_status);
+    rws_session_free(nomodel);
+    rws_session_free(sess);
+    rws_client_free(c);
+}
+
+static void test_connect_errors(void) {
+    CHECK(simple_turn_status("http://nonexistent.invalid/v1", DEFAULTS, "{\"input\":\"x\"}", NULL) == RWS_E_DNS, "dns");
+    /* a port nobody listens on */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof addr;
+    bind(fd, (struct sockaddr *)&addr, sizeof addr);
+    getsockname(fd, (struct sockaddr *)&addr, &len);
+    close(fd);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1", ntohs(addr.sin_port));
+    int rc = simple_turn_status(url, DEFAULTS, "{\"input\":\"x\"}", NULL);
+    CHECK(rc == RWS_E_CONNECT, "refused: %s", rws_strerror(rc));
+}
+
+static void test_auth_and_upgrade(void) {
+    sim s;
+    const char *flags[] = {"--api-key", "sk-right", NULL};
+    if (sim_start(&s, flags) != 0) { CHECK(0, "sim"); return; }
+    rws_client_options o;
+    rws_client_options_init(&o);
+    o.api_key = "sk-wrong-secret";
+    rws_client *c = client_for(s.base_url, &o);
+    rws_session *sess = session_for(c, DEFAULTS);
+    rws_turn_result r;
+    int rc = run_turn(sess, "{\"input\":\"x\"}", &r, NULL, 0);
+    CHECK(rc == RWS_E_AUTH, "401: %s", rws_strerror(rc));
+    rws_session_free(sess);
+    rws_client_free(c);
+    o.api_key = "sk-right";
+    CHECK(simple_turn_status(s.base_url, DEFAULTS, "{\"input\":\"x\"}", &o) == RWS_OK, "right key");
+    sim_stop(&s);
+
+    const char *reject[] = {"--reject-upgrade", "404", NULL};
+    if (sim_start(&s, reject) != 0) { CHECK(0, "sim"); return; }
+    rc = simple_turn_status(s.base_url, DEFAULTS, "{\"input\":\"x\"}", NULL);
+    CHECK(rc == RWS_E_UPGRADE_REFUSED, "404 at upgrade: %s", rws_strerror(rc));
+    sim_stop(&s);
+}
+
+static void test_http_transport(const sim *s) {
+    rws_client_options o;
+    rws_client_options_init(&o);
+    o.transport = RWS_TRANSPORT_HTTP;
+    rws_client *c = client_for(s->base_url, &o);
+    rws_session *sess = session_for(c, DEFAULTS);
+    rws_turn_result r;
+    char text[4096];
+    CHECK(run_turn(sess, "{\"input\":\"over http\"}", &r, text, sizeof text) == RWS_OK, "http turn");
+    CHECK(r.transport == RWS_TRANSPORT_HTTP, "transport http");
+    CHECK(strlen(text) > 0, "text streamed over SSE");
+    uint64_t first_bytes = r.bytes_sent;
+    CHECK(run_turn(sess, "{\"input\":\"second\"}", &r, NULL, 0) == RWS_OK, "second http turn");
+    CHECK(r.bytes_sent > first_bytes, "HTTP resends the history (%llu > %llu)", (unsigned long long)r.bytes_sent,
+          (unsigned long long)first_bytes);
+    rws_session_free(sess);
+    rws_client_free(c);
+}
+
+static void test_connection_faults(void) {
+    sim s;
+    const char *flags[] = {"--fault", "close-1011@1", "--fault", "drop-before-events@3", "--fault", "limit@5", NULL};
+    if (sim_start(&s, flags) != 0) { CHECK(0, "sim"); return; }
+    rws_client *c = client_for(s.base_url, NULL);
+    rws_session *sess = session_for(c, DEFAULTS);
+    int rc = run_turn(sess, "{\"input\":\"one\"}", NULL, NULL, 0);
+    CHECK(rc == RWS_E_OUTCOME_UNKNOWN, "close 1011 after the request: %s", rws_strerror(rc));
+    CHECK(run_turn(sess, "{\"input\":\"two\",\"previous_response_id\":null}", NULL, NULL, 0) == RWS_OK, "reconnects");
+    rc = run_turn(sess, "{\"input\":\"three\"}", NULL, NULL, 0);
+    CHECK(rc == RWS_E_OUTCOME_UNKNOWN, "drop before events: %s", rws_strerror(rc));
+    CHECK(run_turn(sess, "{\"input\":\"four\",\"previous_response_id\":null}", NULL, NULL, 0) == RWS_OK, "again");
+    rc = run_turn(sess, "{\"input\":\"five\"}", NULL, NULL, 0);
+    CHECK(rc == RWS_E_CONNECTION_LIMIT, "limit: %s", rws_strerror(rc));
+    rws_stats st;
+    rws_session_stats(sess, &st, sizeof st);
+    CHECK(st.reconnects == 2 && st.unknown_outcomes == 2, "reconnects %llu, unknown %llu",
+          (unsigned long long)st.reconnects, (unsigned long long)st.unknown_outcomes);
+    rws_session_free(sess);
+    rws_client_free(c);
+    sim_stop(&s);
+}
+
+static void test_limits_and_timeouts(void) {
+    sim s;
+    const char *flags[] = {"--fault", "slow:3000@1", "--output-tokens", "2000", NULL};
+    if (sim_start(&s, flags) != 0) { CHECK(0, "sim"); return; }
+    rws_client_options o;
+    rws_client_options_init(&o);
+    o.first_event_timeout_ms = 300;
+    int rc = simple_turn_status(s.base_url, DEFAULTS, "{\"input\":\"slow\"}", &o);
+    CHECK(rc == RWS_E_TIMEOUT, "first-event timeout: %s", rws_strerror(rc));
+    rws_client_options_init(&o);
+    o.max_message_bytes = 4096;
+    rc = simple_turn_status(s.base_url, DEFAULTS, "{\"input\":\"long answer\"}", &o);
+    CHECK(rc == RWS_E_MESSAGE_TOO_BIG, "message too big: %s", rws_strerror(rc));
+    sim_stop(&s);
+}
+
+struct cancel_job {
+    rws_turn *turn;
+    int rc, rc2;
+};
+
+static void *cancel_later(void *arg) {
+    struct cancel_job *job = arg;
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    job->rc = rws_turn_cancel(job->turn);
+    job->rc2 = rws_turn_cancel(job->turn);
+    return NULL;
+}
+
+static void test_cancel_and_pull_timeout(void) {
+    sim s;
+    const char *flags[] = {"--tokens-per-second", "20", NULL};
+    if (sim_start(&s, flags) != 0) { CHECK(0, "sim"); return; }
+    rws_client *c = client_for(s.base_url, NULL);
+    rws_session *sess = session_for(c, DEFAULTS);
+    rws_turn *t = NULL;
+    CHECK(rws_turn_start(sess, "{\"input\":\"a slow answer\"}", 0, NULL, &t) == RWS_OK, "start");
+    const rws_event *e;
+    int rc, saw_again = 0;
+    while ((rc = rws_turn_next_event(t, 1, &e)) != RWS_OK) {
+        if (rc == RWS_E_AGAIN) saw_again = 1; else break;
+    }
+    CHECK(saw_again, "pull timeout returns RWS_E_AGAIN while the turn goes on");
+    struct cancel_job job = {t, 0, 0};
+    pthread_t th;
+    pthread_create(&th, NULL, cancel_later, &job);
+    while ((rc = rws_turn_next_event(t, 10000, &e)) == RWS_OK) {}
+    pthread_join(th, NULL);
+    CHECK(rc == RWS_DONE, "the pull ends");
+    CHECK(job.rc == RWS_OK && job.rc2 == RWS_DONE, "cancel %d then %d", job.rc, job.rc2);
+    CHECK(rws_turn_wait(t, 0) == RWS_E_CANCELLED, "status cancelled");
+    rws_turn_free(t);
+    CHECK(run_turn(sess, "{\"input\":\"after cancel\",\"previous_response_id\":null}", NULL, NULL, 0) == RWS_OK,
+          "the session stays usable");
+
+    /* freeing a running callback turn from another thread: no callback afterwards */
+    struct cb_state st = {.mu = PTHREAD_MUTEX_INITIALIZER, .main_thread = pthread_self()};
+    st.wait_rc = 1;
+    rws_turn_options to;
+    rws_turn_options_init(&to);
+    to.on_event = on_event;
+    to.user_data = &st;
+    CHECK(rws_turn_start(sess, "{\"input\":\"free me\",\"previous_response_id\":null}", 0, &to, &t) == RWS_OK, "start");
+    struct timespec ts = {0, 200 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    rws_turn_free(t);
+    pthread_mutex_lock(&st.mu);
+    int events_at_free = st.events;
+    pthread_mutex_unlock(&st.mu);
+    nanosleep(&ts, NULL);
+    pthread_mutex_lock(&st.mu);
+    CHECK(st.events == events_at_free, "no callback after rws_turn_free (%d then %d)", events_at_free, st.events);
+    pthread_mutex_unlock(&st.mu);
+    rws_session_free(sess);
+    rws_client_free(c);
+    sim_stop(&s);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct {
+    const char *name;
+    void (*with_sim)(const sim *);
+    void (*alone)(void);
+} test_case;
+
+int main(void) {
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    test_case tests[] = {
+        {"version_and_strerror", NULL, test_version_and_strerror},
+        {"null_arguments", NULL, test_null_arguments},
+        {"pull_text_turn", test_pull_text_turn, NULL},
+        {"callback_turn", test_callback_turn, NULL},
+        {"chaining_and_connection_reuse", test_chaining_and_connection_reuse, NULL},
+        {"threads", test_threads, NULL},
+        {"request_errors", test_request_errors, NULL},
+        {"http_transport", test_http_transport, NULL},
+        {"connect_errors", NULL, test_connect_errors},
+        {"auth_and_upgrade", NULL, test_auth_and_upgrade},
+        {"connection_faults", NULL, test_connection_faults},
+        {"limits_and_timeouts", NULL, test_limits_and_timeouts},
+        {"cancel_and_pull_timeout", NULL, test_cancel_and_pull_timeout},
+    };
+    int passed = 0, failed = 0;
+    sim shared;
+    if (sim_start(&shared, NULL) != 0) {
+        printf("0 passed, 1 failed\n");
+        return 1;
+    }
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+        current_test = tests[i].name;
+        int before = failures;
+        checks_in_test = 0;
+        if (tests[i].with_sim) tests[i].with_sim(&shared); else tests[i].alone();
+        int ok = failures == before && checks_in_test > 0;
+        printf("%s %s (%d checks)\n", ok ? "ok  " : "FAIL", tests[i].name, checks_in_test);
+        if (ok) passed++; else failed++;
+    }
+    sim_stop(&shared);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}

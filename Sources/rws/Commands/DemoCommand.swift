@@ -1,0 +1,89 @@
+import ArgumentParser
+import ResponsesJSON
+import ResponsesWSCore
+import ResponsesWSSim
+
+/// `rws demo`: the same 20-turn tool loop over WebSocket (this library) and over HTTP/SSE (the
+/// full history every turn, as HTTP clients send it), side by side.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Compare a 20-turn tool loop over WebSocket mode and over HTTP/SSE.",
+        discussion: """
+            Without OPENAI_API_KEY (and --base-url) both loops run against a simulator started in this \
+            process. Its server-side cost is SIMULATED: --cost-us-per-input-kb microseconds per KiB of \
+            input the server must process (the whole history over HTTP and on cache misses, only the \
+            new items on a WebSocket cache hit). It is a model that shows what the server cache saves, \
+            not a measurement of OpenAI's servers.
+            """)
+
+    @Option(help: "API base URL (default: $OPENAI_BASE_URL or the embedded simulator).")
+    var baseURL: String?
+
+    @Option(help: "Turns per loop.")
+    var turns = 20
+
+    @Option(help: "The model.")
+    var model = "gpt-5.6"
+
+    @Option(help: "Embedded simulator: SIMULATED server cost in microseconds per KiB of input processed.")
+    var costUsPerInputKb = 250
+
+    @Option(help: "Embedded simulator: tokens per second of the fake model.")
+    var tokensPerSecond = 1000
+
+    func run() async throws {
+        var sim = SimulatorConfig()
+        sim.costMicrosecondsPerInputKiB = costUsPerInputKb
+        sim.tokensPerSecond = tokensPerSecond
+        let target = try await Target.resolve(baseURL: baseURL, simulator: sim)
+        printLine("rws demo: \(turns)-turn tool loop against \(target.label)")
+        if target.simulator != nil {
+            printLine("note: server cost is SIMULATED at \(costUsPerInputKb) us per KiB of input processed (a model, not a measurement)")
+        }
+        let ws = try loop(target: target, transport: .webSocket)
+        let http = try loop(target: target, transport: .http)
+        await target.stop()
+        printTable(ws: ws, http: http)
+        printLine((["websocket": ws.json, "http": http.json, "simulated_cost_us_per_input_kb": target.simulator != nil ? .int(costUsPerInputKb) : .null] as JSONValue).serializedString)
+        if ws.ok != ws.turns || http.ok != http.turns { throw ExitCode(1) }
+    }
+
+    private func loop(target: Target, transport: Transport) throws -> AgentLoop.Summary {
+        var config = ClientConfig()
+        config.baseURL = target.baseURL
+        if let key = target.apiKey { config.apiKey = key }
+        config.transport = transport
+        let client = try ResponsesClient(config)
+        defer { try? client.shutdown() }
+        return try AgentLoop(client: client, model: model, turns: turns).run { _ in }
+    }
+
+    private func printTable(ws: AgentLoop.Summary, http: AgentLoop.Summary) {
+        func row(_ name: String, _ a: String, _ b: String, _ note: String = "") {
+            printLine(name.padding(18) + a.padding(16, left: true) + b.padding(16, left: true) + "  " + note)
+        }
+        func ms(_ x: Double) -> String { "\(rounded(x, 1)) ms" }
+        func kb(_ x: UInt64) -> String { "\(rounded(Double(x) / 1024, 1)) KiB" }
+        func ratio(_ a: Double, _ b: Double) -> String { b > 0 ? "WebSocket: \(Int(((1 - a / b) * 100).rounded()))% less" : "" }
+        printLine("")
+        row("", "WebSocket", "HTTP/SSE")
+        row("turns ok", "\(ws.ok)/\(ws.turns)", "\(http.ok)/\(http.turns)")
+        let (wsP50, httpP50) = (percentile(ws.latenciesMs, 0.5), percentile(http.latenciesMs, 0.5))
+        let (wsP95, httpP95) = (percentile(ws.latenciesMs, 0.95), percentile(http.latenciesMs, 0.95))
+        row("turn p50", ms(wsP50), ms(httpP50), ratio(wsP50, httpP50))
+        row("turn p95", ms(wsP95), ms(httpP95), ratio(wsP95, httpP95))
+        row("total time", ms(ws.totalMs), ms(http.totalMs), ratio(ws.totalMs, http.totalMs))
+        row("bytes sent", kb(ws.counters.bytesSent), kb(http.counters.bytesSent), ratio(Double(ws.counters.bytesSent), Double(http.counters.bytesSent)))
+        row("client CPU", ms(ws.clientCPUMs), ms(http.clientCPUMs), ratio(ws.clientCPUMs, http.clientCPUMs))
+        row("connections", "\(ws.counters.connects)", "\(http.turns) requests")
+        printLine("")
+    }
+}
+
+extension String {
+    func padding(_ width: Int, left: Bool = false) -> String {
+        let pad = String(repeating: " ", count: max(0, width - count))
+        return left ? pad + self : self + pad
+    }
+}

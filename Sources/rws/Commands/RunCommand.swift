@@ -1,0 +1,70 @@
+import ArgumentParser
+import ResponsesJSON
+import ResponsesWSCore
+
+/// `rws run TEXT`: one turn, the answer streamed to stdout as it arrives.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Send one turn and stream the answer to stdout.",
+        discussion: "Without OPENAI_API_KEY and --base-url, the turn goes to a simulator started in this process.")
+
+    @Option(help: "API base URL, e.g. https://api.openai.com/v1 (default: $OPENAI_BASE_URL or the embedded simulator).")
+    var baseURL: String?
+
+    @Option(help: "The model.")
+    var model = "gpt-5.6"
+
+    @Flag(help: "Print every event as one JSON line instead of the text.")
+    var json = false
+
+    @Argument(help: "The user message.")
+    var text: String
+
+    func run() async throws {
+        let target = try await Target.resolve(baseURL: baseURL)
+        defer { Task { await target.stop() } }
+        var config = ClientConfig()
+        config.baseURL = target.baseURL
+        if let key = target.apiKey { config.apiKey = key }
+        let status = try streamOneTurn(config: config)
+        await target.stop()
+        if status != .ok { throw ExitCode(1) }
+    }
+
+    private func streamOneTurn(config: ClientConfig) throws -> Status {
+        let client = try ResponsesClient(config)
+        defer { try? client.shutdown() }
+        let session = try client.makeSession(defaults: (["model": .string(model)] as JSONValue).objectValue!)
+        let body: JSONValue = ["input": .string(text)]
+        let request = try body.serialized.withUnsafeBytes { try session.prepare($0) }
+        let turn = try session.start(request, handler: nil)
+        let out = StandardOutput()
+        pulling: while true {
+            switch turn.nextEvent(timeoutMs: -1) {
+            case .event(let event):
+                event.frame.withUnsafeReadableBytes { frame in
+                    if json {
+                        out.write(frame)
+                        out.write("\n")
+                    } else if event.header.type == .outputTextDelta || event.header.type == .refusalDelta {
+                        var scratch: [UInt8] = []
+                        event.responseID.withUnsafeBytes { rid in
+                            DeliveredEvent.with(frame: frame, header: event.header, responseID: rid, scratch: &scratch) { out.write($0.delta) }
+                        }
+                    }
+                }
+                out.flush()
+            case .done, .timeout:
+                break pulling
+            }
+        }
+        let result = turn.wait(timeoutMs: -1) ?? TurnResult(status: .internal)
+        if !json { out.write("\n") }
+        out.flush()
+        if result.status != .ok {
+            StandardError.print("rws run: \(result.message)")
+        }
+        return result.status
+    }
+}

@@ -1,0 +1,39 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Buffered stdout for streamed text: bytes go out as they arrive, without String round trips.
+final class StandardOutput {
+    private var buffer: [UInt8] = []
+
+    func write(_ bytes: UnsafeRawBufferPointer) { buffer.append(contentsOf: bytes) }
+    func write(_ text: String) { buffer.append(contentsOf: text.utf8) }
+
+    func flush() {
+        guard !buffer.isEmpty else { return }
+        buffer.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = Glibc.write(1, raw.baseAddress! + offset, raw.count - offset)
+                if n <= 0 { break }
+                offset += n
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    deinit { flush() }
+}
+
+enum StandardError {
+    static func print(_ line: String) {
+        var text = line + "\n"
+        text.withUTF8 { _ = Glibc.write(2, $0.baseAddress, $0.count) }
+    }
+}
+
+/// Prints one line to stdout and flushes it (Swift's print buffers when stdout is a pipe).
+func printLine(_ line: String) {
+    print(line)
+    fflush(stdout)
+}

@@ -1,0 +1,93 @@
+import Synchronization
+
+/// A fault to inject into one request, for testing clients (`--fault KIND@N`).
+public enum FaultKind: Sendable, Equatable, CustomStringConvertible {
+    /// Close the TCP connection, without a close frame, right after reading the request.
+    case dropBeforeEvents
+    /// The same, right after the first delta has been sent.
+    case dropMidStream
+    /// WebSocket: close with code 1011. HTTP: 500 (plain JSON) or `response.failed` (SSE).
+    case close1011
+    /// Answer `previous_response_not_found` as if the connection cache had missed.
+    case evict
+    /// WebSocket: `websocket_connection_limit_reached`, then close. HTTP: 429.
+    case limit
+    /// Wait this many milliseconds before the first event.
+    case slow(milliseconds: Int)
+
+    public var description: String {
+        switch self {
+        case .dropBeforeEvents: return "drop-before-events"
+        case .dropMidStream: return "drop-mid-stream"
+        case .close1011: return "close-1011"
+        case .evict: return "evict"
+        case .limit: return "limit"
+        case .slow(let ms): return "slow:\(ms)"
+        }
+    }
+}
+
+/// `KIND@N`: inject `kind` into the N-th request the whole server receives (counting from 1
+/// WebSocket `response.create` frames and HTTP POSTs together).
+public struct FaultRule: Sendable, Equatable, CustomStringConvertible {
+    public var kind: FaultKind
+    public var requestNumber: Int
+
+    public init(kind: FaultKind, requestNumber: Int) {
+        self.kind = kind
+        self.requestNumber = requestNumber
+    }
+
+    /// Parses `KIND@N`, e.g. `drop-mid-stream@3` or `slow:250@1`.
+    public init(parsing text: String) throws(SimulatorConfigError) {
+        guard let at = text.lastIndex(of: "@"), let n = Int(text[text.index(after: at)...]), n >= 1 else {
+            throw SimulatorConfigError("fault '\(text)': expected KIND@N with N >= 1")
+        }
+        let kindText = text[..<at]
+        let kind: FaultKind
+        switch kindText {
+        case "drop-before-events": kind = .dropBeforeEvents
+        case "drop-mid-stream": kind = .dropMidStream
+        case "close-1011": kind = .close1011
+        case "evict": kind = .evict
+        case "limit": kind = .limit
+        default:
+            if kindText.hasPrefix("slow:"), let ms = Int(kindText.dropFirst(5)), ms >= 0 {
+                kind = .slow(milliseconds: ms)
+            } else {
+                throw SimulatorConfigError(
+                    "fault '\(text)': unknown kind '\(kindText)' (drop-before-events, drop-mid-stream, close-1011, evict, limit, slow:MS)")
+            }
+        }
+        self.init(kind: kind, requestNumber: n)
+    }
+
+    public var description: String { "\(kind)@\(requestNumber)" }
+}
+
+/// Counts requests server-wide and hands out the faults planned for each.
+final class FaultInjector: Sendable {
+    private let rules: [FaultRule]
+    private let received = Atomic<Int>(0)
+    private let injected = Atomic<Int>(0)
+
+    init(rules: [FaultRule]) { self.rules = rules }
+
+    /// Counts one request (a `response.create` frame or a POST) and returns its faults.
+    func nextRequest() -> [FaultKind] {
+        let n = received.wrappingAdd(1, ordering: .relaxed).newValue
+        guard !rules.isEmpty else { return [] }
+        let kinds = rules.filter { $0.requestNumber == n }.map(\.kind)
+        if !kinds.isEmpty { injected.wrappingAdd(kinds.count, ordering: .relaxed) }
+        return kinds
+    }
+
+    var requestsCounted: Int { received.load(ordering: .relaxed) }
+    var faultsInjected: Int { injected.load(ordering: .relaxed) }
+}
+
+extension Array where Element == FaultKind {
+    var slowMilliseconds: Int {
+        reduce(0) { if case .slow(let ms) = $1 { return $0 + ms } else { return $0 } }
+    }
+}

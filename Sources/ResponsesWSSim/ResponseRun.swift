@@ -1,0 +1,363 @@
+import NIOCore
+import ResponsesJSON
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// How a run ended, for the owner's cache and lane bookkeeping.
+enum RunOutcome {
+    case completed(ConversationNode)
+    case incomplete(ConversationNode)
+    case failed
+    /// The connection went away (or a fault dropped it) before the terminal event.
+    case aborted
+}
+
+/// What to do right after the first delta has been sent (fault injection).
+enum FirstDeltaAction {
+    case none
+    /// `drop-mid-stream`: close the connection without a close frame / final chunk.
+    case dropConnection
+    /// `close-1011` over SSE: end the response with `response.failed`.
+    case failResponse
+}
+
+/// Streams one response's events (§4.3) into a sink: the lifecycle events, one delta per token
+/// paced at `tokensPerSecond` with scheduled tasks (0 = as fast as the peer reads, in batches
+/// with one flush each), then the done events and the terminal event with `usage`.
+/// Event-loop confined.
+final class ResponseRun {
+    private enum Phase { case created, inProgress, itemAdded, partAdded, tokens, outputDone, partDone, itemDone, terminal, finished }
+
+    let request: CreateRequest
+    let plan: ModelPlan
+    let parent: ConversationNode?
+    let usage: Usage
+    let writer: EventWriter
+    var firstDeltaAction: FirstDeltaAction = .none
+    /// Called once, when the terminal event has been flushed or the run was aborted.
+    var onFinish: ((ResponseRun, RunOutcome) -> Void)?
+
+    private let sink: EventSink
+    private let eventLoop: EventLoop
+    private let tokensPerSecond: Int
+    private let pieces: Tokenizer.Pieces
+    private var phase = Phase.created
+    private(set) var sequence = 0
+    private var tokenIndex = 0
+    private var tokenStart = NIODeadline.now()
+    private var scheduled: Scheduled<Void>?
+    private var done = false
+    private(set) var eventsWritten = 0
+
+    /// Events written per batch (one flush each) before yielding the event loop to other work.
+    static let batchSize = 256
+
+    var responseID: String { writer.responseID }
+    var streamID: String? { request.streamID }
+
+    init(request: CreateRequest, plan: ModelPlan, parent: ConversationNode?, usage: Usage,
+         sink: EventSink, eventLoop: EventLoop, tokensPerSecond: Int) {
+        self.request = request
+        self.plan = plan
+        self.parent = parent
+        self.usage = usage
+        self.sink = sink
+        self.eventLoop = eventLoop
+        self.tokensPerSecond = tokensPerSecond
+        let isText: Bool
+        let itemID: String
+        switch plan.output {
+        case .warmUp: pieces = Tokenizer.Pieces(); isText = true; itemID = ""
+        case .text(let p): pieces = p; isText = true; itemID = IDs.message()
+        case .functionCall(_, _, let p): pieces = p; isText = false; itemID = IDs.functionCall()
+        }
+        writer = EventWriter(responseID: IDs.response(), itemID: itemID, createdAt: unixTime(),
+                             echo: request.echo.members, streamID: request.streamID, isText: isText)
+    }
+
+    // MARK: driving
+
+    func start(after delay: TimeAmount) {
+        if delay > .zero {
+            scheduled = eventLoop.assumeIsolated().scheduleTask(in: delay) { self.pump() }
+        } else {
+            pump()
+        }
+    }
+
+    /// The sink became writable again.
+    func resume() { pump() }
+
+    /// The connection closed: stop without further writes.
+    func abort() {
+        guard !done else { return }
+        scheduled?.cancel()
+        finish(.aborted)
+    }
+
+    private func pump() {
+        scheduled = nil
+        guard !done else { return }
+        var budget = Self.batchSize
+        while budget > 0 {
+            if phase == .tokens {
+                if tokenIndex == pieces.count { advance(); continue }
+                if tokensPerSecond > 0 {
+                    // Token k is due at tokenStart + k/tps; a late timer catches up in one batch.
+                    let elapsed = Double((NIODeadline.now() - tokenStart).nanoseconds)
+                    let due = 1 + Int(elapsed * Double(tokensPerSecond) / 1e9)
+                    if tokenIndex >= due {
+                        sink.flush()
+                        let next = tokenStart + .nanoseconds(Int64(tokenIndex) * 1_000_000_000 / Int64(tokensPerSecond))
+                        scheduled = eventLoop.assumeIsolated().scheduleTask(deadline: next) { self.pump() }
+                        return
+                    }
+                }
+                writeDelta()
+                budget -= 1
+                if tokenIndex == 1 && firstDeltaAction != .none {
+                    sink.flush()
+                    applyFirstDeltaFault()
+                    return
+                }
+                continue
+            }
+            writePhaseEvent()
+            budget -= 1
+            advance()
+            if phase == .finished {
+                sink.flush()
+                finish(terminalOutcome())
+                return
+            }
+        }
+        sink.flush()
+        if sink.isWritable {
+            eventLoop.assumeIsolated().execute { self.pump() }
+        } else {
+            sink.parkUntilWritable(self)
+        }
+    }
+
+    private func applyFirstDeltaFault() {
+        switch firstDeltaAction {
+        case .none: break
+        case .dropConnection:
+            finish(.aborted)
+            sink.abortConnection()
+        case .failResponse:
+            let error = APIError(status: 500, type: "server_error", code: "server_error",
+                                 message: "The simulator injected a server error (--fault close-1011).")
+            sink.writeEvent(type: "response.failed", capacity: 1024) { buf in
+                writer.open(&buf, type: "response.failed", sequence: sequence)
+                buf.writeStaticString(#","response":"#)
+                writer.writeResponse(&buf, status: "failed", completedAt: nil, usage: nil, error: error) { _ in }
+                writer.close(&buf)
+            }
+            sequence += 1
+            eventsWritten += 1
+            sink.flush()
+            finish(.failed)
+        }
+    }
+
+    private func finish(_ outcome: RunOutcome) {
+        guard !done else { return }
+        done = true
+        phase = .finished
+        let callback = onFinish
+        onFinish = nil
+        callback?(self, outcome)
+    }
+
+    private func advance() {
+        let isWarmUp: Bool, isText: Bool
+        switch plan.output {
+        case .warmUp: isWarmUp = true; isText = false
+        case .text: isWarmUp = false; isText = true
+        case .functionCall: isWarmUp = false; isText = false
+        }
+        switch phase {
+        case .created: phase = .inProgress
+        case .inProgress: phase = isWarmUp ? .terminal : .itemAdded
+        case .itemAdded:
+            phase = isText ? .partAdded : .tokens
+            if !isText { tokenStart = .now() }
+        case .partAdded: phase = .tokens; tokenStart = .now()
+        case .tokens: phase = .outputDone
+        case .outputDone: phase = isText ? .partDone : .itemDone
+        case .partDone: phase = .itemDone
+        case .itemDone: phase = .terminal
+        case .terminal, .finished: phase = .finished
+        }
+    }
+
+    // MARK: events
+
+    private func writeDelta() {
+        let range = pieces.range(tokenIndex)
+        let seq = sequence
+        sink.writeEvent(type: plan.isText ? "response.output_text.delta" : "response.function_call_arguments.delta", capacity: 200) { buf in
+            pieces.bytes.withUnsafeBytes { all in
+                writer.writeDelta(&buf, sequence: seq, token: UnsafeRawBufferPointer(rebasing: all[range]))
+            }
+        }
+        sequence += 1
+        tokenIndex += 1
+        eventsWritten += 1
+    }
+
+    private var itemStatus: StaticString { plan.truncated ? "incomplete" : "completed" }
+
+    private func writePhaseEvent() {
+        let seq = sequence
+        let w = writer
+        switch phase {
+        case .created:
+            sink.writeEvent(type: "response.created", capacity: 1024) { buf in
+                w.open(&buf, type: "response.created", sequence: seq)
+                buf.writeStaticString(#","response":"#)
+                w.writeResponse(&buf, status: "in_progress", completedAt: nil, usage: nil) { _ in }
+                w.close(&buf)
+            }
+        case .inProgress:
+            sink.writeEvent(type: "response.in_progress", capacity: 1024) { buf in
+                w.open(&buf, type: "response.in_progress", sequence: seq)
+                buf.writeStaticString(#","response":"#)
+                w.writeResponse(&buf, status: "in_progress", completedAt: nil, usage: nil) { _ in }
+                w.close(&buf)
+            }
+        case .itemAdded:
+            sink.writeEvent(type: "response.output_item.added", capacity: 256) { buf in
+                w.open(&buf, type: "response.output_item.added", sequence: seq)
+                buf.writeStaticString(#","output_index":0,"item":"#)
+                writeItem(&buf, status: "in_progress", complete: false)
+                w.close(&buf)
+            }
+        case .partAdded:
+            sink.writeEvent(type: "response.content_part.added", capacity: 256) { buf in
+                w.open(&buf, type: "response.content_part.added", sequence: seq)
+                buf.writeStaticString(#","item_id":"#)
+                buf.writeJSONString(w.itemID)
+                buf.writeStaticString(#","output_index":0,"content_index":0,"part":"#)
+                w.writeTextPart(&buf, text: [])
+                w.close(&buf)
+            }
+        case .outputDone:
+            if case .functionCall(let name, _, _) = plan.output {
+                sink.writeEvent(type: "response.function_call_arguments.done", capacity: 256 + pieces.bytes.count) { buf in
+                    w.open(&buf, type: "response.function_call_arguments.done", sequence: seq)
+                    buf.writeStaticString(#","item_id":"#)
+                    buf.writeJSONString(w.itemID)
+                    buf.writeStaticString(#","output_index":0,"name":"#)
+                    buf.writeJSONString(name)
+                    buf.writeStaticString(#","arguments":"#)
+                    pieces.bytes.withUnsafeBytes { buf.writeJSONString(utf8: $0) }
+                    w.close(&buf)
+                }
+            } else {
+                sink.writeEvent(type: "response.output_text.done", capacity: 256 + pieces.bytes.count) { buf in
+                    w.open(&buf, type: "response.output_text.done", sequence: seq)
+                    buf.writeStaticString(#","item_id":"#)
+                    buf.writeJSONString(w.itemID)
+                    buf.writeStaticString(#","output_index":0,"content_index":0,"text":"#)
+                    pieces.bytes.withUnsafeBytes { buf.writeJSONString(utf8: $0) }
+                    buf.writeStaticString(#","logprobs":[]"#)
+                    w.close(&buf)
+                }
+            }
+        case .partDone:
+            sink.writeEvent(type: "response.content_part.done", capacity: 256 + pieces.bytes.count) { buf in
+                w.open(&buf, type: "response.content_part.done", sequence: seq)
+                buf.writeStaticString(#","item_id":"#)
+                buf.writeJSONString(w.itemID)
+                buf.writeStaticString(#","output_index":0,"content_index":0,"part":"#)
+                w.writeTextPart(&buf, text: pieces.bytes)
+                w.close(&buf)
+            }
+        case .itemDone:
+            sink.writeEvent(type: "response.output_item.done", capacity: 256 + pieces.bytes.count) { buf in
+                w.open(&buf, type: "response.output_item.done", sequence: seq)
+                buf.writeStaticString(#","output_index":0,"item":"#)
+                writeItem(&buf, status: itemStatus, complete: true)
+                w.close(&buf)
+            }
+        case .terminal:
+            let type: StaticString = plan.truncated ? "response.incomplete" : "response.completed"
+            sink.writeEvent(type: type, capacity: 1024 + pieces.bytes.count) { buf in
+                w.open(&buf, type: type, sequence: seq)
+                buf.writeStaticString(#","response":"#)
+                writeFinalResponse(&buf)
+                w.close(&buf)
+            }
+        case .tokens, .finished:
+            return
+        }
+        sequence += 1
+        eventsWritten += 1
+    }
+
+    private func writeItem(_ buf: inout ByteBuffer, status: StaticString, complete: Bool) {
+        switch plan.output {
+        case .warmUp: break
+        case .text: writer.writeMessageItem(&buf, status: status, text: complete ? pieces.bytes : nil)
+        case .functionCall(let name, let callID, _):
+            writer.writeFunctionCallItem(&buf, status: status, name: name, callID: callID, arguments: complete ? pieces.bytes : [])
+        }
+    }
+
+    /// The terminal Response object; also the body of a non-streaming HTTP response.
+    func writeFinalResponse(_ buf: inout ByteBuffer) {
+        writer.writeResponse(
+            &buf, status: plan.truncated ? "incomplete" : "completed", completedAt: unixTime(), usage: usage,
+            incompleteReason: plan.truncated ? "max_output_tokens" : nil
+        ) { buf in
+            if case .warmUp = plan.output { return }
+            writeItem(&buf, status: itemStatus, complete: true)
+        }
+    }
+
+    private func terminalOutcome() -> RunOutcome {
+        let node = makeNode()
+        return plan.truncated ? .incomplete(node) : .completed(node)
+    }
+
+    /// The conversation node this response adds: its request's new items and its output.
+    func makeNode() -> ConversationNode {
+        var output: [JSONValue] = []
+        let status: JSONValue = plan.truncated ? "incomplete" : "completed"
+        switch plan.output {
+        case .warmUp: break
+        case .text:
+            output.append([
+                "id": .string(writer.itemID), "type": "message", "status": status, "role": "assistant",
+                "content": [["type": "output_text", "text": .string(pieces.text), "annotations": []]],
+            ])
+        case .functionCall(let name, let callID, _):
+            output.append([
+                "id": .string(writer.itemID), "type": "function_call", "status": status,
+                "arguments": .string(pieces.text), "call_id": .string(callID), "name": .string(name),
+            ])
+        }
+        return ConversationNode(responseID: responseID, parent: parent, inputItems: request.input,
+                                inputBytes: request.inputBytes, inputTokens: request.inputTokens,
+                                outputItems: output, stored: request.store)
+    }
+}
+
+extension ModelPlan {
+    var isText: Bool { if case .functionCall = output { return false } else { return true } }
+}
+
+/// Seconds since the Unix epoch (`created_at`, `completed_at`).
+func unixTime() -> Int {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int(ts.tv_sec)
+}

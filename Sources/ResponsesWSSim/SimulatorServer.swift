@@ -1,0 +1,127 @@
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A running simulator: one TCP port serving `GET /v1/responses` (WebSocket upgrade) and
+/// `POST /v1/responses` (SSE or JSON). Start it with `Simulator.start(_:)`, stop it with
+/// `shutdown()`. Tests run it in-process on port 0.
+public final class Simulator: Sendable {
+    public let host: String
+    /// The bound port (the real one when the config asked for 0).
+    public let port: Int
+    public let config: SimulatorConfig
+
+    private let group: MultiThreadedEventLoopGroup
+    private let serverChannel: Channel
+    private let shared: SimulatorShared
+    private let stopped = Atomic<Bool>(false)
+
+    private init(config: SimulatorConfig, group: MultiThreadedEventLoopGroup, serverChannel: Channel, shared: SimulatorShared) {
+        self.config = config
+        self.host = config.host
+        self.port = serverChannel.localAddress?.port ?? config.port
+        self.group = group
+        self.serverChannel = serverChannel
+        self.shared = shared
+    }
+
+    /// Binds and starts serving. Throws `SimulatorConfigError` for a bad config, or the bind error.
+    public static func start(_ config: SimulatorConfig = SimulatorConfig()) async throws -> Simulator {
+        try config.validate()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: config.threads)
+        let shared = SimulatorShared(config: config)
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            // Large enough that a fast client never stalls a batch, small enough to push back on
+            // a slow one (ResponseRun parks until the channel is writable again).
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 256 << 10, high: 1 << 20))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try HTTPRouter.configure(channel, shared: shared)
+                }
+            }
+        do {
+            let channel = try await bootstrap.bind(host: config.host, port: config.port).get()
+            return Simulator(config: config, group: group, serverChannel: channel, shared: shared)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+
+    /// `ws://HOST:PORT/v1/responses`
+    public var webSocketURL: String { "ws://\(hostForURL):\(port)/v1/responses" }
+    /// `http://HOST:PORT/v1`: the `base_url` for OpenAI SDKs.
+    public var baseURL: String { "http://\(hostForURL):\(port)/v1" }
+
+    private var hostForURL: String { host.contains(":") ? "[\(host)]" : host }
+
+    /// Counters of the whole server and of each WebSocket connection.
+    public func stats() -> SimulatorStats {
+        shared.stats.snapshot(faultsInjected: shared.faults.faultsInjected, storedResponses: shared.store.count,
+                              costModelEnabled: config.costMicrosecondsPerInputKiB > 0)
+    }
+
+    /// Per-connection counters of WebSocket connections, oldest first.
+    public func connectionStats() -> [ConnectionStats] { stats().websocketConnections }
+
+    /// Stops accepting, closes WebSocket sessions with 1001 (going away), closes HTTP connections,
+    /// then stops the event loops. Idempotent.
+    public func shutdown() async {
+        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        try? await serverChannel.close()
+        let open = shared.openChannels()
+        for channel in open {
+            channel.pipeline.fireUserInboundEventTriggered(SimulatorShutdownEvent())
+            // A peer that never answers our close frame is cut off after a grace period.
+            channel.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
+        }
+        for channel in open { try? await channel.closeFuture.get() }
+        try? await group.shutdownGracefully()
+    }
+}
+
+/// Sent through every open connection's pipeline by `Simulator.shutdown()`.
+struct SimulatorShutdownEvent: Sendable {}
+
+/// State shared by all connections of one simulator.
+final class SimulatorShared: Sendable {
+    let config: SimulatorConfig
+    let faults: FaultInjector
+    let store: ResponseStore
+    let stats = StatsRegistry()
+    let model: FakeModel
+    private let channels = Mutex<[ObjectIdentifier: Channel]>([:])
+
+    init(config: SimulatorConfig) {
+        self.config = config
+        self.faults = FaultInjector(rules: config.faults)
+        self.store = ResponseStore(capacity: config.storeCapacity)
+        self.model = FakeModel(outputTokens: config.outputTokens)
+    }
+
+    func track(_ channel: Channel) {
+        let id = ObjectIdentifier(channel)
+        channels.withLock { $0[id] = channel }
+        channel.closeFuture.whenComplete { [weak self] _ in self?.channels.withLock { $0[id] = nil } }
+    }
+
+    func openChannels() -> [Channel] { channels.withLock { Array($0.values) } }
+
+    /// The SIMULATED cost of processing `bytes` of input context (`--cost-us-per-input-kb`).
+    func simulatedCostMicroseconds(inputBytes bytes: Int) -> Int {
+        let perKiB = config.costMicrosecondsPerInputKiB
+        guard perKiB > 0 else { return 0 }
+        return Int((Double(bytes) / 1024 * Double(perKiB)).rounded())
+    }
+
+    /// Input tokens and cached tokens of a request on top of `parent` (§5.12 usage).
+    func usage(for request: CreateRequest, parent: ConversationNode?, cacheHit: Bool, outputTokens: Int) -> Usage {
+        let history = parent?.contextTokens ?? 0
+        return Usage(inputTokens: request.instructionTokens + history + request.inputTokens,
+                     cachedTokens: cacheHit ? history : 0, outputTokens: outputTokens)
+    }
+}

@@ -63,7 +63,7 @@ let package = Package(
         .executableTarget(
             name: "rws",
             dependencies: [
-                "ResponsesWSCore", "ResponsesWSSim", "ResponsesJSON",
+                "ResponsesWS", "CResponsesWS", "ResponsesWSCore", "ResponsesWSSim", "ResponsesJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ] + nio
         ),

@@ -24,6 +24,15 @@ public final class Counters: Sendable {
         public var connects: UInt64 = 0, reconnects: UInt64 = 0
         public var incrementalSends: UInt64 = 0, fullResends: UInt64 = 0
         public var fallbacks: UInt64 = 0, rotations: UInt64 = 0, unknownOutcomes: UInt64 = 0
+        public init() {}
+        init(turns: UInt64, turnsOK: UInt64, events: UInt64, bytesSent: UInt64, bytesReceived: UInt64, connects: UInt64,
+             reconnects: UInt64, incrementalSends: UInt64, fullResends: UInt64, fallbacks: UInt64, rotations: UInt64,
+             unknownOutcomes: UInt64) {
+            self.turns = turns; self.turnsOK = turnsOK; self.events = events; self.bytesSent = bytesSent
+            self.bytesReceived = bytesReceived; self.connects = connects; self.reconnects = reconnects
+            self.incrementalSends = incrementalSends; self.fullResends = fullResends; self.fallbacks = fallbacks
+            self.rotations = rotations; self.unknownOutcomes = unknownOutcomes
+        }
     }
 
     public var snapshot: Snapshot {

@@ -30,18 +30,24 @@ struct AgentLoop {
         var transport = Transport.webSocket
 
         var json: JSONValue {
-            [
-                "turns": .int(turns), "ok": .int(ok),
-                "transport": .string(transport == .http ? "http" : "ws"),
-                "bytes_sent": .int(Int(counters.bytesSent)), "bytes_received": .int(Int(counters.bytesReceived)),
-                "p50_turn_ms": .double(rounded(percentile(latenciesMs, 0.5))),
-                "p95_turn_ms": .double(rounded(percentile(latenciesMs, 0.95))),
-                "total_ms": .double(rounded(totalMs)), "client_cpu_ms": .double(rounded(clientCPUMs)),
-                "connects": .int(Int(counters.connects)), "reconnects": .int(Int(counters.reconnects)),
-                "incremental_sends": .int(Int(counters.incrementalSends)),
-                "full_resends": .int(Int(counters.fullResends)), "fallbacks": .int(Int(counters.fallbacks)),
-                "rotations": .int(Int(counters.rotations)), "unknown_outcomes": .int(Int(counters.unknownOutcomes)),
-            ]
+            var o = JSONObject()
+            o["turns"] = .int(turns)
+            o["ok"] = .int(ok)
+            o["transport"] = .string(transport == .http ? "http" : "ws")
+            o["bytes_sent"] = .int(Int(counters.bytesSent))
+            o["bytes_received"] = .int(Int(counters.bytesReceived))
+            o["p50_turn_ms"] = .double(rounded(percentile(latenciesMs, 0.5)))
+            o["p95_turn_ms"] = .double(rounded(percentile(latenciesMs, 0.95)))
+            o["total_ms"] = .double(rounded(totalMs))
+            o["client_cpu_ms"] = .double(rounded(clientCPUMs))
+            o["connects"] = .int(Int(counters.connects))
+            o["reconnects"] = .int(Int(counters.reconnects))
+            o["incremental_sends"] = .int(Int(counters.incrementalSends))
+            o["full_resends"] = .int(Int(counters.fullResends))
+            o["fallbacks"] = .int(Int(counters.fallbacks))
+            o["rotations"] = .int(Int(counters.rotations))
+            o["unknown_outcomes"] = .int(Int(counters.unknownOutcomes))
+            return .object(o)
         }
     }
 

@@ -32,8 +32,15 @@ enum StandardError {
     }
 }
 
-/// Prints one line to stdout and flushes it (Swift's print buffers when stdout is a pipe).
+/// Writes one line to stdout at once (Swift's print buffers when stdout is a pipe).
 func printLine(_ line: String) {
-    print(line)
-    fflush(stdout)
+    var text = line + "\n"
+    text.withUTF8 { raw in
+        var offset = 0
+        while offset < raw.count {
+            let n = Glibc.write(1, raw.baseAddress! + offset, raw.count - offset)
+            if n <= 0 { break }
+            offset += n
+        }
+    }
 }

@@ -1,0 +1,204 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import CResponsesWS
+import NIOCore
+import NIOPosix
+import ResponsesJSON
+import ResponsesWS
+import ResponsesWSCore
+import ResponsesWSSim
+import Synchronization
+
+/// `rws bench`: throughput and latency of the library, through its C API, against the embedded
+/// simulator. Prints one JSON line per measurement; it asserts nothing.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure events/s into a C callback and the per-turn overhead over loopback.",
+        discussion: """
+            events_to_c_callback / events_pull: one response of --events deltas streamed as fast as the \
+            simulator can (tokens-per-second 0), counted in a C callback on the library's I/O thread, \
+            or pulled with rws_turn_next_event from this thread.
+            turn_round_trip: a minimal turn (generate:false: response.created, in_progress, completed) \
+            through the library, the same request through a bare NIO WebSocket client, and a \
+            WebSocket ping/pong; library overhead = library - bare client.
+            """)
+
+    @Option(help: "Deltas streamed in the throughput measurements.")
+    var events = 500_000
+
+    @Option(help: "Round trips per latency measurement.")
+    var roundTrips = 2000
+
+    @Option(help: "Which measurements: all, throughput, latency.")
+    var only = "all"
+
+    func run() async throws {
+        var config = SimulatorConfig()
+        config.tokensPerSecond = 0
+        config.outputTokens = events
+        let sim = try await Simulator.start(config)
+        defer { Task { await sim.shutdown() } }
+        if only == "all" || only == "throughput" {
+            try measureCallbackThroughput(baseURL: sim.baseURL)
+            try measurePullThroughput(baseURL: sim.baseURL)
+        }
+        if only == "all" || only == "latency" {
+            try measureRoundTrips(sim: sim)
+        }
+        await sim.shutdown()
+    }
+
+    // MARK: throughput
+
+    private final class Tally {
+        var deltas = 0
+        var events = 0
+    }
+
+    private func withSession(baseURL: String, _ body: (OpaquePointer) throws -> Void) throws {
+        var options = rws_client_options()
+        rws_client_options_init(&options)
+        var client: OpaquePointer?
+        try baseURL.withCString { url in
+            try "sk-bench".withCString { key in
+                options.base_url = url
+                options.api_key = key
+                try check(rws_client_new(&options, &client), "rws_client_new")
+            }
+        }
+        defer { rws_client_free(client) }
+        var session: OpaquePointer?
+        var sessionOptions = rws_session_options()
+        rws_session_options_init(&sessionOptions)
+        try #"{"model":"gpt-5.6","store":false}"#.withCString { defaults in
+            sessionOptions.defaults_json = defaults
+            try check(rws_session_new(client, &sessionOptions, &session), "rws_session_new")
+        }
+        defer { rws_session_free(session) }
+        try body(session!)
+    }
+
+    private func measureCallbackThroughput(baseURL: String) throws {
+        try withSession(baseURL: baseURL) { session in
+            let tally = Tally()
+            var options = rws_turn_options()
+            rws_turn_options_init(&options)
+            options.on_event = { userData, event in
+                let tally = Unmanaged<Tally>.fromOpaque(userData!).takeUnretainedValue()
+                tally.events += 1
+                if event!.pointee.type == Int32(RWS_EVENT_OUTPUT_TEXT_DELTA) { tally.deltas += 1 }
+                return Int32(RWS_CONTINUE)
+            }
+            options.user_data = Unmanaged.passUnretained(tally).toOpaque()
+            var turn: OpaquePointer?
+            let cpuBefore = processCPUNanos()
+            let start = nowNanos()
+            try check(rws_turn_start(session, #"{"input":"stream please"}"#, 0, &options, &turn), "rws_turn_start")
+            let status = rws_turn_wait(turn, -1)
+            let seconds = Double(nowNanos() - start) / 1e9
+            let cpu = Double(processCPUNanos() - cpuBefore) / 1e6
+            rws_turn_free(turn)
+            try check(status, "turn")
+            report("events_to_c_callback", events: tally.events, deltas: tally.deltas, seconds: seconds, processCPUMs: cpu)
+        }
+    }
+
+    private func measurePullThroughput(baseURL: String) throws {
+        try withSession(baseURL: baseURL) { session in
+            var turn: OpaquePointer?
+            var events = 0, deltas = 0
+            let cpuBefore = processCPUNanos()
+            let start = nowNanos()
+            try check(rws_turn_start(session, #"{"input":"stream please"}"#, 0, nil, &turn), "rws_turn_start")
+            var event: UnsafePointer<rws_event>?
+            while rws_turn_next_event(turn, -1, &event) == Int32(RWS_OK) {
+                events += 1
+                if event!.pointee.type == Int32(RWS_EVENT_OUTPUT_TEXT_DELTA) { deltas += 1 }
+            }
+            let seconds = Double(nowNanos() - start) / 1e9
+            let cpu = Double(processCPUNanos() - cpuBefore) / 1e6
+            let status = rws_turn_wait(turn, -1)
+            rws_turn_free(turn)
+            try check(status, "turn")
+            report("events_pull", events: events, deltas: deltas, seconds: seconds, processCPUMs: cpu)
+        }
+    }
+
+    private func report(_ name: String, events: Int, deltas: Int, seconds: Double, processCPUMs: Double) {
+        var o = JSONObject()
+        o["bench"] = .string(name)
+        o["events"] = .int(events)
+        o["deltas"] = .int(deltas)
+        o["seconds"] = .double(rounded(seconds, 4))
+        o["events_per_sec"] = .int(Int(Double(events) / seconds))
+        o["process_cpu_ms"] = .double(rounded(processCPUMs, 1))
+        o["note"] = "simulator in the same process; both share this machine's cores"
+        printLine(JSONValue.object(o).serializedString)
+    }
+
+    // MARK: latency
+
+    private func measureRoundTrips(sim: Simulator) throws {
+        let minimal = #"{"model":"gpt-5.6","store":false,"generate":false,"input":[],"previous_response_id":null}"#
+        var library: [Double] = []
+        try withSession(baseURL: sim.baseURL) { session in
+            for i in 0..<(roundTrips + roundTrips / 10) {
+                var turn: OpaquePointer?
+                let start = nowNanos()
+                try check(rws_turn_start(session, minimal, 0, nil, &turn), "rws_turn_start")
+                let status = rws_turn_wait(turn, -1)
+                let micros = Double(nowNanos() - start) / 1e3
+                rws_turn_free(turn)
+                try check(status, "turn")
+                if i >= roundTrips / 10 { library.append(micros) }   // the first 10% warm up
+            }
+        }
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        let raw = try RawWebSocket.connect(host: "127.0.0.1", port: sim.port, path: "/v1/responses", group: group)
+        defer { raw.close() }
+        let frame = #"{"type":"response.create","model":"gpt-5.6","store":false,"generate":false,"input":[]}"#
+        let marker = Array(#""type":"response.completed""#.utf8)
+        var bare: [Double] = []
+        var pings: [Double] = []
+        for i in 0..<(roundTrips + roundTrips / 10) {
+            let start = nowNanos()
+            try raw.roundTrip(text: ByteBuffer(string: frame), until: marker)
+            if i >= roundTrips / 10 { bare.append(Double(nowNanos() - start) / 1e3) }
+        }
+        for i in 0..<(roundTrips + roundTrips / 10) {
+            let start = nowNanos()
+            try raw.ping()
+            if i >= roundTrips / 10 { pings.append(Double(nowNanos() - start) / 1e3) }
+        }
+        func mean(_ xs: [Double]) -> Double { xs.reduce(0, +) / Double(max(xs.count, 1)) }
+        var o = JSONObject()
+        o["bench"] = "turn_round_trip"
+        o["round_trips"] = .int(roundTrips)
+        o["library_p50_us"] = .double(rounded(percentile(library, 0.5), 1))
+        o["library_mean_us"] = .double(rounded(mean(library), 1))
+        o["bare_ws_p50_us"] = .double(rounded(percentile(bare, 0.5), 1))
+        o["bare_ws_mean_us"] = .double(rounded(mean(bare), 1))
+        o["ping_pong_p50_us"] = .double(rounded(percentile(pings, 0.5), 1))
+        o["library_overhead_p50_us"] = .double(rounded(percentile(library, 0.5) - percentile(bare, 0.5), 1))
+        o["library_overhead_mean_us"] = .double(rounded(mean(library) - mean(bare), 1))
+        printLine(JSONValue.object(o).serializedString)
+    }
+
+    private func check(_ status: Int32, _ what: String) throws {
+        guard status >= 0 else {
+            throw ValidationError("\(what): \(String(cString: rws_strerror(status))): \(String(cString: rws_last_error()))")
+        }
+    }
+}
+
+/// CPU time of the whole process (all threads), in nanoseconds.
+func processCPUNanos() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}

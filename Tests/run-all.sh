@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Runs every test of responses-ws, in order of what builds on what:
+#   1. Swift suites (JSON layer, simulator, wire, engine, C exports called from Swift)
+#   2. the public header compiles warning-free as C99 and C++
+#   3. the release libresponsesws.so: exported symbols, SONAME, no dynamic Swift runtime
+#   4. C API tests and the C example, linked against the release .so, against `rws sim`
+#   5. the simulator against the official openai Python SDK
+#   6. bindings, packaging and ABI checks (bindings/test.sh, when present)
+# Each step prints its own runner's summary; the last line counts the steps.
+# Needs: the Swift toolchain, a C compiler, libssl-dev, python3 (a venv is made in .venv).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+passed=0
+failed=0
+failed_steps=()
+
+step() {
+    local name=$1
+    shift
+    echo
+    echo "=== $name"
+    if "$@"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        failed_steps+=("$name")
+        echo "=== FAILED: $name"
+    fi
+}
+
+swift_tests() {
+    swift build --build-tests && swift test --skip-build
+}
+
+header_compiles() {
+    local cflags=(-Wall -Wextra -pedantic -Werror -Iinclude -fsyntax-only)
+    gcc -x c -std=c99 "${cflags[@]}" include/responses_ws.h &&
+        g++ -x c++ -std=c++11 "${cflags[@]}" include/responses_ws.h &&
+        gcc -std=c99 "${cflags[@]}" examples/agent_loop.c Tests/c/test_capi.c &&
+        echo "header, example and C tests compile warning-free as C99 and C++11"
+}
+
+release_library() {
+    swift build -c release || return 1
+    local so=.build/release/libresponsesws.so
+    ln -sf libresponsesws.so .build/release/libresponsesws.so.0
+    local bad
+    bad=$(nm -D --defined-only "$so" | awk '{print $NF}' | grep -v '^RESPONSESWS_0$' | grep -v '^rws_[a-z0-9_]*@@RESPONSESWS_0$')
+    if [ -n "$bad" ]; then echo "unexpected exported symbols:"; echo "$bad" | head; return 1; fi
+    readelf -d "$so" | grep -q 'SONAME.*\[libresponsesws.so.0\]' || { echo "wrong SONAME"; return 1; }
+    if readelf -d "$so" | grep NEEDED | grep -q libswift; then echo "links the Swift runtime dynamically"; return 1; fi
+    local declared exported
+    declared=$(grep -oE 'RWS_EXTERN [^;]*\brws_[a-z0-9_]+\(' include/responses_ws.h | grep -oE 'rws_[a-z0-9_]+\($' | tr -d '(' | sort)
+    exported=$(nm -D --defined-only "$so" | awk '{print $NF}' | grep '^rws_' | sed 's/@@.*//' | sort)
+    if [ "$declared" != "$exported" ]; then
+        echo "header and exports differ:"; diff <(echo "$declared") <(echo "$exported"); return 1
+    fi
+    echo "libresponsesws.so: $(echo "$exported" | wc -l) rws_* symbols, SONAME libresponsesws.so.0, NEEDED: $(readelf -d "$so" | grep NEEDED | grep -oE '\[[^]]+\]' | tr -d '[]' | tr '\n' ' ')"
+}
+
+c_tests() {
+    local out=.build/c-tests
+    mkdir -p "$out"
+    cc -std=c99 -O2 -Wall -Wextra -Werror -Iinclude Tests/c/test_capi.c -L.build/release -lresponsesws \
+        -Wl,-rpath,"$ROOT/.build/release" -lpthread -o "$out/test_capi" || return 1
+    RWS_BIN=.build/release/rws "$out/test_capi"
+}
+
+c_example() {
+    local out=.build/c-tests
+    mkdir -p "$out"
+    cc -std=c99 -O2 -Wall -Wextra -Werror -Iinclude examples/agent_loop.c -L.build/release -lresponsesws \
+        -Wl,-rpath,"$ROOT/.build/release" -o "$out/agent_loop" || return 1
+    local log="$out/sim.log" port pid
+    .build/release/rws sim --port 0 > "$log" &
+    pid=$!
+    for _ in $(seq 100); do grep -q '^listening' "$log" 2>/dev/null && break; sleep 0.1; done
+    port=$(head -1 "$log" | sed -E 's/.*:([0-9]+)\/v1$/\1/')
+    env -u OPENAI_API_KEY "$out/agent_loop" "http://127.0.0.1:$port/v1" 6 > "$out/agent_loop.out"
+    local rc=$?
+    kill "$pid"; wait "$pid" 2>/dev/null
+    cat "$out/agent_loop.out"
+    [ $rc -eq 0 ] && grep -q 'tool read_file' "$out/agent_loop.out" && grep -q 'turns=6 ok=6' "$out/agent_loop.out"
+}
+
+python_venv() {
+    if [ ! -x .venv/bin/python ]; then python3 -m venv .venv || return 1; fi
+    .venv/bin/pip install --quiet --disable-pip-version-check 'openai[realtime]' pytest cffi
+}
+
+openai_sdk() {
+    python_venv || return 1
+    RWS_BIN=.build/release/rws .venv/bin/python -m pytest -q Tests/python
+}
+
+bindings() {
+    if [ -x bindings/test.sh ]; then bindings/test.sh; else echo "bindings/test.sh not present"; fi
+}
+
+step "Swift tests" swift_tests
+step "C header" header_compiles
+step "release library" release_library
+step "C API tests" c_tests
+step "C example" c_example
+step "openai SDK against rws sim" openai_sdk
+step "bindings and packaging" bindings
+
+echo
+if [ ${#failed_steps[@]} -gt 0 ]; then echo "failed steps: ${failed_steps[*]}"; fi
+echo "steps: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

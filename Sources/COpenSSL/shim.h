@@ -12,6 +12,16 @@ static inline long rws_ssl_set_tlsext_host_name(SSL *s, const char *name) {
 static inline int rws_ssl_ctx_set_min_proto_version(SSL_CTX *ctx, int v) {
     return (int)SSL_CTX_set_min_proto_version(ctx, v);
 }
+static inline int rws_ssl_ctx_set_max_proto_version(SSL_CTX *ctx, int v) {
+    return (int)SSL_CTX_set_max_proto_version(ctx, v);
+}
 static inline int rws_tls1_2_version(void) { return TLS1_2_VERSION; }
 static inline long rws_bio_pending(BIO *b) { return (long)BIO_ctrl_pending(b); }
+
+/* A retried SSL_write may pass a different pointer to the same bytes (our queued ByteBuffers move). */
+static inline long rws_ssl_ctx_set_mode_accept_moving_write_buffer(SSL_CTX *ctx) {
+    return SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+}
+/* TLS 1.2 renegotiation would let SSL_write block on reads; nobody needs it for this API. */
+static inline uint64_t rws_ssl_op_no_renegotiation(void) { return SSL_OP_NO_RENEGOTIATION; }
 #endif

@@ -1,0 +1,94 @@
+import NIOHTTP1
+
+/// Builds the headers of the upgrade GET / fallback POST from the configured ones.
+enum RequestHeaders {
+    /// `Host` (with the port when it is not the scheme's default), the configured headers in
+    /// order, and a default `User-Agent` when none was configured. `extra` headers are added
+    /// only if the caller did not configure a header of the same name.
+    static func make(
+        for endpoint: Endpoint,
+        configured: [(name: String, value: String)],
+        extra: [(name: String, value: String)] = []
+    ) throws(TransportError) -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        if !configured.contains(where: { $0.name.lowercased() == "host" }) {
+            headers.add(name: "Host", value: endpoint.hostHeader)
+        }
+        for header in configured {
+            try validate(header)
+            headers.add(name: header.name, value: header.value)
+        }
+        if !headers.contains(name: "User-Agent") {
+            headers.add(name: "User-Agent", value: ConnectionConfig.defaultUserAgent)
+        }
+        for header in extra where !headers.contains(name: header.name) {
+            headers.add(name: header.name, value: header.value)
+        }
+        return headers
+    }
+
+    /// Rejects names that are not HTTP tokens and values with control characters (header
+    /// injection). The message names the header, never its value.
+    static func validate(_ header: (name: String, value: String)) throws(TransportError) {
+        guard !header.name.isEmpty, header.name.utf8.allSatisfy(isTokenByte) else {
+            throw TransportError(.configuration, "invalid header name '\(printable(header.name))': use letters, digits and -")
+        }
+        guard header.value.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F || $0 == 0x09 }) else {
+            throw TransportError(.configuration, "header '\(header.name)' has a value with a line break or control character")
+        }
+    }
+
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
+    }
+
+    private static func printable(_ text: String) -> String {
+        String(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : Character($0) })
+    }
+}
+
+/// Removes credentials from text that came back from a server: error bodies may echo a key.
+struct CredentialRedactor: Sendable {
+    private static let sensitiveHeaders: Set<String> = [
+        "authorization", "proxy-authorization", "api-key", "x-api-key", "cookie",
+    ]
+    /// Shorter secrets are not redacted: replacing them would mangle ordinary text.
+    private static let minimumSecretLength = 8
+
+    private let secrets: [String]
+
+    init(headers: [(name: String, value: String)]) {
+        var secrets: [String] = []
+        for header in headers where Self.sensitiveHeaders.contains(header.name.lowercased()) {
+            secrets.append(header.value)
+            // "Bearer sk-…": the token may be echoed without its scheme.
+            if let space = header.value.firstIndex(of: " ") {
+                secrets.append(String(header.value[header.value.index(after: space)...]).trimmingSpaces())
+            }
+        }
+        self.secrets = secrets.filter { $0.count >= Self.minimumSecretLength }
+            .sorted { $0.count > $1.count }
+    }
+
+    func redact(_ text: String) -> String {
+        var result = text
+        for secret in secrets where result.contains(secret) {
+            result = result.replacing(secret, with: "[REDACTED]")
+        }
+        return result
+    }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var view = Substring(self)
+        while view.first == " " { view = view.dropFirst() }
+        while view.last == " " { view = view.dropLast() }
+        return String(view)
+    }
+}

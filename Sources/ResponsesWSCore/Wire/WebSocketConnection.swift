@@ -1,0 +1,176 @@
+import NIOCore
+import NIOHTTP1
+import NIOWebSocket
+import ResponsesTLS
+
+/// Receives a connection's events on its event loop, in order.
+public protocol WebSocketConnectionDelegate: AnyObject {
+    /// One complete text message (fragments reassembled), without copying.
+    func webSocket(_ connection: WebSocketConnection, didReceiveText message: ByteBuffer)
+    /// Called exactly once, when the connection is gone (error nil for a clean close we initiated).
+    func webSocket(_ connection: WebSocketConnection, didCloseWith error: TransportError?)
+}
+
+/// One client WebSocket to a Responses endpoint (§1–§2, §5.7–§5.8).
+///
+/// `@unchecked Sendable`: all mutable state (the delegate and the frame handler's state) lives on
+/// `eventLoop`; the methods usable from other threads (`sendText`, `close`, `abort`) hop there.
+public final class WebSocketConnection: @unchecked Sendable {
+    public let eventLoop: EventLoop
+    public let endpoint: Endpoint
+    /// When the upgrade completed (for connection-age limits, §5.7).
+    public let openedAt: NIODeadline
+    /// Set and read on `eventLoop` only.
+    public weak var delegate: WebSocketConnectionDelegate?
+    private let channel: Channel
+    private let handler: WebSocketFrameHandler
+
+    init(channel: Channel, endpoint: Endpoint, handler: WebSocketFrameHandler) {
+        self.channel = channel
+        self.eventLoop = channel.eventLoop
+        self.endpoint = endpoint
+        self.handler = handler
+        self.openedAt = .now()
+    }
+
+    /// Whether messages can still be sent. Event loop only.
+    public var isOpen: Bool {
+        eventLoop.preconditionInEventLoop()
+        return handler.isOpen
+    }
+
+    /// Text payload bytes handed to the connection. Event loop only.
+    public var bytesSent: UInt64 {
+        eventLoop.preconditionInEventLoop()
+        return handler.bytesSent
+    }
+
+    /// Text payload bytes delivered to the delegate. Event loop only.
+    public var bytesReceived: UInt64 {
+        eventLoop.preconditionInEventLoop()
+        return handler.bytesReceived
+    }
+
+    /// Writes one masked text frame. The future succeeds once the bytes were written to the
+    /// socket and fails (with a `TransportError`) if the connection is closing or gone.
+    /// Callable from any thread.
+    public func sendText(_ payload: ByteBuffer) -> EventLoopFuture<Void> {
+        if eventLoop.inEventLoop {
+            return handler.sendText(payload, eventLoop: eventLoop)
+        }
+        return eventLoop.flatSubmit { self.handler.sendText(payload, eventLoop: self.eventLoop) }
+    }
+
+    /// Starts the close handshake (our close frame, the server's answer, then TCP close; TCP is
+    /// closed anyway after `ConnectionConfig.closeTimeout`). Idempotent; the future succeeds when
+    /// the connection is closed. Text arriving after this call is not delivered.
+    public func close(code: WebSocketErrorCode = .normalClosure) -> EventLoopFuture<Void> {
+        if eventLoop.inEventLoop {
+            return handler.close(code: code, eventLoop: eventLoop)
+        }
+        return eventLoop.flatSubmit { self.handler.close(code: code, eventLoop: self.eventLoop) }
+    }
+
+    /// Closes TCP at once (for cancellation). The delegate then hears `.cancelled`, unless a
+    /// close was already under way.
+    public func abort() {
+        if eventLoop.inEventLoop {
+            handler.abort()
+        } else {
+            eventLoop.execute { self.handler.abort() }
+        }
+    }
+
+    // MARK: - Connecting
+
+    /// Opens a WebSocket to a ws:// or wss:// endpoint: TCP (TCP_NODELAY), TLS, then the HTTP
+    /// upgrade with the configured headers, all within `config.connectTimeout`.
+    ///
+    /// Pass `delegate` to have it in place before the first frame can arrive (otherwise set it
+    /// in the future's callback, which runs on `eventLoop` before any frame is delivered).
+    public static func connect(
+        to endpoint: Endpoint,
+        config: ConnectionConfig,
+        on eventLoop: EventLoop,
+        delegate: WebSocketConnectionDelegate? = nil
+    ) -> EventLoopFuture<WebSocketConnection> {
+        let handoff = LoopHandoff(value: delegate)
+        if eventLoop.inEventLoop {
+            return start(endpoint: endpoint, config: config, eventLoop: eventLoop, delegate: handoff.value)
+        }
+        return eventLoop.flatSubmit {
+            start(endpoint: endpoint, config: config, eventLoop: eventLoop, delegate: handoff.value)
+        }
+    }
+
+    private static func start(
+        endpoint: Endpoint,
+        config: ConnectionConfig,
+        eventLoop: EventLoop,
+        delegate: WebSocketConnectionDelegate?
+    ) -> EventLoopFuture<WebSocketConnection> {
+        guard endpoint.scheme.isWebSocket else {
+            return eventLoop.makeFailedFuture(TransportError(.url,
+                "\(endpoint.url) is not a WebSocket URL: use ws:// or wss:// (see Endpoint.webSocketURL(baseURL:))"))
+        }
+        let tls: TLSContext?
+        let headers: HTTPHeaders
+        do throws(TransportError) {
+            tls = try ClientTLS.context(for: endpoint, config: config)
+            headers = try RequestHeaders.make(for: endpoint, configured: config.headers)
+        } catch {
+            return eventLoop.makeFailedFuture(error)
+        }
+        let request = HTTPRequestHead(version: .http1_1, method: .GET, uri: endpoint.path, headers: headers)
+        let redactor = CredentialRedactor(headers: config.headers)
+        let attempt = ConnectAttempt<WebSocketConnection>(
+            endpoint: endpoint, tls: tls, timeout: config.connectTimeout, finalPhase: .upgrade, eventLoop: eventLoop)
+        let boundAttempt = NIOLoopBound(attempt, eventLoop: eventLoop)
+        let boundDelegate = NIOLoopBound(delegate, eventLoop: eventLoop)
+
+        attempt.connect { channel in
+            let handshake = WebSocketHandshakeHandler(request: request, attempt: boundAttempt.value, redactor: redactor)
+            let boundHandshake = NIOLoopBound(handshake, eventLoop: channel.eventLoop)
+            let upgrader = NIOWebSocketClientUpgrader(
+                maxFrameSize: min(config.maxMessageBytes, Int(UInt32.max)),
+                automaticErrorHandling: false,  // WebSocketFrameHandler closes with the right code itself
+                upgradePipelineHandler: { channel, _ in
+                    channel.eventLoop.makeCompletedFuture {
+                        try installFrameHandlers(
+                            channel: channel, endpoint: endpoint, tls: tls, config: config,
+                            attempt: boundAttempt.value, delegate: boundDelegate.value)
+                    }
+                })
+            try channel.pipeline.syncOperations.addHTTPClientHandlers(
+                // Frames sent right behind the 101 must reach the WebSocket decoder.
+                leftOverBytesStrategy: .forwardBytes,
+                withClientUpgrade: (upgraders: [upgrader], completionHandler: { context in
+                    context.pipeline.syncOperations.removeHandler(boundHandshake.value, promise: nil)
+                }))
+            try channel.pipeline.syncOperations.addHandler(handshake)
+        }
+        return attempt.futureResult
+    }
+
+    private static func installFrameHandlers(
+        channel: Channel,
+        endpoint: Endpoint,
+        tls: TLSContext?,
+        config: ConnectionConfig,
+        attempt: ConnectAttempt<WebSocketConnection>,
+        delegate: WebSocketConnectionDelegate?
+    ) throws {
+        guard !attempt.isComplete else { return }  // timed out meanwhile; the channel is closing
+        let aggregator = NIOWebSocketFrameAggregator(
+            minNonFinalFragmentSize: 0,
+            maxAccumulatedFrameCount: 1 << 20,
+            maxAccumulatedFrameSize: config.maxMessageBytes)
+        let handler = WebSocketFrameHandler(endpoint: endpoint, tls: tls, config: config)
+        try channel.pipeline.syncOperations.addHandler(aggregator)
+        try channel.pipeline.syncOperations.addHandler(handler)
+        let connection = WebSocketConnection(channel: channel, endpoint: endpoint, handler: handler)
+        connection.delegate = delegate
+        handler.connection = connection
+        attempt.succeed(connection)
+    }
+}

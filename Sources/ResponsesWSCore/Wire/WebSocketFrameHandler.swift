@@ -1,0 +1,262 @@
+import NIOCore
+import NIOWebSocket
+import ResponsesTLS
+
+/// The open WebSocket's protocol logic, after the upgrade: delivers text messages, answers pings
+/// (§5.7), runs the keepalive, performs the close handshake (§5.8) and turns every way the
+/// connection can end into exactly one `didCloseWith` call. Loop-confined; the public
+/// `WebSocketConnection` calls into it on the event loop.
+final class WebSocketFrameHandler: ChannelInboundHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    enum State {
+        case open
+        /// We sent a close frame and wait for the server's.
+        case closingByUs
+        /// We are closing because the server closed or broke the protocol.
+        case closingByPeer
+        case closed
+    }
+
+    private(set) var state: State = .open
+    /// How the connection ended, once known: `.some(nil)` for a clean close we initiated.
+    private var outcome: TransportError??
+    /// Strong until the close was reported, so the delegate hears it even if the owner let go.
+    var connection: WebSocketConnection?
+    private var context: ChannelHandlerContext?
+    private let endpoint: Endpoint
+    private let tls: TLSContext?
+    private let config: ConnectionConfig
+    private var keepalive: KeepalivePolicy?
+    private var keepaliveCheck: Scheduled<Void>?
+    private var closeTimeout: Scheduled<Void>?
+    private(set) var bytesSent: UInt64 = 0
+    private(set) var bytesReceived: UInt64 = 0
+
+    init(endpoint: Endpoint, tls: TLSContext?, config: ConnectionConfig) {
+        self.endpoint = endpoint
+        self.tls = tls
+        self.config = config
+    }
+
+    // MARK: - Lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if let interval = config.pingInterval {
+            let policy = KeepalivePolicy(interval: interval, now: .now())
+            keepalive = policy
+            scheduleKeepaliveCheck(at: policy.firstCheck)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        state = .closed
+        keepaliveCheck?.cancel()
+        closeTimeout?.cancel()
+        let result: TransportError?
+        switch outcome {
+        case .some(let known):
+            result = known
+        case .none:
+            result = TransportError(.closed,
+                "connection to \(endpoint.hostAndPort) dropped without a WebSocket close (1006)", closeCode: 1006)
+        }
+        if let connection {
+            self.connection = nil
+            connection.delegate?.webSocket(connection, didCloseWith: result)
+        }
+        context.fireChannelInactive()
+    }
+
+    // MARK: - Inbound frames
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard state != .closed else { return }
+        let frame = unwrapInboundIn(data)
+        keepalive?.frameReceived(at: .now())
+        if frame.rsv1 || frame.rsv2 || frame.rsv3 {
+            // No extension (e.g. permessage-deflate) was negotiated, so reserved bits are illegal.
+            closeOnError(TransportError(.protocolViolation,
+                "\(endpoint.hostAndPort) sent a WebSocket frame with reserved bits set (no extension was negotiated)",
+                closeCode: 1002), code: .protocolError)
+            return
+        }
+        switch frame.opcode {
+        case .text:
+            guard state == .open else { return }  // the caller closed: it wants no more messages
+            bytesReceived &+= UInt64(frame.length)
+            if let connection {
+                connection.delegate?.webSocket(connection, didReceiveText: frame.maskKey == nil ? frame.data : frame.unmaskedData)
+            }
+        case .binary:
+            closeOnError(TransportError(.protocolViolation,
+                "\(endpoint.hostAndPort) sent a binary WebSocket frame; the Responses API sends only text frames (§2 rule 2)",
+                closeCode: 1003), code: .unacceptableData)
+        case .ping:
+            guard state == .open || state == .closingByUs else { return }
+            let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)
+            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+        case .pong:
+            break  // liveness was recorded above
+        case .connectionClose:
+            peerClosed(frame, context: context)
+        default:
+            closeOnError(TransportError(.protocolViolation,
+                "\(endpoint.hostAndPort) sent a WebSocket frame with unknown opcode \(frame.opcode)", closeCode: 1002),
+                code: .protocolError)
+        }
+    }
+
+    private func peerClosed(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
+        switch state {
+        case .open:
+            var payload = frame.unmaskedData
+            let code = payload.readInteger(as: UInt16.self)
+            let reason = payload.readString(length: payload.readableBytes) ?? ""
+            let described = code.map(TransportErrorMapping.describeCloseCode) ?? "no status code"
+            let suffix = reason.isEmpty ? "" : ": \(reason)"
+            outcome = .some(TransportError(.closed,
+                "\(endpoint.hostAndPort) closed the WebSocket with \(described)\(suffix)", closeCode: code ?? 1005))
+            state = .closingByPeer
+            // Echo the close (RFC 6455 §5.5.1), then close TCP once it is written.
+            var echo = context.channel.allocator.buffer(capacity: 2)
+            if let code, Self.isSendableCloseCode(code) { echo.writeInteger(code) }
+            writeCloseFrame(echo, context: context, thenCloseTCP: true)
+        case .closingByUs, .closingByPeer:
+            context.close(promise: nil)  // the answer to our close frame
+        case .closed:
+            break
+        }
+    }
+
+    private static func isSendableCloseCode(_ code: UInt16) -> Bool {
+        (1000...4999).contains(code) && code != 1005 && code != 1006 && code != 1015
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        switch error {
+        case NIOWebSocketError.invalidFrameLength,
+             NIOWebSocketFrameAggregator.Error.accumulatedFrameSizeIsTooLarge:
+            closeOnError(TransportError(.messageTooBig,
+                "\(endpoint.hostAndPort) sent a WebSocket message larger than maxMessageBytes "
+                + "(\(TransportErrorMapping.describeBytes(config.maxMessageBytes)))", closeCode: 1009),
+                code: .messageTooLarge)
+        case is NIOWebSocketError, is NIOWebSocketFrameAggregator.Error:
+            closeOnError(TransportError(.protocolViolation,
+                "\(endpoint.hostAndPort) broke WebSocket framing: \(error)", closeCode: 1002), code: .protocolError)
+        default:
+            recordOutcome(TransportErrorMapping.connectionFailure(error, endpoint: endpoint, tls: tls))
+            context.close(promise: nil)
+        }
+    }
+
+    // MARK: - Operations for WebSocketConnection (on the event loop)
+
+    var isOpen: Bool { state == .open }
+
+    func sendText(_ payload: ByteBuffer, eventLoop: EventLoop) -> EventLoopFuture<Void> {
+        guard state == .open, let context else {
+            return eventLoop.makeFailedFuture(notOpenError())
+        }
+        let frame = WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: payload)
+        let promise = eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(frame), promise: promise)
+        bytesSent &+= UInt64(payload.readableBytes)
+        return promise.futureResult.assumeIsolated().flatMapErrorThrowing { [self] _ in
+            throw notOpenError()
+        }.nonisolated()
+    }
+
+    func close(code: WebSocketErrorCode, eventLoop: EventLoop) -> EventLoopFuture<Void> {
+        guard let context else { return eventLoop.makeSucceededVoidFuture() }
+        let closed = context.channel.closeFuture
+        guard state == .open else { return closed }
+        state = .closingByUs
+        recordOutcome(nil)
+        var payload = context.channel.allocator.buffer(capacity: 2)
+        payload.write(webSocketErrorCode: code)
+        writeCloseFrame(payload, context: context, thenCloseTCP: false)
+        closeTimeout = context.eventLoop.assumeIsolated().scheduleTask(in: config.closeTimeout) { [self] in
+            self.context?.close(promise: nil)  // the server never answered our close frame
+        }
+        return closed
+    }
+
+    func abort() {
+        guard state != .closed, let context else { return }
+        recordOutcome(TransportError(.cancelled, "connection to \(endpoint.hostAndPort) aborted by the client"))
+        context.close(promise: nil)
+    }
+
+    // MARK: - Helpers
+
+    /// Keeps the first outcome: later events (e.g. the TCP close after a close frame) don't override it.
+    private func recordOutcome(_ error: TransportError?) {
+        if outcome == nil { outcome = .some(error) }
+    }
+
+    private func notOpenError() -> TransportError {
+        if case .some(.some(let error)) = outcome { return error }
+        return TransportError(.closed, "the WebSocket connection to \(endpoint.hostAndPort) is closed")
+    }
+
+    /// Reports `error`, sends a close frame with `code` and closes TCP once it is written.
+    private func closeOnError(_ error: TransportError, code: WebSocketErrorCode) {
+        guard let context else { return }
+        recordOutcome(error)
+        guard state == .open else {
+            context.close(promise: nil)
+            return
+        }
+        state = .closingByPeer
+        var payload = context.channel.allocator.buffer(capacity: 2)
+        payload.write(webSocketErrorCode: code)
+        writeCloseFrame(payload, context: context, thenCloseTCP: true)
+    }
+
+    private func writeCloseFrame(_ payload: ByteBuffer, context: ChannelHandlerContext, thenCloseTCP: Bool) {
+        let frame = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: payload)
+        guard thenCloseTCP else {
+            context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+            return
+        }
+        context.writeAndFlush(wrapOutboundOut(frame)).assumeIsolated().whenComplete { [self] _ in
+            self.context?.close(promise: nil)
+        }
+    }
+
+    private func scheduleKeepaliveCheck(at deadline: NIODeadline) {
+        guard let context else { return }
+        keepaliveCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            runKeepaliveCheck()
+        }
+    }
+
+    private func runKeepaliveCheck() {
+        guard state == .open || state == .closingByUs, var policy = keepalive, let context else { return }
+        let action = policy.check(now: .now())
+        keepalive = policy
+        switch action {
+        case .checkAgainAt(let deadline):
+            scheduleKeepaliveCheck(at: deadline)
+        case .sendPing(let deadline):
+            let ping = WebSocketFrame(fin: true, opcode: .ping, maskKey: .random(), data: context.channel.allocator.buffer(capacity: 0))
+            context.writeAndFlush(wrapOutboundOut(ping), promise: nil)
+            scheduleKeepaliveCheck(at: deadline)
+        case .peerIsDead:
+            let interval = TransportErrorMapping.describe(policy.interval)
+            recordOutcome(TransportError(.timeout,
+                "no pong or other frame from \(endpoint.hostAndPort) within \(interval) of a keepalive ping: the connection is dead"))
+            context.close(promise: nil)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension WebSocketFrameHandler: Sendable {}

@@ -41,12 +41,13 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
         return session
     }
 
-    /// Runs `body` on the event loop and waits for it; directly when already there.
-    func runOnLoop(_ body: @escaping () -> Void) throws(RWSError) {
+    /// Runs `body` on the event loop and waits for its result; directly when already there.
+    @discardableResult
+    func runOnLoop<T: Sendable>(_ body: @escaping @Sendable () -> T) throws(RWSError) -> T {
         guard !isShutDown else { throw RWSError(.invalidState, "the client was freed") }
-        if loop.inEventLoop { body(); return }
+        if loop.inEventLoop { return body() }
         do {
-            try loop.submit(body).wait()
+            return try loop.submit(body).wait()
         } catch {
             throw RWSError(.invalidState, "the client is shutting down")
         }
@@ -54,7 +55,7 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
 
     /// Schedules `body` on the event loop without waiting; false once the client is shut down.
     @discardableResult
-    func executeOnLoop(_ body: @escaping () -> Void) -> Bool {
+    func executeOnLoop(_ body: @escaping @Sendable () -> Void) -> Bool {
         guard !isShutDown else { return false }
         loop.execute(body)
         return true

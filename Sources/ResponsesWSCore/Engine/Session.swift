@@ -85,16 +85,13 @@ public final class Session: @unchecked Sendable {   // mutable state is loop-con
     /// thread it waits for the I/O thread to take note (microseconds unless a callback is busy).
     @discardableResult
     public func cancel(_ turn: Turn, status: Status = .cancelled, message: String = "the turn was cancelled") -> Status {
-        var outcome = Status.done
-        let body = { [self] in
+        let outcome = try? client.runOnLoop { [self] () -> Status in
             turn.detached = true
-            if !turn.isFinished {
-                cancelOnLoop(turn, RWSError(status, message))
-                outcome = .ok
-            }
+            guard !turn.isFinished else { return .done }
+            cancelOnLoop(turn, RWSError(status, message))
+            return .ok
         }
-        if client.loop.inEventLoop { body() } else { try? client.runOnLoop(body) }
-        return outcome
+        return outcome ?? .done
     }
 
     /// Forgets the chain: the next turn starts a new conversation.

@@ -27,6 +27,13 @@ extension RWSError {
             case 400?, 413?, 422?: self.init(.invalidRequest, error.message)
             default: self.init(.upgradeRefused, error.message)
             }
+        case .httpStatus:
+            switch error.httpStatus ?? 0 {
+            case 429: self.init(.rateLimited, error.message)
+            case 400..<500: self.init(.invalidRequest, error.message)
+            default: self.init(.server, error.message)
+            }
+        case .configuration: self.init(.invalidArgument, error.message)
         case .timeout: self.init(.timeout, error.message)
         case .messageTooBig: self.init(.messageTooBig, error.message)
         case .protocolViolation: self.init(.protocolViolation, error.message)

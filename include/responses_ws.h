@@ -152,11 +152,14 @@ typedef struct rws_str {
     size_t len;
 } rws_str;
 
+/* The three objects, opaque (see OBJECTS at the top). */
+typedef struct rws_client rws_client;
+typedef struct rws_session rws_session;
+typedef struct rws_turn rws_turn;
+
 /* ---------------------------------------------------------------------------------------------
  * Client: the connection cache
  * ------------------------------------------------------------------------------------------- */
-
-typedef struct rws_client rws_client;
 
 /* Which transport turns use. */
 enum {
@@ -199,7 +202,36 @@ typedef struct rws_client_options {
                                       for OpenAI's backend; checked before anything is sent. */
 
     int transport;                 /* RWS_TRANSPORT_*; default RWS_TRANSPORT_WEBSOCKET. */
+
+    /* Connection lifetime (protocol §5.7: the server ends connections at 60 minutes). */
+    uint32_t max_connection_age_ms; /* retire a connection at a turn boundary once this old.
+                                      Default 3300000 (55 min); 0: never. */
+    uint32_t rotation_margin_ms;   /* never start a turn on a connection with less than this
+                                      left before max_connection_age_ms. Default 60000. */
+    int warm_standby;              /* 1 (default): before retiring a connection that carries a
+                                      store:false chain, open the next one in the background and
+                                      prepare the chain there (generate:false), so the first turn
+                                      after rotation is incremental. 0: reconnect cold. */
+
+    /* Reconnects: exponential backoff with jitter, within a budget per turn. */
+    uint32_t max_reconnects;       /* connection attempts per turn after the first. Default 3. */
+    uint32_t reconnect_delay_ms;   /* first backoff delay; doubles per attempt. Default 200. */
+    uint32_t reconnect_max_delay_ms; /* backoff ceiling. Default 4000. */
+
+    /* HTTP/SSE fallback for endpoints without WebSocket mode (§5.11). */
+    int fallback;                  /* RWS_FALLBACK_AUTO (default) or RWS_FALLBACK_NEVER. */
+    uint32_t fallback_after_failures; /* failed upgrades (404/405) or connects before switching
+                                      to HTTP/SSE; 426 switches at once. Default 2. */
+    uint32_t fallback_memory_ms;   /* how long the client remembers that the endpoint has no
+                                      WebSocket mode, so later sessions skip the probe.
+                                      Default 600000 (10 min). */
 } rws_client_options;
+
+/* Values of rws_client_options.fallback */
+enum {
+    RWS_FALLBACK_AUTO = 0,         /* switch to HTTP/SSE when WebSocket mode is unavailable */
+    RWS_FALLBACK_NEVER = 1         /* fail the turn instead (RWS_E_UPGRADE_REFUSED, ...) */
+};
 
 /* Fills `options` with defaults and sets struct_size. Always call it before setting fields. */
 RWS_EXTERN void rws_client_options_init(rws_client_options *options);
@@ -223,8 +255,6 @@ RWS_EXTERN void rws_client_free(rws_client *client);
  * Session: one conversation chain
  * ------------------------------------------------------------------------------------------- */
 
-typedef struct rws_session rws_session;
-
 typedef struct rws_session_options {
     size_t struct_size;            /* set by rws_session_options_init */
     const char *defaults_json;     /* NULL or a JSON object merged into every request of the
@@ -233,7 +263,20 @@ typedef struct rws_session_options {
     size_t defaults_len;           /* its length; 0 means NUL-terminated */
     const char *stream_id;         /* NULL: the default lane. Else the lane name
                                       ([A-Za-z0-9_.-], 1-256 chars), sent as "stream_id". */
+    int input_mode;                /* RWS_INPUT_INCREMENTAL (default) or RWS_INPUT_FULL_HISTORY */
 } rws_session_options;
+
+/* Values of rws_session_options.input_mode */
+enum {
+    /* Each request carries only its new input items; the session chains them to the last
+     * response with previous_response_id. */
+    RWS_INPUT_INCREMENTAL = 0,
+    /* Each request carries the whole conversation, as HTTP clients send it. The session sends
+     * only the new items when the request equals the previous request plus the previous
+     * response's output items plus new items, with every other field unchanged; otherwise it
+     * sends the full request on a fresh chain. */
+    RWS_INPUT_FULL_HISTORY = 1
+};
 
 RWS_EXTERN void rws_session_options_init(rws_session_options *options);
 
@@ -256,6 +299,16 @@ RWS_EXTERN int rws_session_last_response_id(rws_session *session, char *buf, siz
 
 /* Forgets the chain: the next turn starts a new conversation (no previous_response_id). */
 RWS_EXTERN int rws_session_reset(rws_session *session);
+
+/* Warms the session before its first real turn. With request_json NULL, opens a connection
+ * (the handshake only). With a request (the fields and input the conversation starts with), also
+ * prepares the chain on the server: the request is sent with "generate": false (§5.4), no model
+ * output is produced, and the next turn continues from it with only its new items (even none).
+ * Returns at once; the warm-up runs like a turn: *turn_out receives it (wait for it or free it;
+ * freeing it does not cancel a handshake-only warm-up). Over HTTP/SSE nothing is warmed and the
+ * turn ends RWS_OK at once. Errors: as rws_turn_start. */
+RWS_EXTERN int rws_session_prewarm(rws_session *session, const char *request_json, size_t request_len,
+                                   rws_turn **turn_out);
 
 /* ---------------------------------------------------------------------------------------------
  * Events
@@ -328,8 +381,6 @@ typedef int (*rws_event_cb)(void *user_data, const rws_event *event);
  * Turns
  * ------------------------------------------------------------------------------------------- */
 
-typedef struct rws_turn rws_turn;
-
 typedef struct rws_turn_options {
     size_t struct_size;            /* set by rws_turn_options_init */
     rws_event_cb on_event;         /* NULL: pull mode (rws_turn_next_event) */
@@ -393,7 +444,15 @@ typedef struct rws_turn_result {
     uint64_t bytes_received;       /* event bytes received (payload) */
     uint64_t elapsed_us;           /* turn start → terminal event */
     uint64_t first_event_us;       /* turn start → first event */
+    uint32_t flags;                /* RWS_TURN_* bits: how the turn got through */
 } rws_turn_result;
+
+/* Bits of rws_turn_result.flags */
+#define RWS_TURN_INCREMENTAL (1u << 0) /* sent as previous_response_id + new items */
+#define RWS_TURN_FULL_RESEND (1u << 1) /* the full context had to be sent (cache miss, new connection) */
+#define RWS_TURN_RECONNECTED (1u << 2) /* a lost or refused connection was replaced */
+#define RWS_TURN_FALLBACK    (1u << 3) /* went over HTTP/SSE because WebSocket mode was unavailable */
+#define RWS_TURN_ROTATED     (1u << 4) /* started on a new connection that replaced an aged one */
 
 /* Fills `result`; pass result_size = sizeof(rws_turn_result) (the library writes only that
  * many bytes, so programs built against an older header keep working). Strings are valid until

@@ -16,6 +16,15 @@ public func rws_client_options_init(_ options: UnsafeMutablePointer<rws_client_o
     o.max_message_bytes = defaults.maxMessageBytes
     o.max_request_bytes = defaults.maxRequestBytes
     o.transport = Int32(RWS_TRANSPORT_WEBSOCKET)
+    o.max_connection_age_ms = defaults.maxConnectionAgeMs
+    o.rotation_margin_ms = defaults.rotationMarginMs
+    o.warm_standby = defaults.warmStandby ? 1 : 0
+    o.max_reconnects = defaults.maxReconnects
+    o.reconnect_delay_ms = defaults.reconnectDelayMs
+    o.reconnect_max_delay_ms = defaults.reconnectMaxDelayMs
+    o.fallback = Int32(RWS_FALLBACK_AUTO)
+    o.fallback_after_failures = defaults.fallbackAfterFailures
+    o.fallback_memory_ms = defaults.fallbackMemoryMs
     options.pointee = o
 }
 
@@ -53,6 +62,18 @@ func clientConfig(from options: UnsafePointer<rws_client_options>?) throws(RWSEr
         throw RWSError(.invalidArgument, "rws_client_options.transport is \(o.transport): use RWS_TRANSPORT_WEBSOCKET or RWS_TRANSPORT_HTTP")
     }
     config.transport = transport
+    config.maxConnectionAgeMs = o.max_connection_age_ms
+    config.rotationMarginMs = o.rotation_margin_ms
+    config.warmStandby = o.warm_standby != 0
+    config.maxReconnects = o.max_reconnects
+    config.reconnectDelayMs = o.reconnect_delay_ms
+    config.reconnectMaxDelayMs = o.reconnect_max_delay_ms
+    guard let fallback = FallbackPolicy(rawValue: o.fallback) else {
+        throw RWSError(.invalidArgument, "rws_client_options.fallback is \(o.fallback): use RWS_FALLBACK_AUTO or RWS_FALLBACK_NEVER")
+    }
+    config.fallback = fallback
+    config.fallbackAfterFailures = o.fallback_after_failures
+    config.fallbackMemoryMs = o.fallback_memory_ms
     if var header = o.headers {
         while let line = header.pointee {
             let text = String(cString: line)

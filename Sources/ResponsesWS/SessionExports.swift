@@ -42,7 +42,10 @@ public func rws_session_new(
             }
             defaults = object
         }
-        let session = try handle.client.makeSession(defaults: defaults, streamID: string(o.stream_id))
+        guard let mode = InputMode(rawValue: o.input_mode) else {
+            throw RWSError(.invalidArgument, "rws_session_options.input_mode is \(o.input_mode): use RWS_INPUT_INCREMENTAL or RWS_INPUT_FULL_HISTORY")
+        }
+        let session = try handle.client.makeSession(defaults: defaults, streamID: string(o.stream_id), inputMode: mode)
         sessionOut.pointee = retained(SessionHandle(session))
         return Status.ok.rawValue
     } catch {

@@ -125,6 +125,23 @@ public func rws_turn_start(
 }
 
 @c @implementation
+public func rws_session_prewarm(
+    _ session: OpaquePointer!, _ requestJSON: UnsafePointer<CChar>!, _ requestLen: Int, _ turnOut: UnsafeMutablePointer<OpaquePointer?>!
+) -> Int32 {
+    guard let turnOut else { return fail(.invalidArgument, "rws_session_prewarm: turn_out is NULL") }
+    turnOut.pointee = nil
+    guard let handle = borrow(session, as: SessionHandle.self) else { return fail(.invalidArgument, "rws_session_prewarm: session is NULL") }
+    do {
+        let request = try requestJSON.map { json throws(RWSError) in try handle.session.prepare(bytes(json, requestLen)) }
+        let turn = try handle.session.prewarm(request)
+        turnOut.pointee = retained(TurnHandle(turn: turn, session: handle.session))
+        return Status.ok.rawValue
+    } catch {
+        return fail(error)
+    }
+}
+
+@c @implementation
 public func rws_turn_next_event(_ turn: OpaquePointer!, _ timeoutMs: Int32, _ eventOut: UnsafeMutablePointer<UnsafePointer<rws_event>?>!) -> Int32 {
     guard let eventOut else { return fail(.invalidArgument, "rws_turn_next_event: event_out is NULL") }
     eventOut.pointee = nil
@@ -245,6 +262,7 @@ private func makeResult(_ r: TurnResult) -> (rws_turn_result, GrowableBuffer) {
     out.bytes_received = r.bytesReceived
     out.elapsed_us = r.elapsedMicros
     out.first_event_us = r.firstEventMicros
+    out.flags = r.flags.rawValue
     return (out, storage)
 }
 

@@ -30,11 +30,26 @@ public struct ClientConfig: Sendable {
     public var maxMessageBytes: UInt64 = 64 << 20
     public var maxRequestBytes: UInt64 = 16 << 20
     public var transport: Transport = .webSocket
+    public var maxConnectionAgeMs: UInt32 = 55 * 60_000
+    public var rotationMarginMs: UInt32 = 60_000
+    public var warmStandby = true
+    public var maxReconnects: UInt32 = 3
+    public var reconnectDelayMs: UInt32 = 200
+    public var reconnectMaxDelayMs: UInt32 = 4_000
+    public var fallback: FallbackPolicy = .auto
+    public var fallbackAfterFailures: UInt32 = 2
+    public var fallbackMemoryMs: UInt32 = 600_000
 
     public init() {}
 
     public static let defaultBaseURL = "https://api.openai.com/v1"
     public static let userAgent = "responses-ws/\(Version.string) (Linux; Swift)"
+}
+
+/// Whether a client may switch to HTTP/SSE when WebSocket mode is unavailable (§5.11).
+public enum FallbackPolicy: Int32, Sendable {
+    case auto = 0
+    case never = 1
 }
 
 /// The library version, shared by the C export and the User-Agent.
@@ -54,6 +69,15 @@ struct ResolvedConfig: Sendable {
     let totalTimeout: TimeAmount?
     let maxRequestBytes: Int
     let transport: Transport
+    let maxConnectionAge: TimeAmount?
+    let rotationMargin: TimeAmount
+    let warmStandby: Bool
+    let maxReconnects: Int
+    let reconnectDelay: TimeAmount
+    let reconnectMaxDelay: TimeAmount
+    let fallback: FallbackPolicy
+    let fallbackAfterFailures: Int
+    let fallbackMemory: TimeAmount
 
     init(_ config: ClientConfig, environment: (String) -> String? = ResolvedConfig.getenv) throws(RWSError) {
         let apiKey = config.apiKey ?? environment("OPENAI_API_KEY") ?? ""
@@ -111,6 +135,23 @@ struct ResolvedConfig: Sendable {
         totalTimeout = config.totalTimeoutMs == 0 ? nil : .milliseconds(Int64(config.totalTimeoutMs))
         maxRequestBytes = Int(clamping: config.maxRequestBytes)
         transport = config.transport
+        maxConnectionAge = config.maxConnectionAgeMs == 0 ? nil : .milliseconds(Int64(config.maxConnectionAgeMs))
+        rotationMargin = .milliseconds(Int64(config.rotationMarginMs))
+        warmStandby = config.warmStandby
+        maxReconnects = Int(config.maxReconnects)
+        reconnectDelay = .milliseconds(Int64(max(config.reconnectDelayMs, 1)))
+        reconnectMaxDelay = .milliseconds(Int64(max(config.reconnectMaxDelayMs, config.reconnectDelayMs, 1)))
+        fallback = config.fallback
+        fallbackAfterFailures = Int(max(config.fallbackAfterFailures, 1))
+        fallbackMemory = .milliseconds(Int64(config.fallbackMemoryMs))
+    }
+
+    /// The wait before reconnect attempt `n` (1-based): doubling from the first delay up to the
+    /// ceiling, times a jitter in [0.75, 1.0] so that many clients do not retry in step.
+    func backoff(attempt n: Int) -> TimeAmount {
+        let base = reconnectDelay.nanoseconds << min(max(n - 1, 0), 20)
+        let capped = min(base, reconnectMaxDelay.nanoseconds)
+        return .nanoseconds(Int64(Double(capped) * Double.random(in: 0.75...1.0)))
     }
 
     static func getenv(_ name: String) -> String? {

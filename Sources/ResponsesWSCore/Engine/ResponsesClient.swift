@@ -16,6 +16,11 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
     // MARK: confined to `loop`
     private var idle: [WebSocketConnection] = []
     private var sessions: [ObjectIdentifier: Session] = [:]
+    /// Until when the endpoint is known to lack WebSocket mode (§5.11): sessions go straight to
+    /// HTTP/SSE instead of probing again.
+    private var webSocketUnavailableUntil: NIODeadline?
+    /// WebSocket connect failures that count towards the fallback budget, since the last success.
+    private var webSocketFailures = 0
     private lazy var idleDelegate = IdleConnectionDelegate(client: self)
 
     /// Most warm connections kept for later sessions; more are closed when released.
@@ -33,10 +38,11 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
     public var isShutDown: Bool { shutDown.load(ordering: .acquiring) }
 
     /// Creates a session. `streamID` names its lane (§3.1 rules are checked here).
-    public func makeSession(defaults: JSONObject = JSONObject(), streamID: String? = nil) throws(RWSError) -> Session {
+    public func makeSession(defaults: JSONObject = JSONObject(), streamID: String? = nil,
+                            inputMode: InputMode = .incremental) throws(RWSError) -> Session {
         guard !isShutDown else { throw RWSError(.invalidState, "the client was freed") }
         if let streamID { try Session.validate(streamID: streamID) }
-        let session = Session(client: self, defaults: defaults, streamID: streamID)
+        let session = Session(client: self, defaults: defaults, streamID: streamID, inputMode: inputMode)
         try runOnLoop { [self] in sessions[ObjectIdentifier(session)] = session }
         return session
     }
@@ -63,27 +69,71 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
 
     // MARK: connection pool (event loop)
 
-    /// A warm connection from the pool, or a new one. `fresh` tells which.
-    func acquire() -> EventLoopFuture<(connection: WebSocketConnection, fresh: Bool)> {
+    /// A warm connection from the pool (young enough to finish a turn), or a new one. `fresh`
+    /// tells which; `requireFresh` skips the pool (a warm standby must be a new connection).
+    func acquire(requireFresh: Bool = false) -> EventLoopFuture<(connection: WebSocketConnection, fresh: Bool)> {
         loop.preconditionInEventLoop()
-        while let c = idle.popLast() {
-            if c.isOpen {
+        while !requireFresh, let c = idle.popLast() {
+            if c.isOpen && !isNearEndOfLife(c) {
                 c.delegate = nil
                 return loop.makeSucceededFuture((c, false))
             }
+            _ = c.close()
         }
         return WebSocketConnection.connect(to: config.webSocketEndpoint, config: config.connection, on: loop)
-            .map { [counters] c in
+            .map { [self] c in
                 counters.add(.connects)
+                webSocketFailures = 0
                 return (c, true)
             }
+    }
+
+    /// Whether `c` is too old to start a turn on (§5.7: rotate before the server's limit).
+    func isNearEndOfLife(_ c: WebSocketConnection) -> Bool {
+        guard let maxAge = config.maxConnectionAge else { return false }
+        return NIODeadline.now() + config.rotationMargin >= c.openedAt + maxAge
+    }
+
+    // MARK: fallback memory (event loop)
+
+    /// Whether turns should go over HTTP/SSE now: by configuration, or because the endpoint was
+    /// recently found to lack WebSocket mode.
+    var prefersHTTP: Bool {
+        if config.transport == .http { return true }
+        guard let until = webSocketUnavailableUntil else { return false }
+        if NIODeadline.now() < until { return true }
+        webSocketUnavailableUntil = nil
+        return false
+    }
+
+    /// Records a failed WebSocket connect. Returns true when the client should now fall back to
+    /// HTTP/SSE: at once for 426 Upgrade Required, after `fallback_after_failures` failures for
+    /// 404/405 and connect errors (§5.11; peers pay five slow retries here).
+    func noteWebSocketFailure(_ error: TransportError) -> Bool {
+        guard config.fallback == .auto else { return false }
+        let status = error.httpStatus ?? 0
+        let counts: Bool
+        switch error.kind {
+        case .upgradeRefused: counts = status == 426 || status == 404 || status == 405
+        case .connect, .timeout, .closed, .protocolViolation: counts = true
+        default: counts = false
+        }
+        guard counts else { return false }
+        webSocketFailures += 1
+        if status == 426 || webSocketFailures >= config.fallbackAfterFailures {
+            webSocketUnavailableUntil = .now() + config.fallbackMemory
+            webSocketFailures = 0
+            counters.add(.fallbacks)
+            return true
+        }
+        return false
     }
 
     /// Takes back a connection a session no longer needs: kept warm if it is healthy.
     func release(_ connection: WebSocketConnection) {
         loop.preconditionInEventLoop()
         guard connection.isOpen else { return }
-        if isShutDown || idle.count >= Self.maxIdleConnections {
+        if isShutDown || idle.count >= Self.maxIdleConnections || isNearEndOfLife(connection) {
             _ = connection.close()
             return
         }

@@ -8,6 +8,17 @@ public enum TurnPhase: Int, Sendable, Comparable {
     public static func < (a: TurnPhase, b: TurnPhase) -> Bool { a.rawValue < b.rawValue }
 }
 
+/// How a turn got through (rws_turn_result.flags; raw values are the RWS_TURN_* bits).
+public struct TurnFlags: OptionSet, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static let incremental = TurnFlags(rawValue: 1 << 0)
+    public static let fullResend = TurnFlags(rawValue: 1 << 1)
+    public static let reconnected = TurnFlags(rawValue: 1 << 2)
+    public static let fallback = TurnFlags(rawValue: 1 << 3)
+    public static let rotated = TurnFlags(rawValue: 1 << 4)
+}
+
 /// How a turn ended.
 public struct TurnResult: Sendable {
     public var status: Status
@@ -21,8 +32,9 @@ public struct TurnResult: Sendable {
     public var bytesReceived: UInt64 = 0
     public var elapsedMicros: UInt64 = 0
     public var firstEventMicros: UInt64 = 0
+    public var flags: TurnFlags = []
     /// Whether the request went as an incremental continuation (previous_response_id + new items).
-    public var incremental = false
+    public var incremental: Bool { flags.contains(.incremental) }
 
     public init(status: Status, message: String = "") { self.status = status; self.message = message }
 }
@@ -52,7 +64,19 @@ public final class Turn: @unchecked Sendable {   // loop-confined fields + lock-
     var bytesSent: UInt64 = 0
     var bytesReceived: UInt64 = 0
     var transport = Transport.webSocket
-    var incremental = false
+    var flags: TurnFlags = []
+    /// Connection attempts used after the first (the reconnect budget).
+    var reconnects = 0
+    /// Whether the one automatic resend after previous_response_not_found was used.
+    var recoveredMissingParent = false
+    /// Events handed to the caller: a failure after the first one is never hidden.
+    var delivered = 0
+    /// What the current attempt sent: its items and how they chain (for the transcript).
+    var sentItems: [[UInt8]] = []
+    var sentChaining = Chaining.session
+    /// A prewarm that only opens a connection.
+    var handshakeOnly = false
+    var retry: Scheduled<Void>?
     var connection: WebSocketConnection?
     var http: HTTPSSEConnection?
     var watchdog: Scheduled<Void>?
@@ -118,6 +142,8 @@ public final class Turn: @unchecked Sendable {   // loop-confined fields + lock-
     func complete(_ result: TurnResult) {
         watchdog?.cancel()
         watchdog = nil
+        retry?.cancel()
+        retry = nil
         phase = .terminal
         lock.withLock { if finalResult == nil { finalResult = result } }
         lock.broadcast()

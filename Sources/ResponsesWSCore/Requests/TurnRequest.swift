@@ -25,6 +25,9 @@ public struct TurnRequest: Sendable {
     public var generate: Bool?
     public var chaining: Chaining
 
+    /// No input, no fields: the request of a handshake-only prewarm (never sent).
+    public static let empty = TurnRequest(newItems: [], fields: JSONObject(), fieldsJSON: [], generate: nil, chaining: .session)
+
     /// Fields the library owns on the wire (§3.1): never taken from the caller's body.
     static let transportFields: Set<String> = ["type", "stream", "stream_options", "previous_response_id", "input", "generate", "background", "stream_id"]
 
@@ -72,7 +75,7 @@ public struct TurnRequest: Sendable {
             v.write(to: &fieldsJSON)
         }
         let request = TurnRequest(newItems: items, fields: fields, fieldsJSON: fieldsJSON, generate: generate, chaining: chaining)
-        let estimate = request.webSocketSize(previousResponseID: nil, streamID: streamID) + 128
+        let estimate = request.webSocketSize(items: items, previousResponseID: nil, streamID: streamID) + 128
         if estimate > maxRequestBytes {
             throw RWSError(.requestTooBig, "the request is \(estimate) bytes, over the \(maxRequestBytes)-byte limit (max_request_bytes); upload large files and images by file_id instead of inline")
         }
@@ -104,17 +107,25 @@ public struct TurnRequest: Sendable {
 
     // MARK: wire bodies
 
-    func webSocketSize(previousResponseID: String?, streamID: String?) -> Int {
-        var n = 32 + fieldsJSON.count + 12 + newItems.reduce(0) { $0 + $1.count + 1 }
+    /// The same request as a warm-up (§5.4): prepares the chain, generates nothing.
+    public var asWarmup: TurnRequest {
+        var copy = self
+        copy.generate = false
+        return copy
+    }
+
+    func webSocketSize(items: [[UInt8]], previousResponseID: String?, streamID: String?) -> Int {
+        var n = 48 + fieldsJSON.count + 12 + items.reduce(0) { $0 + $1.count + 1 }
         if let previousResponseID { n += 26 + previousResponseID.utf8.count }
         if let streamID { n += 14 + streamID.utf8.count }
         return n
     }
 
     /// The `response.create` frame (§3.1): flat body, `type` first, never `stream`/`background`.
-    public func webSocketBody(previousResponseID: String?, streamID: String?, allocator: ByteBufferAllocator) -> ByteBuffer {
+    /// `items` are the input items to send (the new ones, or the full context on a fresh chain).
+    public func webSocketBody(items: [[UInt8]], previousResponseID: String?, streamID: String?, allocator: ByteBufferAllocator) -> ByteBuffer {
         var out: [UInt8] = []
-        out.reserveCapacity(webSocketSize(previousResponseID: previousResponseID, streamID: streamID))
+        out.reserveCapacity(webSocketSize(items: items, previousResponseID: previousResponseID, streamID: streamID))
         out.append(contentsOf: #"{"type":"response.create""#.utf8)
         if let streamID {
             out.append(contentsOf: #","stream_id":"#.utf8)
@@ -127,7 +138,7 @@ public struct TurnRequest: Sendable {
         if let generate {
             out.append(contentsOf: (generate ? #","generate":true"# : #","generate":false"#).utf8)
         }
-        appendInput(newItems, to: &out)
+        appendInput(items, to: &out)
         out.append(contentsOf: fieldsJSON)
         out.append(UInt8(ascii: "}"))
         var buffer = allocator.buffer(capacity: out.count)
@@ -135,12 +146,12 @@ public struct TurnRequest: Sendable {
         return buffer
     }
 
-    /// The body of `POST /v1/responses` with SSE streaming: the full context every time (HTTP
+    /// The body of `POST /v1/responses` with SSE streaming: `items` is the full context (HTTP
     /// clients resend history), never `generate` or `stream_id` (§5.4, §5.11).
-    public func httpBody(context: [[UInt8]], allocator: ByteBufferAllocator) -> ByteBuffer {
+    public func httpBody(items: [[UInt8]], allocator: ByteBufferAllocator) -> ByteBuffer {
         var out: [UInt8] = []
         out.append(contentsOf: #"{"stream":true"#.utf8)
-        appendInput(context + newItems, to: &out)
+        appendInput(items, to: &out)
         out.append(contentsOf: fieldsJSON)
         out.append(UInt8(ascii: "}"))
         var buffer = allocator.buffer(capacity: out.count)

@@ -111,7 +111,7 @@ private func text(_ bytes: [UInt8], _ span: JSONSpan) -> String {
     }
 
     private func wire(_ r: TurnRequest, previous: String?, lane: String? = nil) throws -> JSONValue {
-        var buffer = r.webSocketBody(previousResponseID: previous, streamID: lane, allocator: .init())
+        var buffer = r.webSocketBody(items: r.newItems, previousResponseID: previous, streamID: lane, allocator: .init())
         return try JSONValue.parse(buffer.readBytes(length: buffer.readableBytes)!)
     }
 
@@ -145,7 +145,7 @@ private func text(_ bytes: [UInt8], _ span: JSONSpan) -> String {
 
     @Test func httpBodyCarriesTheFullContextAndNoWebSocketFields() throws {
         let r = try prepare(#"{"model":"m","input":[{"type":"function_call_output","call_id":"c","output":"1"}],"generate":false}"#)
-        var buffer = r.httpBody(context: [Array(#"{"role":"user","content":"a"}"#.utf8)], allocator: .init())
+        var buffer = r.httpBody(items: [Array(#"{"role":"user","content":"a"}"#.utf8)] + r.newItems, allocator: .init())
         let body = try JSONValue.parse(buffer.readBytes(length: buffer.readableBytes)!)
         #expect(body["stream"] == true)
         #expect(body["generate"] == nil)

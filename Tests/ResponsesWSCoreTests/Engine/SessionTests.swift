@@ -76,7 +76,8 @@ let defaults = (["model": "gpt-5.6", "store": false] as JSONValue).objectValue!
             #expect(server.count == 1)
             #expect(server.first?.cacheHits == 1)
             #expect(session.counters.snapshot.incrementalSends == 1)
-            #expect(session.transcript.count == 4)   // two inputs, two outputs
+            let items = try client.runOnLoop { session.transcriptItems.count }
+            #expect(items == 4)   // two inputs, two outputs
         }
     }
 

@@ -1,0 +1,250 @@
+import NIOCore
+
+/// What one attempt of a turn sends, and how its items join the transcript.
+struct SendPlan {
+    var items: [[UInt8]]
+    var previousResponseID: String?
+    var chaining: Chaining
+    /// The items that are new to the chain (what the transcript gains besides the outputs).
+    var newItems: [[UInt8]]
+    /// The full context had to be sent because the server's cache for the chain is gone.
+    var fullResend = false
+}
+
+/// Getting a turn to the server: transport, connection, reconnects with backoff, HTTP/SSE
+/// fallback, and rotation of aged connections. Event loop only.
+extension Session {
+    func startNext() {
+        guard current == nil, !closed, !queue.isEmpty else { return }
+        let turn = queue.removeFirst()
+        current = turn
+        turn.lastEventAt = .now()
+        armWatchdog(turn)
+        dispatch(turn)
+    }
+
+    /// Sends `turn` (again): over HTTP when WebSocket mode is off or unavailable, else on the
+    /// session's connection, a pooled one or a new one.
+    func dispatch(_ turn: Turn) {
+        guard current === turn, !turn.isFinished, !closed else { return }
+        turn.phase = .notSent
+        turn.responseID = []
+        turn.connection = nil
+        turn.http = nil
+        if client.prefersHTTP {
+            if client.config.transport != .http { turn.flags.insert(.fallback) }
+            sendHTTP(turn)
+            return
+        }
+        if let c = connection {
+            if !c.isOpen {
+                connection = nil
+                lostConnection = true
+            } else if client.isNearEndOfLife(c) {
+                retire(c, turn: turn)
+            }
+        }
+        if let c = connection {
+            if turn.handshakeOnly { complete(turn, TurnResult(status: .ok)); return }
+            send(turn, on: c)
+            return
+        }
+        connectAndSend(turn)
+    }
+
+    private func connectAndSend(_ turn: Turn) {
+        client.acquire().whenComplete { [self] (result: Result<(connection: WebSocketConnection, fresh: Bool), Error>) in
+            switch result {
+            case .success(let acquired):
+                let c = acquired.connection
+                guard current === turn, !turn.isFinished, !closed else {
+                    client.release(c)
+                    return
+                }
+                if acquired.fresh {
+                    count.session.add(.connects)
+                    if lostConnection {
+                        count.add(.reconnects)
+                        turn.flags.insert(.reconnected)
+                    }
+                }
+                lostConnection = false
+                connection = c
+                c.delegate = self
+                if turn.handshakeOnly { complete(turn, TurnResult(status: .ok)); return }
+                send(turn, on: c)
+            case .failure(let error):
+                guard current === turn, !turn.isFinished else { return }
+                let transportError = error as? TransportError ?? TransportError(.connect, "cannot connect: \(error)")
+                connectFailed(turn, transportError)
+            }
+        }
+    }
+
+    /// A connection could not be made (or was gone before the request was written): fall back
+    /// to HTTP/SSE, retry after a backoff within the budget, or fail the turn.
+    func connectFailed(_ turn: Turn, _ error: TransportError) {
+        if client.noteWebSocketFailure(error) {
+            count.session.add(.fallbacks)
+            turn.flags.insert(.fallback)
+            sendHTTP(turn)
+            return
+        }
+        guard isRetryable(error), turn.reconnects < client.config.maxReconnects else {
+            complete(turn, RWSError(transport: error, phase: .notSent))
+            return
+        }
+        turn.reconnects += 1
+        lostConnection = true
+        let delay = client.config.backoff(attempt: turn.reconnects)
+        turn.retry = client.loop.scheduleTask(in: delay) { [self] in
+            turn.retry = nil
+            dispatch(turn)
+        }
+    }
+
+    /// Failures that another attempt may cure. Never: bad URLs, DNS, TLS verification,
+    /// 401/403 (a clear auth error, not a retry storm), nor 404/405 without fallback.
+    private func isRetryable(_ error: TransportError) -> Bool {
+        switch error.kind {
+        case .connect, .timeout, .closed, .tls, .protocolViolation:
+            return true
+        case .upgradeRefused:
+            let status = error.httpStatus ?? 0
+            if status == 404 || status == 405 { return client.config.fallback == .auto }
+            return status == 429 || status >= 500
+        default:
+            return false
+        }
+    }
+
+    // MARK: WebSocket
+
+    /// Decides what to send: only the new items after the chain's head when the head is
+    /// reachable (the fast path, §5.2), else the full context on a fresh chain (§5.10).
+    func plan(for turn: Turn, on c: WebSocketConnection?) -> SendPlan {
+        let request = turn.request
+        var chaining = request.chaining
+        var newItems = request.newItems
+        if inputMode == .fullHistory, chaining == .session {
+            if lastResponseID != nil, let delta = transcript.delta(for: request, afterWarmup: lastWasWarmup) {
+                newItems = delta
+            } else {
+                chaining = .none   // not an extension of the chain: the full request, new chain
+            }
+        }
+        switch chaining {
+        case .none:
+            return SendPlan(items: newItems, previousResponseID: nil, chaining: .none, newItems: newItems)
+        case .explicit(let id):
+            return SendPlan(items: newItems, previousResponseID: id, chaining: chaining, newItems: newItems)
+        case .session:
+            guard let head = lastResponseID else {
+                return SendPlan(items: newItems, previousResponseID: nil, chaining: .session, newItems: newItems)
+            }
+            let cacheHere = c != nil && c === chainConnection
+            let canRebuild = transcript.isComplete
+            if turn.recoveredMissingParent && canRebuild
+                || (!cacheHere && !storesResponses(request) && canRebuild) {
+                return SendPlan(items: transcript.items + newItems, previousResponseID: nil, chaining: .session,
+                                newItems: newItems, fullResend: true)
+            }
+            // Here, or loadable from storage (store:true), or nothing to rebuild from.
+            return SendPlan(items: newItems, previousResponseID: head, chaining: .session, newItems: newItems)
+        }
+    }
+
+    func send(_ turn: Turn, on c: WebSocketConnection) {
+        guard c.isOpen else {
+            connection = nil
+            connectFailed(turn, TransportError(.closed, "the connection closed before the request was written"))
+            return
+        }
+        let plan = plan(for: turn, on: c)
+        let body = turn.request.webSocketBody(items: plan.items, previousResponseID: plan.previousResponseID,
+                                              streamID: streamID, allocator: ByteBufferAllocator())
+        guard body.readableBytes <= client.config.maxRequestBytes else {
+            complete(turn, RWSError(.requestTooBig, "the request is \(body.readableBytes) bytes, over the \(client.config.maxRequestBytes)-byte limit (max_request_bytes); nothing was sent"))
+            return
+        }
+        turn.sentItems = plan.newItems
+        turn.sentChaining = plan.chaining
+        if plan.previousResponseID != nil && plan.chaining == .session {
+            turn.flags.insert(.incremental)
+            count.add(.incrementalSends)
+        } else {
+            turn.flags.remove(.incremental)
+        }
+        if plan.fullResend {
+            turn.flags.insert(.fullResend)
+            count.add(.fullResends)
+        }
+        turn.connection = c
+        turn.phase = .sending
+        let size = UInt64(body.readableBytes)
+        turn.bytesSent &+= size
+        count.add(.bytesSent, size)
+        c.sendText(body).whenComplete { [self] result in
+            guard turn.phase == .sending, turn.connection === c else { return }
+            switch result {
+            case .success:
+                turn.phase = .sent
+            case .failure(let error):
+                // The write may have left in part: the server may have it. Never replayed.
+                guard current === turn, !turn.isFinished else { return }
+                abortConnection(c)
+                complete(turn, RWSError(.outcomeUnknown, "the connection failed while the request was being written (\(error)); the server may have received it, so it was not replayed"))
+            }
+        }
+    }
+
+    /// Retires an aged connection at a turn boundary (§5.7), swapping in the warm standby when
+    /// one is ready; otherwise the turn goes to a new connection with the full context.
+    func retire(_ c: WebSocketConnection, turn: Turn) {
+        if connection === c { connection = nil }
+        if chainConnection === c { chainConnection = nil }
+        count.add(.rotations)
+        turn.flags.insert(.rotated)
+        _ = c.close()
+        if let (next, head) = takeReadyStandby() {
+            connection = next
+            next.delegate = self
+            chainConnection = next
+            setHead(head, warmup: true)
+        }
+    }
+
+    // MARK: HTTP/SSE
+
+    func sendHTTP(_ turn: Turn) {
+        turn.transport = .http
+        if turn.handshakeOnly || turn.request.generate == false {
+            // Nothing to warm over HTTP: no connection persists, and generate is WebSocket-only.
+            complete(turn, TurnResult(status: .ok))
+            return
+        }
+        var plan = plan(for: turn, on: nil)
+        switch plan.chaining {
+        case .explicit:
+            complete(turn, RWSError(.unsupported, "an explicit previous_response_id cannot be continued over HTTP/SSE by this session; pass the full history instead"))
+            return
+        case .session:
+            plan.items = transcript.items + plan.newItems   // HTTP clients resend the history
+        case .none:
+            break
+        }
+        let body = turn.request.httpBody(items: plan.items, allocator: ByteBufferAllocator())
+        guard body.readableBytes <= client.config.maxRequestBytes else {
+            complete(turn, RWSError(.requestTooBig, "the request with its history is \(body.readableBytes) bytes, over the \(client.config.maxRequestBytes)-byte limit (max_request_bytes); nothing was sent"))
+            return
+        }
+        turn.sentItems = plan.newItems
+        turn.sentChaining = plan.chaining
+        turn.phase = .sending
+        let size = UInt64(body.readableBytes)
+        turn.bytesSent &+= size
+        count.add(.bytesSent, size)
+        turn.http = HTTPSSEConnection.post(to: client.config.httpEndpoint, body: body, config: client.config.connection,
+                                           on: client.loop, delegate: self)
+    }
+}

@@ -1,0 +1,290 @@
+import NIOCore
+import ResponsesJSON
+
+/// Receiving a turn's events: delivery to the caller, the recoveries that happen before anything
+/// was delivered, and the end of the turn. Event loop only.
+extension Session {
+    func handle(_ message: ByteBuffer, for turn: Turn) {
+        let now = NIODeadline.now()
+        let size = UInt64(message.readableBytes)
+        turn.bytesReceived &+= size
+        count.add(.bytesReceived, size)
+        if turn.firstEventAt == nil { turn.firstEventAt = now }
+        turn.lastEventAt = now
+        message.withUnsafeReadableBytes { frame in
+            let header: EventHeader
+            do {
+                header = try EventHeader.decode(frame)
+            } catch {
+                abortTransport(of: turn)
+                complete(turn, RWSError(.protocolViolation, "the server sent an event that is not a JSON object with a \"type\" (\(error)); the connection was closed"))
+                return
+            }
+            if header.type == .error, turn.delivered == 0, recover(turn, from: header, frame: frame) { return }
+            note(header, frame: frame, of: turn)
+            count.add(.events)
+            turn.delivered += 1
+            var keepGoing = true
+            if let handler = turn.handler {
+                if !turn.detached {
+                    keepGoing = turn.responseID.withUnsafeBytes { rid in
+                        DeliveredEvent.with(frame: frame, header: header, responseID: rid, scratch: &scratch, handler)
+                    }
+                }
+            } else {
+                turn.enqueue(PendingEvent(frame: message, header: header, responseID: turn.responseID))
+            }
+            // The callback may have cancelled or freed the turn.
+            guard !turn.isFinished else { return }
+            if header.type.isTerminal {
+                finish(turn, terminal: header, frame: frame)
+            } else if !keepGoing {
+                cancelOnLoop(turn, RWSError(.aborted, "the event callback returned RWS_STOP"))
+            }
+        }
+    }
+
+    /// Recoveries for errors that arrive before the caller saw any event of the turn. Returns
+    /// true when the turn was sent again, so the error is not delivered.
+    private func recover(_ turn: Turn, from header: EventHeader, frame: UnsafeRawBufferPointer) -> Bool {
+        guard header.errorCode.count > 0 else { return false }
+        let code = String(decoding: UnsafeRawBufferPointer(rebasing: frame[header.errorCode.start..<header.errorCode.end]), as: UTF8.self)
+        switch code {
+        case "previous_response_not_found":
+            // The cache lost the chain (eviction, restart): send the full context once, on a
+            // fresh chain (§5.2, §5.10). Never for a caller's explicit previous_response_id.
+            guard turn.sentChaining == .session, turn.flags.contains(.incremental), transcript.isComplete,
+                  !turn.recoveredMissingParent else { return false }
+            turn.recoveredMissingParent = true
+            chainConnection = nil
+            dispatch(turn)
+            return true
+        case "websocket_connection_limit_reached":
+            // The connection is at its end of life (§5.7): continue on a new one, silently.
+            guard let c = turn.connection else { return false }
+            abortConnection(c)
+            lostConnection = false
+            retire(c, turn: turn)
+            dispatch(turn)
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Journal and id bookkeeping for one delivered event.
+    private func note(_ header: EventHeader, frame: UnsafeRawBufferPointer, of turn: Turn) {
+        switch header.type {
+        case .responseCreated, .responseQueued, .responseInProgress:
+            if turn.responseID.isEmpty, header.responseID.count > 0 {
+                turn.responseID = Array(frame[header.responseID.start..<header.responseID.end])
+            }
+            if turn.phase < .created { turn.phase = .created }
+        case .error:
+            break
+        default:
+            if turn.phase < .outputStarted { turn.phase = .outputStarted }
+        }
+    }
+
+    private func finish(_ turn: Turn, terminal header: EventHeader, frame: UnsafeRawBufferPointer) {
+        var result = TurnResult(status: .ok)
+        if header.type == .error {
+            let code = header.errorCode.count > 0
+                ? String(decoding: UnsafeRawBufferPointer(rebasing: frame[header.errorCode.start..<header.errorCode.end]), as: UTF8.self) : nil
+            var text = ""
+            DeliveredEvent.with(frame: frame, header: header, responseID: UnsafeRawBufferPointer(start: nil, count: 0), scratch: &scratch) {
+                text = String(decoding: $0.errorMessage, as: UTF8.self)
+            }
+            result.status = Status.forServerError(code: code, status: header.errorStatus)
+            result.errorCode = code
+            result.errorStatus = header.errorStatus
+            result.message = "the server rejected the request: \(code ?? "error")\(header.errorStatus != 0 ? " (status \(header.errorStatus))" : ""): \(text)"
+            if result.status == .connectionLimit, let c = turn.connection {
+                abortConnection(c)   // §5.7: the connection is unusable after this error
+            }
+        } else {
+            let summary: ResponseSummary
+            do {
+                summary = try ResponseSummary.decode(frame, response: header.response)
+            } catch {
+                abortTransport(of: turn)
+                complete(turn, RWSError(.protocolViolation, "the terminal event's response object is malformed: \(error)"))
+                return
+            }
+            result.response = summary
+            result.responseJSON = Array(frame[header.response.start..<header.response.end])
+            if header.type == .responseFailed || summary.status == "failed" {
+                result.status = .responseFailed
+                result.errorCode = summary.errorCode
+                result.message = "the response failed: \(summary.errorCode ?? "error"): \(summary.errorMessage ?? "no message")"
+            } else if !summary.id.isEmpty {
+                advanceChain(turn, response: summary)
+            }
+        }
+        complete(turn, result)
+    }
+
+    /// A completed (or incomplete) response becomes the head of the chain; its new input and its
+    /// output items join the transcript.
+    private func advanceChain(_ turn: Turn, response: ResponseSummary) {
+        transcript.append(inputs: turn.sentItems, outputs: response.outputItems, fields: turn.request.fields,
+                          chaining: turn.sentChaining, head: lastResponseID)
+        lastRequest = turn.request
+        chainConnection = turn.transport == .webSocket ? turn.connection : nil
+        setHead(response.id, warmup: turn.request.generate == false)
+        standbyAfterTurn()
+    }
+
+    func setHead(_ id: String, warmup: Bool) {
+        lastResponseID = id
+        lastWasWarmup = warmup
+        chainHead.withLock { $0 = id }
+    }
+
+    // MARK: ending turns
+
+    func complete(_ turn: Turn, _ error: RWSError) {
+        var result = TurnResult(status: error.status, message: error.message)
+        complete(turn, result: &result)
+    }
+
+    func complete(_ turn: Turn, _ result: TurnResult) {
+        var result = result
+        complete(turn, result: &result)
+    }
+
+    private func complete(_ turn: Turn, result: inout TurnResult) {
+        guard !turn.isFinished else { return }
+        let now = NIODeadline.now()
+        result.transport = turn.transport
+        result.bytesSent = turn.bytesSent
+        result.bytesReceived = turn.bytesReceived
+        result.elapsedMicros = turn.microsSinceStart(now)
+        result.firstEventMicros = turn.firstEventAt.map(turn.microsSinceStart) ?? 0
+        result.flags = turn.flags
+        if !turn.handshakeOnly {
+            if result.status == .ok { count.add(.turnsOK) }
+            if result.status == .outcomeUnknown { count.add(.unknownOutcomes) }
+        }
+        turn.http = nil
+        turn.complete(result)
+        if current === turn {
+            current = nil
+            startNext()
+        }
+    }
+
+    func cancelOnLoop(_ turn: Turn, _ error: RWSError) {
+        if let i = queue.firstIndex(where: { $0 === turn }) {
+            queue.remove(at: i)
+            complete(turn, error)
+            return
+        }
+        guard current === turn, !turn.isFinished else { return }
+        // §5.9: the protocol has no cancel message; closing the connection is the only way to
+        // stop the response's events. The cancelled request is never replayed.
+        if turn.phase >= .sending { abortTransport(of: turn) }
+        complete(turn, error)
+    }
+
+    func abortTransport(of turn: Turn) {
+        if let c = turn.connection { abortConnection(c) }
+        turn.http?.cancel()
+    }
+
+    func abortConnection(_ c: WebSocketConnection) {
+        if connection === c {
+            connection = nil
+            lostConnection = true
+        }
+        if chainConnection === c { chainConnection = nil }
+        c.abort()
+    }
+
+    // MARK: timeouts
+
+    /// One timer per turn, re-armed from the last event's time instead of per event, so that
+    /// streaming costs no timer allocation per event.
+    func armWatchdog(_ turn: Turn) {
+        guard let deadline = nextDeadline(for: turn) else { return }
+        turn.watchdog = client.loop.scheduleTask(deadline: deadline) { [self] in watchdogFired(turn) }
+    }
+
+    private func nextDeadline(for turn: Turn) -> NIODeadline? {
+        let config = client.config
+        var deadlines: [NIODeadline] = []
+        if let total = config.totalTimeout { deadlines.append(turn.startedAt + total) }
+        if let idle = config.idleTimeout { deadlines.append(turn.lastEventAt + idle) }
+        if turn.firstEventAt == nil, let first = config.firstEventTimeout { deadlines.append(turn.startedAt + first) }
+        return deadlines.min()
+    }
+
+    private func watchdogFired(_ turn: Turn) {
+        guard current === turn, !turn.isFinished else { return }
+        let now = NIODeadline.now()
+        let config = client.config
+        var reason: String?
+        if let total = config.totalTimeout, now >= turn.startedAt + total {
+            reason = "the turn took longer than total_timeout_ms (\(total.nanoseconds / 1_000_000) ms)"
+        } else if turn.firstEventAt == nil, let first = config.firstEventTimeout, now >= turn.startedAt + first {
+            reason = "no event arrived within first_event_timeout_ms (\(first.nanoseconds / 1_000_000) ms)"
+        } else if let idle = config.idleTimeout, now >= turn.lastEventAt + idle {
+            reason = "no event for idle_timeout_ms (\(idle.nanoseconds / 1_000_000) ms)"
+        }
+        guard let reason else {
+            armWatchdog(turn)
+            return
+        }
+        abortTransport(of: turn)
+        complete(turn, RWSError(.timeout, "\(reason); the connection was closed and the request was not replayed"))
+    }
+}
+
+// MARK: transport callbacks (event loop)
+
+extension Session: WebSocketConnectionDelegate {
+    public func webSocket(_ c: WebSocketConnection, didReceiveText message: ByteBuffer) {
+        guard let turn = current, turn.connection === c, !turn.isFinished else {
+            // No turn to receive it: most likely the connection-limit error pushed on an idle
+            // socket (§5.7). The socket is unusable; the next turn rotates to a new one.
+            if connection === c {
+                connection = nil
+                if chainConnection === c { chainConnection = nil }
+                count.add(.rotations)
+                _ = c.close()
+            }
+            return
+        }
+        handle(message, for: turn)
+    }
+
+    public func webSocket(_ c: WebSocketConnection, didCloseWith error: TransportError?) {
+        if connection === c {
+            connection = nil
+            lostConnection = true
+        }
+        if chainConnection === c { chainConnection = nil }
+        guard let turn = current, turn.connection === c, !turn.isFinished else { return }
+        complete(turn, RWSError(transport: error, phase: turn.phase))
+    }
+}
+
+extension Session: HTTPStreamDelegate {
+    public func httpStream(_ stream: HTTPSSEConnection, didReceiveEvent data: ByteBuffer) {
+        guard let turn = current, turn.http === stream, !turn.isFinished else { return }
+        if turn.phase == .sending { turn.phase = .sent }
+        handle(data, for: turn)
+    }
+
+    public func httpStream(_ stream: HTTPSSEConnection, didFinishWith error: TransportError?) {
+        guard let turn = current, turn.http === stream, !turn.isFinished else { return }
+        if let error {
+            // Before any answer the request may still be unsent (connect, TLS, non-2xx status).
+            let phase: TurnPhase = turn.firstEventAt == nil && error.kind != .closed ? .notSent : turn.phase
+            complete(turn, RWSError(transport: error, phase: phase))
+        } else {
+            complete(turn, RWSError(.protocolViolation, "the HTTP stream ended before a terminal event (response.completed, .failed, .incomplete or error)"))
+        }
+    }
+}

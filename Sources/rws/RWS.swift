@@ -6,6 +6,6 @@ struct RWS: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rws",
         abstract: "A warm transport for the OpenAI Responses API WebSocket mode.",
-        subcommands: []
+        subcommands: [SimCommand.self, BenchSimCommand.self]
     )
 }

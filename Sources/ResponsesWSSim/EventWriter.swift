@@ -187,21 +187,26 @@ extension APIError {
             buf.writeJSONString(streamID)
         }
         buf.writeStaticString(#","error":"#)
-        writeBody(&buf)
+        // §4.5: `param` is omitted when there is none (as in the connection-limit example).
+        writeBody(&buf, nullParam: false)
         buf.writeInteger(UInt8(ascii: "}"))
     }
 
     /// `{"type","code","message","param"}`: the nested object of §4.5 and the `error` member
-    /// of an HTTP error body.
-    func writeBody(_ buf: inout ByteBuffer) {
+    /// of an HTTP error body (which always has `param`, null or not).
+    func writeBody(_ buf: inout ByteBuffer, nullParam: Bool = true) {
         buf.writeStaticString(#"{"type":"#)
         buf.writeJSONString(type)
         buf.writeStaticString(#","code":"#)
         if let code { buf.writeJSONString(code) } else { buf.writeStaticString("null") }
         buf.writeStaticString(#","message":"#)
         buf.writeJSONString(message)
-        buf.writeStaticString(#","param":"#)
-        if let param { buf.writeJSONString(param) } else { buf.writeStaticString("null") }
+        if let param {
+            buf.writeStaticString(#","param":"#)
+            buf.writeJSONString(param)
+        } else if nullParam {
+            buf.writeStaticString(#","param":null"#)
+        }
         buf.writeInteger(UInt8(ascii: "}"))
     }
 

@@ -244,7 +244,9 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
                 for (key, lane) in lanes where !lane.busy {
                     if let head = lane.queue.first, head.arrival < (next?.arrival ?? .max) { next = (key, head.arrival) }
                 }
-                guard let key = next?.key else { break }
+                // (Not `next?.key`: optional chaining would flatten the default lane's nil key.)
+                guard let chosen = next else { break }
+                let key = chosen.key
                 guard let pending = lanes[key]?.queue.popFirst() else { break }
                 lanes[key]?.busy = true
                 inFlight += 1

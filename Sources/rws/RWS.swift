@@ -6,6 +6,6 @@ struct RWS: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rws",
         abstract: "A warm transport for the OpenAI Responses API WebSocket mode.",
-        subcommands: [DemoCommand.self, RunCommand.self, LoopCommand.self, BenchCommand.self]
+        subcommands: [DemoCommand.self, RunCommand.self, LoopCommand.self, SimCommand.self, BenchCommand.self, BenchSimCommand.self]
     )
 }

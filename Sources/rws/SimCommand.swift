@@ -1,0 +1,185 @@
+import ArgumentParser
+import Dispatch
+import ResponsesWSSim
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `rws sim`: the local Responses API simulator as a process. Prints `listening ws://HOST:PORT/v1`
+/// as its first stdout line, serves until SIGINT/SIGTERM, then exits 0.
+struct SimCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sim",
+        abstract: "Run the local Responses API simulator (WebSocket mode and HTTP/SSE on one port).",
+        discussion: "See docs/SIMULATOR.md for the fake model, the lanes and cache rules, and the fault syntax."
+    )
+
+    @Option(help: "Interface to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "TCP port (0 = pick a free one; the first stdout line says which).")
+    var port = 0
+
+    @Option(name: .customLong("api-key"), help: "Accept only this bearer key (default: any non-empty key).")
+    var apiKey: String?
+
+    @Option(help: "Fake model pace in tokens per second (0 = as fast as the client reads).")
+    var tokensPerSecond = 1000
+
+    @Option(help: "Length of a text answer in tokens (word pieces of at most 4 bytes).")
+    var outputTokens = 24
+
+    @Option(help: "WebSocket connection lifetime in seconds; then websocket_connection_limit_reached and a close.")
+    var maxConnectionAge: Double = 3600
+
+    @Flag(help: "Also push the connection-limit error on an idle socket when it reaches its age.")
+    var pushLimitWhenIdle = false
+
+    @Option(help: "Close code sent after websocket_connection_limit_reached.")
+    var limitCloseCode: UInt16 = 1000
+
+    @Option(name: .customLong("fault"), help: ArgumentHelp(
+        "Inject a fault into the N-th request (create frames and POSTs, counted server-wide from 1). Repeatable.",
+        discussion: "KIND is drop-before-events, drop-mid-stream, close-1011, evict, limit or slow:MS.",
+        valueName: "KIND@N"))
+    var faults: [String] = []
+
+    @Option(name: .customLong("reject-upgrade"), help: ArgumentHelp(
+        "Answer every WebSocket upgrade with this HTTP status (e.g. 426, 404); POST keeps working.", valueName: "STATUS"))
+    var rejectUpgrade: Int?
+
+    @Option(name: .customLong("cost-us-per-input-kb"), help: ArgumentHelp(
+        "SIMULATED server cost: microseconds per KiB of input context processed (full history on HTTP and cache misses, new items on a cache hit). 0 = off.",
+        valueName: "N"))
+    var costUsPerInputKB = 0
+
+    @Option(help: "Largest accepted WebSocket message or POST body, in bytes.")
+    var maxMessageBytes = 64 << 20
+
+    @Option(help: "Event-loop threads (default: one per core).")
+    var threads: Int?
+
+    @Option(help: "In-flight responses per connection; more creates are queued.")
+    var maxInFlight = 16
+
+    @Option(help: "Distinct named stream_id lanes per connection.")
+    var maxLanes = 32
+
+    @Flag(help: "Reject a create whose lane is busy instead of queueing it.")
+    var rejectOverlapping = false
+
+    @Flag(help: "Ignore unknown client event types instead of answering with an error event.")
+    var ignoreUnknownEvents = false
+
+    @Flag(help: "Require 'OpenAI-Beta: responses_websockets=...' on the upgrade.")
+    var requireBetaHeader = false
+
+    @Option(help: "Responses kept by the process-wide store:true store.")
+    var storeCapacity = 100_000
+
+    @Flag(help: "Print a one-line JSON summary of the counters on exit.")
+    var stats = false
+
+    func makeConfig() throws -> SimulatorConfig {
+        var config = SimulatorConfig()
+        config.host = host
+        config.port = port
+        config.apiKey = apiKey
+        config.tokensPerSecond = tokensPerSecond
+        config.outputTokens = outputTokens
+        config.maxConnectionAge = maxConnectionAge
+        config.pushLimitWhenIdle = pushLimitWhenIdle
+        config.limitCloseCode = limitCloseCode
+        config.faults = try faults.map { text in
+            do throws(SimulatorConfigError) { return try FaultRule(parsing: text) } catch { throw ValidationError(error.description) }
+        }
+        config.rejectUpgradeStatus = rejectUpgrade
+        config.costMicrosecondsPerInputKiB = costUsPerInputKB
+        config.maxMessageBytes = maxMessageBytes
+        if let threads { config.threads = threads }
+        config.maxInFlightPerConnection = maxInFlight
+        config.maxNamedLanesPerConnection = maxLanes
+        config.rejectOverlappingCreates = rejectOverlapping
+        config.ignoreUnknownEvents = ignoreUnknownEvents
+        config.requireBetaHeader = requireBetaHeader
+        config.storeCapacity = storeCapacity
+        do throws(SimulatorConfigError) { try config.validate() } catch { throw ValidationError(error.description) }
+        return config
+    }
+
+    func run() async throws {
+        let config = try makeConfig()
+        let signals = SignalWaiter([SIGINT, SIGTERM])
+        let simulator = try await Simulator.start(config)
+        print("listening ws://\(host):\(simulator.port)/v1")
+        fflush(nil)  // all streams: `stdout` itself is not concurrency-safe to name
+        if config.costMicrosecondsPerInputKiB > 0 {
+            printError("rws sim: SIMULATED server cost is on (\(config.costMicrosecondsPerInputKiB) us per KiB of input context): a model, not a measurement")
+        }
+        for rule in config.faults { printError("rws sim: fault planned: \(rule)") }
+        await signals.wait()
+        await simulator.shutdown()
+        if stats {
+            print(simulator.stats().json)
+            fflush(nil)  // all streams: `stdout` itself is not concurrency-safe to name
+        }
+    }
+}
+
+/// One line to stderr (unbuffered write: `stderr` is not concurrency-safe to name).
+func printError(_ line: String) {
+    var text = line + "\n"
+    text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+}
+
+/// Waits for the first of the given signals (their default action is disabled while waiting).
+final class SignalWaiter {
+    private let state = SignalState()
+    private var sources: [DispatchSourceSignal] = []
+
+    init(_ signals: [Int32]) {
+        for sig in signals {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            let state = self.state
+            source.setEventHandler { state.fire() }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func wait() async { await state.wait() }
+
+    deinit { for s in sources { s.cancel() } }
+}
+
+/// The fired flag and the waiting task, shared with the signal handlers' queue.
+final class SignalState: Sendable {
+    private let state = Mutex<(fired: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+
+    func fire() {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            s.fired = true
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume()
+    }
+
+    func wait() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let resumeNow = state.withLock { s -> Bool in
+                if s.fired { return true }
+                s.waiter = c
+                return false
+            }
+            if resumeNow { c.resume() }
+        }
+    }
+}

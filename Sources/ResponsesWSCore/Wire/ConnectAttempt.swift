@@ -62,8 +62,9 @@ final class ConnectAttempt<Value: Sendable> {
         guard !isComplete else { return }
         isComplete = true
         deadline?.cancel()
-        channel?.close(promise: nil)
+        // Report first: closing runs channelInactive handlers synchronously.
         promise.fail(error)
+        channel?.close(promise: nil)
     }
 
     /// The channel closed early: report what a handler saw, or `fallback`.

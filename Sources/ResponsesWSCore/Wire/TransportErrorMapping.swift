@@ -128,6 +128,8 @@ enum TransportErrorMapping {
             return tlsFailure(error, endpoint: endpoint, tls: tls)
         case let error as IOError:
             return TransportError(.closed, "connection to \(endpoint.hostAndPort) lost: \(reason(error.errnoCode))", closeCode: 1006)
+        case HTTPParserError.invalidEOFState:
+            return TransportError(.closed, "\(endpoint.hostAndPort) closed the connection in the middle of an HTTP response")
         case let error as HTTPParserError:
             return TransportError(.protocolViolation, "invalid HTTP from \(endpoint.hostAndPort): \(error)")
         case let error as NIOHTTPClientUpgradeError:

@@ -190,10 +190,16 @@ extension Session {
 
     func abortTransport(of turn: Turn) {
         if let c = turn.connection { abortConnection(c) }
-        turn.http?.cancel()
+        if let http = turn.http {
+            turn.http = nil
+            http.cancel()
+        }
     }
 
+    /// Closes `c` at once. The turn on it is detached first: the close the connection reports
+    /// (synchronously) must not end that turn with another status than the caller's.
     func abortConnection(_ c: WebSocketConnection) {
+        if let turn = current, turn.connection === c { turn.connection = nil }
         if connection === c {
             connection = nil
             lostConnection = true

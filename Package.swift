@@ -63,7 +63,10 @@ let package = Package(
         .executableTarget(
             name: "rws",
             dependencies: [
-                "ResponsesWS", "CResponsesWS", "ResponsesWSCore", "ResponsesWSSim", "ResponsesJSON",
+                // CResponsesWS for the header's types only: `rws bench` dlopens the built
+                // libresponsesws.so rather than linking the export target (whose release-only
+                // link flags would reach this executable).
+                "CResponsesWS", "ResponsesWSCore", "ResponsesWSSim", "ResponsesJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ] + nio
         ),

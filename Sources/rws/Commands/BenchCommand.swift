@@ -6,7 +6,6 @@ import CResponsesWS
 import NIOCore
 import NIOPosix
 import ResponsesJSON
-import ResponsesWS
 import ResponsesWSCore
 import ResponsesWSSim
 import Synchronization
@@ -35,18 +34,23 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Which measurements: all, throughput, latency.")
     var only = "all"
 
+    @Option(help: "The libresponsesws.so to measure (default: the one built beside this rws).")
+    var library: String?
+
     func run() async throws {
+        let lib = try LoadedLibrary.load(library)
+        printLine("{\"bench\":\"library\",\"path\":\"\(lib.path)\",\"version\":\"\(String(cString: lib.version()!))\"}")
         var config = SimulatorConfig()
         config.tokensPerSecond = 0
         config.outputTokens = events
         let sim = try await Simulator.start(config)
         defer { Task { await sim.shutdown() } }
         if only == "all" || only == "throughput" {
-            try measureCallbackThroughput(baseURL: sim.baseURL)
-            try measurePullThroughput(baseURL: sim.baseURL)
+            try measureCallbackThroughput(lib, baseURL: sim.baseURL)
+            try measurePullThroughput(lib, baseURL: sim.baseURL)
         }
         if only == "all" || only == "latency" {
-            try measureRoundTrips(sim: sim)
+            try measureRoundTrips(lib, sim: sim)
         }
         await sim.shutdown()
     }
@@ -58,34 +62,34 @@ struct BenchCommand: AsyncParsableCommand {
         var events = 0
     }
 
-    private func withSession(baseURL: String, _ body: (OpaquePointer) throws -> Void) throws {
+    private func withSession(_ lib: LoadedLibrary, baseURL: String, _ body: (OpaquePointer) throws -> Void) throws {
         var options = rws_client_options()
-        rws_client_options_init(&options)
+        lib.clientOptionsInit(&options)
         var client: OpaquePointer?
         try baseURL.withCString { url in
             try "sk-bench".withCString { key in
                 options.base_url = url
                 options.api_key = key
-                try check(rws_client_new(&options, &client), "rws_client_new")
+                try lib.check(lib.clientNew(&options, &client), "rws_client_new")
             }
         }
-        defer { rws_client_free(client) }
+        defer { lib.clientFree(client) }
         var session: OpaquePointer?
         var sessionOptions = rws_session_options()
-        rws_session_options_init(&sessionOptions)
+        lib.sessionOptionsInit(&sessionOptions)
         try #"{"model":"gpt-5.6","store":false}"#.withCString { defaults in
             sessionOptions.defaults_json = defaults
-            try check(rws_session_new(client, &sessionOptions, &session), "rws_session_new")
+            try lib.check(lib.sessionNew(client, &sessionOptions, &session), "rws_session_new")
         }
-        defer { rws_session_free(session) }
+        defer { lib.sessionFree(session) }
         try body(session!)
     }
 
-    private func measureCallbackThroughput(baseURL: String) throws {
-        try withSession(baseURL: baseURL) { session in
+    private func measureCallbackThroughput(_ lib: LoadedLibrary, baseURL: String) throws {
+        try withSession(lib, baseURL: baseURL) { session in
             let tally = Tally()
             var options = rws_turn_options()
-            rws_turn_options_init(&options)
+            lib.turnOptionsInit(&options)
             options.on_event = { userData, event in
                 let tally = Unmanaged<Tally>.fromOpaque(userData!).takeUnretainedValue()
                 tally.events += 1
@@ -96,33 +100,33 @@ struct BenchCommand: AsyncParsableCommand {
             var turn: OpaquePointer?
             let cpuBefore = processCPUNanos()
             let start = nowNanos()
-            try check(rws_turn_start(session, #"{"input":"stream please"}"#, 0, &options, &turn), "rws_turn_start")
-            let status = rws_turn_wait(turn, -1)
+            try lib.check(lib.turnStart(session, #"{"input":"stream please"}"#, 0, &options, &turn), "rws_turn_start")
+            let status = lib.turnWait(turn, -1)
             let seconds = Double(nowNanos() - start) / 1e9
             let cpu = Double(processCPUNanos() - cpuBefore) / 1e6
-            rws_turn_free(turn)
-            try check(status, "turn")
+            lib.turnFree(turn)
+            try lib.check(status, "turn")
             report("events_to_c_callback", events: tally.events, deltas: tally.deltas, seconds: seconds, processCPUMs: cpu)
         }
     }
 
-    private func measurePullThroughput(baseURL: String) throws {
-        try withSession(baseURL: baseURL) { session in
+    private func measurePullThroughput(_ lib: LoadedLibrary, baseURL: String) throws {
+        try withSession(lib, baseURL: baseURL) { session in
             var turn: OpaquePointer?
             var events = 0, deltas = 0
             let cpuBefore = processCPUNanos()
             let start = nowNanos()
-            try check(rws_turn_start(session, #"{"input":"stream please"}"#, 0, nil, &turn), "rws_turn_start")
+            try lib.check(lib.turnStart(session, #"{"input":"stream please"}"#, 0, nil, &turn), "rws_turn_start")
             var event: UnsafePointer<rws_event>?
-            while rws_turn_next_event(turn, -1, &event) == Int32(RWS_OK) {
+            while lib.turnNextEvent(turn, -1, &event) == Int32(RWS_OK) {
                 events += 1
                 if event!.pointee.type == Int32(RWS_EVENT_OUTPUT_TEXT_DELTA) { deltas += 1 }
             }
             let seconds = Double(nowNanos() - start) / 1e9
             let cpu = Double(processCPUNanos() - cpuBefore) / 1e6
-            let status = rws_turn_wait(turn, -1)
-            rws_turn_free(turn)
-            try check(status, "turn")
+            let status = lib.turnWait(turn, -1)
+            lib.turnFree(turn)
+            try lib.check(status, "turn")
             report("events_pull", events: events, deltas: deltas, seconds: seconds, processCPUMs: cpu)
         }
     }
@@ -141,19 +145,19 @@ struct BenchCommand: AsyncParsableCommand {
 
     // MARK: latency
 
-    private func measureRoundTrips(sim: Simulator) throws {
+    private func measureRoundTrips(_ lib: LoadedLibrary, sim: Simulator) throws {
         let minimal = #"{"model":"gpt-5.6","store":false,"generate":false,"input":[],"previous_response_id":null}"#
-        var library: [Double] = []
-        try withSession(baseURL: sim.baseURL) { session in
+        var viaLibrary: [Double] = []
+        try withSession(lib, baseURL: sim.baseURL) { session in
             for i in 0..<(roundTrips + roundTrips / 10) {
                 var turn: OpaquePointer?
                 let start = nowNanos()
-                try check(rws_turn_start(session, minimal, 0, nil, &turn), "rws_turn_start")
-                let status = rws_turn_wait(turn, -1)
+                try lib.check(lib.turnStart(session, minimal, 0, nil, &turn), "rws_turn_start")
+                let status = lib.turnWait(turn, -1)
                 let micros = Double(nowNanos() - start) / 1e3
-                rws_turn_free(turn)
-                try check(status, "turn")
-                if i >= roundTrips / 10 { library.append(micros) }   // the first 10% warm up
+                lib.turnFree(turn)
+                try lib.check(status, "turn")
+                if i >= roundTrips / 10 { viaLibrary.append(micros) }   // the first 10% warm up
             }
         }
 
@@ -179,20 +183,14 @@ struct BenchCommand: AsyncParsableCommand {
         var o = JSONObject()
         o["bench"] = "turn_round_trip"
         o["round_trips"] = .int(roundTrips)
-        o["library_p50_us"] = .double(rounded(percentile(library, 0.5), 1))
-        o["library_mean_us"] = .double(rounded(mean(library), 1))
+        o["library_p50_us"] = .double(rounded(percentile(viaLibrary, 0.5), 1))
+        o["library_mean_us"] = .double(rounded(mean(viaLibrary), 1))
         o["bare_ws_p50_us"] = .double(rounded(percentile(bare, 0.5), 1))
         o["bare_ws_mean_us"] = .double(rounded(mean(bare), 1))
         o["ping_pong_p50_us"] = .double(rounded(percentile(pings, 0.5), 1))
-        o["library_overhead_p50_us"] = .double(rounded(percentile(library, 0.5) - percentile(bare, 0.5), 1))
-        o["library_overhead_mean_us"] = .double(rounded(mean(library) - mean(bare), 1))
+        o["library_overhead_p50_us"] = .double(rounded(percentile(viaLibrary, 0.5) - percentile(bare, 0.5), 1))
+        o["library_overhead_mean_us"] = .double(rounded(mean(viaLibrary) - mean(bare), 1))
         printLine(JSONValue.object(o).serializedString)
-    }
-
-    private func check(_ status: Int32, _ what: String) throws {
-        guard status >= 0 else {
-            throw ValidationError("\(what): \(String(cString: rws_strerror(status))): \(String(cString: rws_last_error()))")
-        }
     }
 }
 

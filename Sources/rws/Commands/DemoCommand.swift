@@ -27,7 +27,7 @@ struct DemoCommand: AsyncParsableCommand {
     var model = "gpt-5.6"
 
     @Option(help: "Embedded simulator: SIMULATED server cost in microseconds per KiB of input processed.")
-    var costUsPerInputKb = 250
+    var costUsPerInputKb = 1000
 
     @Option(help: "Embedded simulator: tokens per second of the fake model.")
     var tokensPerSecond = 1000
@@ -65,7 +65,11 @@ struct DemoCommand: AsyncParsableCommand {
         }
         func ms(_ x: Double) -> String { "\(rounded(x, 1)) ms" }
         func kb(_ x: UInt64) -> String { "\(rounded(Double(x) / 1024, 1)) KiB" }
-        func ratio(_ a: Double, _ b: Double) -> String { b > 0 ? "WebSocket: \(Int(((1 - a / b) * 100).rounded()))% less" : "" }
+        func ratio(_ a: Double, _ b: Double) -> String {
+            guard b > 0 else { return "" }
+            let percent = Int(((1 - a / b) * 100).rounded())
+            return percent >= 0 ? "WebSocket \(percent)% lower" : "WebSocket \(-percent)% higher"
+        }
         printLine("")
         row("", "WebSocket", "HTTP/SSE")
         row("turns ok", "\(ws.ok)/\(ws.turns)", "\(http.ok)/\(http.turns)")

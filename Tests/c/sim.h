@@ -70,12 +70,30 @@ static int sim_start(sim *s, const char *const *flags) {
     return 0;
 }
 
-static void sim_stop(sim *s) {
+/* Stops the simulator. With `stats` (and the --stats flag given at start), receives what it
+ * printed after its first line: the JSON summary of its counters. */
+static void sim_stop_with_stats(sim *s, char *stats, size_t stats_len) {
     if (s->pid <= 0) return;
     kill(s->pid, SIGTERM);
+    size_t n = 0;
+    if (stats && stats_len > 0) {
+        ssize_t r;
+        while (n + 1 < stats_len && (r = read(s->stdout_fd, stats + n, stats_len - 1 - n)) > 0) n += (size_t)r;
+        stats[n] = '\0';
+    }
     waitpid(s->pid, NULL, 0);
     close(s->stdout_fd);
     s->pid = 0;
+}
+
+static void sim_stop(sim *s) { sim_stop_with_stats(s, NULL, 0); }
+
+/* The integer after "\"key\":" in a JSON text (the first occurrence), or -1. */
+static long json_int(const char *json, const char *key) {
+    char pattern[64];
+    snprintf(pattern, sizeof pattern, "\"%s\":", key);
+    const char *p = strstr(json, pattern);
+    return p ? strtol(p + strlen(pattern), NULL, 10) : -1;
 }
 
 #endif

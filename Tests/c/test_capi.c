@@ -30,6 +30,28 @@ static const char *current_test;
 
 #define STR_FMT(s) (int)(s).len, (s).ptr
 
+/* Copies a JSON string body (starting after its opening quote) to out, decoding the escapes a
+ * text answer may hold (\" \\ \/ \n \t \r and \u00XX). */
+static void json_unescape(const char *in, char *out, size_t out_len) {
+    size_t n = 0;
+    while (*in && *in != '"' && n + 1 < out_len) {
+        if (*in == '\\' && in[1]) {
+            in++;
+            switch (*in) {
+            case 'n': out[n++] = '\n'; break;
+            case 't': out[n++] = '\t'; break;
+            case 'r': out[n++] = '\r'; break;
+            case 'u': out[n++] = (char)strtol((char[]){in[3], in[4], 0}, NULL, 16); in += 4; break;
+            default: out[n++] = *in;
+            }
+            in++;
+        } else {
+            out[n++] = *in++;
+        }
+    }
+    out[n] = '\0';
+}
+
 static const char *DEFAULTS = "{\"model\":\"gpt-5.6\",\"store\":false}";
 static const char *TOOL_DEFAULTS =
     "{\"model\":\"gpt-5.6\",\"store\":false,\"tools\":[{\"type\":\"function\",\"name\":\"read_file\","
@@ -161,13 +183,7 @@ static void test_pull_text_turn(const sim *s) {
         }
         if (e->type == RWS_EVENT_OUTPUT_TEXT_DONE) {
             const char *k = strstr(e->json.ptr, "\"text\":\"");
-            if (k && k < e->json.ptr + e->json.len) {
-                k += 8;
-                size_t m = 0;
-                while (k[m] != '"' && m < sizeof done_text - 1) m++;
-                memcpy(done_text, k, m);
-                done_text[m] = 0;
-            }
+            if (k && k < e->json.ptr + e->json.len) json_unescape(k + 8, done_text, sizeof done_text);
         }
         CHECK(e->json.len > 0 && e->json.ptr[0] == '{', "raw json");
     }
@@ -445,8 +461,10 @@ static void test_auth_and_upgrade(void) {
 
     const char *reject[] = {"--reject-upgrade", "404", NULL};
     if (sim_start(&s, reject) != 0) { CHECK(0, "sim"); return; }
-    rc = simple_turn_status(s.base_url, DEFAULTS, "{\"input\":\"x\"}", NULL);
-    CHECK(rc == RWS_E_UPGRADE_REFUSED, "404 at upgrade: %s", rws_strerror(rc));
+    rws_client_options_init(&o);
+    o.fallback = RWS_FALLBACK_NEVER;
+    rc = simple_turn_status(s.base_url, DEFAULTS, "{\"input\":\"x\"}", &o);
+    CHECK(rc == RWS_E_UPGRADE_REFUSED, "404 at upgrade without fallback: %s", rws_strerror(rc));
     sim_stop(&s);
 }
 
@@ -471,25 +489,107 @@ static void test_http_transport(const sim *s) {
 
 static void test_connection_faults(void) {
     sim s;
-    const char *flags[] = {"--fault", "close-1011@1", "--fault", "drop-before-events@3", "--fault", "limit@5", NULL};
+    const char *flags[] = {"--fault", "close-1011@1", NULL};
     if (sim_start(&s, flags) != 0) { CHECK(0, "sim"); return; }
     rws_client *c = client_for(s.base_url, NULL);
     rws_session *sess = session_for(c, DEFAULTS);
     int rc = run_turn(sess, "{\"input\":\"one\"}", NULL, NULL, 0);
     CHECK(rc == RWS_E_OUTCOME_UNKNOWN, "close 1011 after the request: %s", rws_strerror(rc));
-    CHECK(run_turn(sess, "{\"input\":\"two\",\"previous_response_id\":null}", NULL, NULL, 0) == RWS_OK, "reconnects");
-    rc = run_turn(sess, "{\"input\":\"three\"}", NULL, NULL, 0);
-    CHECK(rc == RWS_E_OUTCOME_UNKNOWN, "drop before events: %s", rws_strerror(rc));
-    CHECK(run_turn(sess, "{\"input\":\"four\",\"previous_response_id\":null}", NULL, NULL, 0) == RWS_OK, "again");
-    rc = run_turn(sess, "{\"input\":\"five\"}", NULL, NULL, 0);
-    CHECK(rc == RWS_E_CONNECTION_LIMIT, "limit: %s", rws_strerror(rc));
+    rws_turn_result r;
+    CHECK(run_turn(sess, "{\"input\":\"two\"}", &r, NULL, 0) == RWS_OK, "reconnects");
+    CHECK(r.flags & RWS_TURN_RECONNECTED, "flagged reconnected");
     rws_stats st;
     rws_session_stats(sess, &st, sizeof st);
-    CHECK(st.reconnects == 2 && st.unknown_outcomes == 2, "reconnects %llu, unknown %llu",
+    CHECK(st.reconnects == 1 && st.unknown_outcomes == 1, "reconnects %llu, unknown %llu",
           (unsigned long long)st.reconnects, (unsigned long long)st.unknown_outcomes);
     rws_session_free(sess);
     rws_client_free(c);
     sim_stop(&s);
+}
+
+/* Runs `turns` turns of a tool-less chat on a fresh client; fills the session stats and the
+ * flags of each turn (flags may be NULL). Returns how many turns ended RWS_OK. */
+static int chat(const char *base_url, rws_client_options *o, int turns, int pause_ms, rws_stats *st, uint32_t *flags, int *statuses) {
+    rws_client *c = client_for(base_url, o);
+    rws_session *sess = session_for(c, DEFAULTS);
+    int ok = 0;
+    for (int i = 0; i < turns; i++) {
+        char request[64];
+        snprintf(request, sizeof request, "{\"input\":\"message %d\"}", i + 1);
+        rws_turn_result r;
+        int rc = run_turn(sess, request, &r, NULL, 0);
+        ok += rc == RWS_OK;
+        if (flags) flags[i] = r.flags;
+        if (statuses) statuses[i] = rc;
+        if (pause_ms) {
+            struct timespec ts = {pause_ms / 1000, (pause_ms % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    rws_session_stats(sess, st, sizeof *st);
+    rws_session_free(sess);
+    rws_client_free(c);
+    return ok;
+}
+
+/* Issue 4's scenarios; the simulator's own counters (--stats) prove what was and was not sent. */
+static void test_recovery_scenarios(void) {
+    sim s;
+    char stats[8192];
+    rws_stats st;
+    uint32_t flags[32];
+    int statuses[32];
+
+    const char *evict[] = {"--fault", "evict@3", "--stats", NULL};
+    if (sim_start(&s, evict) != 0) { CHECK(0, "sim"); return; }
+    CHECK(chat(s.base_url, NULL, 5, 0, &st, flags, NULL) == 5, "evict@3: every turn completes");
+    CHECK(st.full_resends == 1 && (flags[2] & RWS_TURN_FULL_RESEND), "one full resend (%llu)", (unsigned long long)st.full_resends);
+    sim_stop_with_stats(&s, stats, sizeof stats);
+    CHECK(json_int(stats, "creates_received") == 6, "server saw 5 turns + 1 resend: %s", stats);
+
+    const char *drop[] = {"--fault", "drop-before-events@4", "--stats", NULL};
+    if (sim_start(&s, drop) != 0) { CHECK(0, "sim"); return; }
+    CHECK(chat(s.base_url, NULL, 5, 0, &st, flags, statuses) == 4, "drop: four turns complete");
+    CHECK(statuses[3] == RWS_E_OUTCOME_UNKNOWN, "turn 4: %s", rws_strerror(statuses[3]));
+    CHECK(st.unknown_outcomes == 1, "counted");
+    sim_stop_with_stats(&s, stats, sizeof stats);
+    CHECK(json_int(stats, "creates_received") == 5, "no duplicate request: %s", stats);
+
+    const char *limit[] = {"--fault", "limit@5", "--stats", NULL};
+    if (sim_start(&s, limit) != 0) { CHECK(0, "sim"); return; }
+    CHECK(chat(s.base_url, NULL, 6, 0, &st, flags, NULL) == 6, "limit@5: completes without an error");
+    CHECK(st.rotations == 1 && (flags[4] & RWS_TURN_ROTATED), "one rotation (%llu)", (unsigned long long)st.rotations);
+    sim_stop_with_stats(&s, stats, sizeof stats);
+    CHECK(json_int(stats, "websocket_upgrades") == 2, "two connections: %s", stats);
+
+    const char *reject[] = {"--reject-upgrade", "426", "--stats", NULL};
+    if (sim_start(&s, reject) != 0) { CHECK(0, "sim"); return; }
+    CHECK(chat(s.base_url, NULL, 3, 0, &st, flags, NULL) == 3, "426: completes over HTTP");
+    CHECK(st.fallbacks == 1 && (flags[0] & RWS_TURN_FALLBACK), "one fallback (%llu)", (unsigned long long)st.fallbacks);
+    sim_stop_with_stats(&s, stats, sizeof stats);
+    CHECK(json_int(stats, "connections_accepted") - json_int(stats, "http_posts") == 1, "zero WebSocket retries: %s", stats);
+    CHECK(json_int(stats, "http_posts") == 3, "three POSTs");
+
+    /* --max-connection-age 3 with a slow loop: rotations at turn boundaries, incremental after */
+    const char *aged[] = {"--max-connection-age", "3", "--stats", NULL};
+    if (sim_start(&s, aged) != 0) { CHECK(0, "sim"); return; }
+    rws_client_options o;
+    rws_client_options_init(&o);
+    o.max_connection_age_ms = 2000;
+    o.rotation_margin_ms = 500;
+    int turns = 16;
+    CHECK(chat(s.base_url, &o, turns, 300, &st, flags, NULL) == turns, "aged: every turn completes");
+    int rotated = 0, rotated_incremental = 0;
+    for (int i = 0; i < turns; i++) {
+        if (flags[i] & RWS_TURN_ROTATED) {
+            rotated++;
+            rotated_incremental += (flags[i] & RWS_TURN_INCREMENTAL) && !(flags[i] & RWS_TURN_FULL_RESEND);
+        }
+    }
+    CHECK(rotated >= 1 && st.rotations == (uint64_t)rotated, "rotations %d (%llu)", rotated, (unsigned long long)st.rotations);
+    CHECK(rotated_incremental == rotated, "the turn after each rotation is incremental (%d of %d)", rotated_incremental, rotated);
+    sim_stop_with_stats(&s, stats, sizeof stats);
+    CHECK(json_int(stats, "errors_sent") == 0, "the server's limit was never hit: %s", stats);
 }
 
 static void test_limits_and_timeouts(void) {
@@ -593,6 +693,7 @@ int main(void) {
         {"connect_errors", NULL, test_connect_errors},
         {"auth_and_upgrade", NULL, test_auth_and_upgrade},
         {"connection_faults", NULL, test_connection_faults},
+        {"recovery_scenarios", NULL, test_recovery_scenarios},
         {"limits_and_timeouts", NULL, test_limits_and_timeouts},
         {"cancel_and_pull_timeout", NULL, test_cancel_and_pull_timeout},
     };

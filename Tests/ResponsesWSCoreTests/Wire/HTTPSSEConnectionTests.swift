@@ -140,7 +140,7 @@ import Testing
         let timedOut = HTTPRecorder()
         let certificates = try TestCertificates.get()
         // Over TLS the request cannot be sent before a handshake the silent server never answers.
-        let config = ConnectionConfig(tls: try TLSContext.client(caFile: certificates.localhostCert), connectTimeout: .milliseconds(300))
+        let config = ConnectionConfig(tls: try TLSContext.client(caFile: certificates.localhostCert), connectTimeout: .milliseconds(1500))
         _ = post(Endpoint(scheme: .https, host: "127.0.0.1", port: silent.port, path: "/v1/responses"), config: config, recorder: timedOut)
         let error = try #require(try await timedOut.waitForFinish().error)
         #expect(error.kind == .timeout)

@@ -38,6 +38,10 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler, EventSi
             keepAlive = head.isKeepAlive
             if head.method == .POST && HTTPRouter.pathOf(head.uri) == HTTPRouter.path {
                 state = .receiving(head, context.channel.allocator.buffer(capacity: 0))
+                // curl sends `Expect: 100-continue` for larger bodies and would wait a second.
+                if head.headers[canonicalForm: "Expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                    context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+                }
             } else {
                 state = .ignoring(head)
             }

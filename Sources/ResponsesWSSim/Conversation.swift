@@ -30,7 +30,8 @@ final class ConversationNode: Sendable {
         self.stored = stored
     }
 
-    /// Items newest first: this node's output, its input, then the parent's, and so on.
+    /// Visits items newest first (this node's output, its input, then the parent's, and so on)
+    /// until `body` returns false.
     func forEachItemNewestFirst(_ body: (JSONValue) -> Bool) {
         var node: ConversationNode? = self
         while let n = node {

@@ -52,7 +52,8 @@ struct FakeModel: Sendable {
             let quoted = result.unicodeScalars.count > 400 ? String(String.UnicodeScalarView(result.unicodeScalars.prefix(400))) + "…" : result
             output = .text(answer(prefix: "The \(name) tool returned: \(quoted).", seed: result + request.model))
         } else {
-            let words = userText.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).prefix(12)
+            // Echo at most 12 words of at most 24 characters: a huge input must not become a huge answer.
+            let words = userText.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).prefix(12).map { $0.prefix(24) }
             let echo = words.isEmpty ? "Hello!" : "You said: \"\(words.joined(separator: " "))\"."
             output = .text(answer(prefix: echo, seed: userText + request.model))
         }

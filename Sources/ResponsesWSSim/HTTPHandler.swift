@@ -11,8 +11,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler, EventSi
 
     private enum State {
         case idle
-        /// Collecting a POST body; `nil` once it went past `maxMessageBytes` (the rest is discarded).
-        case receiving(HTTPRequestHead, ByteBuffer?)
+        /// Collecting a POST body; `nil` once it went past `maxMessageBytes` (the rest is
+        /// discarded but counted).
+        case receiving(HTTPRequestHead, ByteBuffer?, received: Int)
         /// Ignoring a request's body (answered at `.end`).
         case ignoring(HTTPRequestHead)
         case responding
@@ -37,23 +38,28 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler, EventSi
         case (.head(let head), _):
             keepAlive = head.isKeepAlive
             if head.method == .POST && HTTPRouter.pathOf(head.uri) == HTTPRouter.path {
-                state = .receiving(head, context.channel.allocator.buffer(capacity: 0))
+                state = .receiving(head, context.channel.allocator.buffer(capacity: 0), received: 0)
+                // curl sends `Expect: 100-continue` for larger bodies and would wait a second.
+                if head.headers[canonicalForm: "Expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                    context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+                }
             } else {
                 state = .ignoring(head)
             }
-        case (.body(var chunk), .receiving(let head, var body?)):
+        case (.body(var chunk), .receiving(let head, var body, let received)):
             state = .idle  // drop our reference while appending, to avoid a copy
-            if body.readableBytes + chunk.readableBytes > shared.config.maxMessageBytes {
-                state = .receiving(head, nil)
+            let total = received + chunk.readableBytes
+            if total > shared.config.maxMessageBytes {
+                body = nil
             } else {
-                body.writeBuffer(&chunk)
-                state = .receiving(head, body)
+                body?.writeBuffer(&chunk)
             }
+            state = .receiving(head, body, received: total)
         case (.body, _):
             break
-        case (.end, .receiving(let head, let body)):
+        case (.end, .receiving(let head, let body, let received)):
             state = .responding
-            handlePost(head, body: body, context: context)
+            handlePost(head, body: body, received: received, context: context)
         case (.end, .ignoring(let head)):
             state = .responding
             answerOther(head, context: context)
@@ -85,14 +91,14 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler, EventSi
 
     // MARK: POST /v1/responses
 
-    private func handlePost(_ head: HTTPRequestHead, body: ByteBuffer?, context: ChannelHandlerContext) {
+    private func handlePost(_ head: HTTPRequestHead, body: ByteBuffer?, received: Int, context: ChannelHandlerContext) {
         if let denied = HTTPRouter.authorize(head, config: shared.config) {
             sendError(.unauthorized, denied, context: context)
             return
         }
         let counters = shared.stats.http
         counters.add(.createsReceived)
-        counters.add(.bytesReceived, body?.readableBytes ?? shared.config.maxMessageBytes)
+        counters.add(.bytesReceived, received)
         let faults = shared.faults.nextRequest()
         if faults.contains(.dropBeforeEvents) || (faults.contains(.dropMidStream) && !wantsStream(body)) {
             context.close(promise: nil)

@@ -27,10 +27,13 @@ enum HTTPRouter {
             upgradePipelineHandler: { channel, _ in
                 channel.eventLoop.makeCompletedFuture {
                     let ops = channel.pipeline.syncOperations
+                    // At the front: its writes reach the socket without passing the frame encoder.
+                    let outlet = FrameOutlet()
+                    try ops.addHandler(outlet, position: .first)
                     try ops.addHandler(NIOWebSocketFrameAggregator(
                         minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1 << 20,
                         maxAccumulatedFrameSize: config.maxMessageBytes))
-                    try ops.addHandler(WebSocketSession(shared: shared, counters: shared.stats.registerWebSocket()))
+                    try ops.addHandler(WebSocketSession(shared: shared, counters: shared.stats.registerWebSocket(), outlet: outlet))
                 }
             })
         let ops = channel.pipeline.syncOperations

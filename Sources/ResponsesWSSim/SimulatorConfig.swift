@@ -51,7 +51,9 @@ public struct SimulatorConfig: Sendable {
         if port < 0 || port > 65535 { throw SimulatorConfigError("port \(port) is out of range") }
         if tokensPerSecond < 0 { throw SimulatorConfigError("tokens-per-second must be >= 0") }
         if outputTokens < 1 { throw SimulatorConfigError("output-tokens must be >= 1") }
-        if !(maxConnectionAge > 0) { throw SimulatorConfigError("max-connection-age must be > 0") }
+        if !(maxConnectionAge > 0 && maxConnectionAge <= 1e8) {
+            throw SimulatorConfigError("max-connection-age must be > 0 and at most 1e8 seconds")
+        }
         if costMicrosecondsPerInputKiB < 0 { throw SimulatorConfigError("cost-us-per-input-kb must be >= 0") }
         if maxMessageBytes < 1024 || maxMessageBytes > Int(UInt32.max) {
             throw SimulatorConfigError("max-message-bytes must be between 1024 and \(UInt32.max)")

@@ -47,9 +47,8 @@ enum Tokenizer {
     where C.Element == UInt8, C.Index == Int {
         guard !bytes.isEmpty else { return }
         var start = bytes.startIndex
-        var previousWasPunctuation = false
+        var previousWasPunctuation = isPunctuation(bytes[start])
         var i = bytes.startIndex + 1
-        previousWasPunctuation = isPunctuation(bytes[start])
         while i < bytes.endIndex {
             let b = bytes[i]
             let isContinuation = b & 0xC0 == 0x80

@@ -7,7 +7,6 @@ import ResponsesJSON
 /// response's events as text frames. Everything here runs on the channel's event loop.
 final class WebSocketSession: ChannelInboundHandler, EventSink {
     typealias InboundIn = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
 
     /// A `response.create` waiting on its lane.
     private struct Pending {
@@ -26,7 +25,12 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
 
     private let shared: SimulatorShared
     private let counters: ConnectionCounters
+    /// Every server frame is written through here, pre-framed (see FrameOutlet).
+    private let outlet: FrameOutlet
     private var context: ChannelHandlerContext?
+    /// Framed events not yet handed to the outlet, and the reused buffer one event is built in.
+    private var batch: ByteBuffer?
+    private var scratch = ByteBuffer()
     /// nil is the default lane.
     private var lanes: [String?: Lane] = [nil: Lane()]
     private var namedLanes = 0
@@ -42,9 +46,10 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
     /// Set once we sent a close frame (or dropped the connection): no more events.
     private var closing = false
 
-    init(shared: SimulatorShared, counters: ConnectionCounters) {
+    init(shared: SimulatorShared, counters: ConnectionCounters, outlet: FrameOutlet) {
         self.shared = shared
         self.counters = counters
+        self.outlet = outlet
     }
 
     // MARK: channel lifecycle
@@ -121,8 +126,7 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
                                code: "unsupported_frame_type"), streamID: nil)
         case .ping:
             // §5.7: answer pings like any conforming endpoint.
-            let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
-            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+            writeControlFrame(.pong, payload: frame.unmaskedData)
         case .connectionClose:
             if closing {
                 context.close(promise: nil)
@@ -131,9 +135,8 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
                 closing = true
                 var data = frame.unmaskedData
                 let code = data.readSlice(length: 2) ?? ByteBuffer()
-                let reply = WebSocketFrame(fin: true, opcode: .connectionClose, data: code)
-                let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-                context.writeAndFlush(wrapOutboundOut(reply)).whenComplete { _ in bound.value.close(promise: nil) }
+                let channel = context.channel
+                writeControlFrame(.connectionClose, payload: code) { channel.close(promise: nil) }
             }
         default:
             break
@@ -403,7 +406,7 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
         var data = context.channel.allocator.buffer(capacity: 2 + reason.utf8.count)
         data.write(webSocketErrorCode: code)
         data.writeString(reason)
-        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)), promise: nil)
+        writeControlFrame(.connectionClose, payload: data)
         // Wait for the peer's close frame (channelRead closes then); cut off a silent peer.
         let channel = context.channel
         context.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
@@ -423,20 +426,42 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
 
     // MARK: EventSink
 
-    /// Room for the largest server frame header (10 bytes), so WebSocketFrameEncoder writes the
-    /// header in place instead of allocating a separate buffer per frame.
-    private static let headroom = 10
+    /// Hand a batch to the outlet once it is this big, so memory stays bounded within a batch.
+    private static let batchBytes = 256 << 10
 
     func writeEvent(type: StaticString, capacity: Int, _ body: (inout ByteBuffer) -> Void) {
         guard let context else { return }
-        var buf = context.channel.allocator.buffer(capacity: capacity + Self.headroom)
-        buf.moveWriterIndex(forwardBy: Self.headroom)
-        buf.moveReaderIndex(forwardBy: Self.headroom)
-        body(&buf)
-        context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: buf)), promise: nil)
+        // Build the JSON in the reused scratch buffer, then frame it into the batch: no
+        // allocation per event once the buffers have grown.
+        scratch.clear()
+        body(&scratch)
+        var buffer = batch.take() ?? context.channel.allocator.buffer(capacity: Self.batchBytes / 4)
+        buffer.writeServerFrame(opcode: .text, payload: scratch)
+        if scratch.capacity > 1 << 20 { scratch = ByteBuffer() }  // do not keep a huge one around
+        if buffer.readableBytes >= Self.batchBytes {
+            outlet.write(buffer)
+        } else {
+            batch = buffer
+        }
     }
 
-    func flush() { context?.flush() }
+    /// Pong and close frames: after any batched events, flushed at once.
+    private func writeControlFrame(_ opcode: WebSocketOpcode, payload: ByteBuffer, then completion: (() -> Void)? = nil) {
+        var buffer = batch.take() ?? ByteBuffer()
+        buffer.writeServerFrame(opcode: opcode, payload: payload)
+        if let completion {
+            outlet.writeAndFlush(buffer, completion: completion)
+        } else {
+            outlet.write(buffer)
+            outlet.flush()
+        }
+    }
+
+    func flush() {
+        if let buffer = batch.take() { outlet.write(buffer) }
+        outlet.flush()
+    }
+
 
     var isWritable: Bool { context?.channel.isWritable ?? false }
 

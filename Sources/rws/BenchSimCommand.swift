@@ -1,8 +1,6 @@
 import ArgumentParser
 import NIOCore
-import NIOHTTP1
 import NIOPosix
-import NIOWebSocket
 import ResponsesWSSim
 
 #if canImport(Glibc)
@@ -104,148 +102,157 @@ struct BenchResult: Sendable {
     var elapsed = TimeAmount.zero
 }
 
-/// A minimal WebSocket client that only counts frames (no JSON parsing on the client side, so the
-/// number measures the server).
+/// A minimal WebSocket client that only walks frame headers and checks each payload's first
+/// bytes: it does the upgrade by hand and never builds a frame object or parses JSON, so the
+/// number measures the server, not a client-side decoder.
 enum BenchClient {
     static func run(group: EventLoopGroup, host: String, port: Int, path: String, apiKey: String,
                     duration: TimeAmount) async throws -> BenchResult {
         let loop = group.next()
-        let upgraded = loop.makePromise(of: Void.self)
         let finished = loop.makePromise(of: BenchResult.self)
         let bootstrap = ClientBootstrap(group: loop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65536, maximum: 1 << 20))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let request = UpgradeRequestHandler(host: host, port: port, path: path, apiKey: apiKey, upgraded: upgraded)
-                    let boundRequest = NIOLoopBound(request, eventLoop: channel.eventLoop)
-                    let upgrader = NIOWebSocketClientUpgrader(
-                        maxFrameSize: 1 << 26,
-                        upgradePipelineHandler: { channel, _ in
-                            channel.eventLoop.makeCompletedFuture {
-                                try channel.pipeline.syncOperations.addHandler(
-                                    CountingHandler(duration: duration, finished: finished))
-                                upgraded.succeed(())
-                            }
-                        })
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(
-                        withClientUpgrade: (upgraders: [upgrader], completionHandler: { context in
-                            context.pipeline.syncOperations.removeHandler(boundRequest.value, promise: nil)
-                        }))
-                    try channel.pipeline.syncOperations.addHandler(request)
+                    try channel.pipeline.syncOperations.addHandler(
+                        RawCountingClient(host: host, port: port, path: path, apiKey: apiKey, duration: duration, finished: finished))
                 }
             }
         let channel = try await bootstrap.connect(host: host, port: port).get()
-        do {
-            try await upgraded.futureResult.get()
-        } catch {
-            try? await channel.close()
-            throw error
-        }
         let result = try await finished.futureResult.get()
         try? await channel.close()
         return result
     }
 }
 
-private final class UpgradeRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundOut = HTTPClientRequestPart
-
-    let host: String, port: Int, path: String, apiKey: String
-    let upgraded: EventLoopPromise<Void>
-
-    init(host: String, port: Int, path: String, apiKey: String, upgraded: EventLoopPromise<Void>) {
-        (self.host, self.port, self.path, self.apiKey, self.upgraded) = (host, port, path, apiKey, upgraded)
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
-        var headers = HTTPHeaders()
-        headers.add(name: "Host", value: "\(host):\(port)")
-        headers.add(name: "Authorization", value: "Bearer \(apiKey)")
-        context.write(wrapOutboundOut(.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        context.fireChannelActive()
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head(let head) = unwrapInboundIn(data) {
-            upgraded.fail(BenchError("upgrade rejected: HTTP \(head.status.code)"))
-            context.close(promise: nil)
-        }
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        upgraded.fail(error)
-        context.close(promise: nil)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        upgraded.fail(BenchError("connection closed before the upgrade"))
-        context.fireChannelInactive()
-    }
-}
-
-private final class CountingHandler: ChannelInboundHandler {
-    typealias InboundIn = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
+private final class RawCountingClient: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private static let deltaPrefix = Array(#"{"type":"response.output_text.delta""#.utf8)
     private static let completedPrefix = Array(#"{"type":"response.completed""#.utf8)
-    private static let create = #"{"type":"response.create","model":"rws-bench","store":false,"input":"Stream as fast as you can."}"#
+    private static let create = Array(#"{"type":"response.create","model":"rws-bench","store":false,"input":"Stream as fast as you can."}"#.utf8)
 
+    let host: String, port: Int, path: String, apiKey: String
     let duration: TimeAmount
     let finished: EventLoopPromise<BenchResult>
+    private var upgraded = false
+    private var pending = ByteBuffer()
     private var result = BenchResult()
     private var start: NIODeadline?
     private var done = false
 
-    init(duration: TimeAmount, finished: EventLoopPromise<BenchResult>) {
-        self.duration = duration
-        self.finished = finished
+    init(host: String, port: Int, path: String, apiKey: String, duration: TimeAmount, finished: EventLoopPromise<BenchResult>) {
+        (self.host, self.port, self.path, self.apiKey, self.duration, self.finished) = (host, port, path, apiKey, duration, finished)
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { sendCreate(context: context) }
-
-    private func sendCreate(context: ChannelHandlerContext) {
-        var buffer = context.channel.allocator.buffer(capacity: Self.create.utf8.count)
-        buffer.writeString(Self.create)
-        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: buffer)), promise: nil)
+    func channelActive(context: ChannelHandlerContext) {
+        let request = "GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            + "Authorization: Bearer \(apiKey)\r\n\r\n"
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: request)), promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
-        guard !done, frame.opcode == .text else {
-            if frame.opcode == .connectionClose { finish() }
-            return
-        }
-        let payload = frame.data
-        let isDelta = payload.readableBytesView.starts(with: Self.deltaPrefix)
-        if isDelta {
-            if start == nil { start = .now() }  // measure from the first delta: exclude connect and TTFT
-            result.deltas += 1
-            result.bytes += payload.readableBytes
-        } else if payload.readableBytesView.starts(with: Self.completedPrefix) {
-            result.completed += 1
-            if let start, NIODeadline.now() - start >= duration {
-                result.elapsed = .now() - start
-                finish()
-            } else {
-                sendCreate(context: context)
+        var incoming = unwrapInboundIn(data)
+        pending.writeBuffer(&incoming)
+        if !upgraded {
+            guard let end = pending.readableBytesView.firstRange(of: Array("\r\n\r\n".utf8)) else { return }
+            let headLength = end.upperBound - pending.readerIndex
+            let head = pending.readString(length: headLength) ?? ""
+            guard head.hasPrefix("HTTP/1.1 101") else {
+                fail(context: context, "upgrade rejected: \(head.prefix(while: { $0 != "\r" }))")
+                return
             }
+            upgraded = true
+            sendCreate(context: context)
+        }
+        while !done, let (opcode, payload) = nextFrame() {
+            handleFrame(opcode: opcode, payload: payload, context: context)
+        }
+        pending.discardReadBytes()
+    }
+
+    /// The next complete frame in `pending` (server frames are unmasked), or nil.
+    private func nextFrame() -> (UInt8, ByteBuffer)? {
+        let start = pending.readerIndex
+        guard pending.readableBytes >= 2, let first = pending.getInteger(at: start, as: UInt8.self),
+              let second = pending.getInteger(at: start + 1, as: UInt8.self) else { return nil }
+        var headerLength = 2
+        var length = Int(second & 0x7F)
+        if length == 126 {
+            guard let l = pending.getInteger(at: start + 2, as: UInt16.self) else { return nil }
+            length = Int(l); headerLength = 4
+        } else if length == 127 {
+            guard let l = pending.getInteger(at: start + 2, as: UInt64.self) else { return nil }
+            length = Int(l); headerLength = 10
+        }
+        guard pending.readableBytes >= headerLength + length else { return nil }
+        pending.moveReaderIndex(forwardBy: headerLength)
+        guard let payload = pending.readSlice(length: length) else { return nil }
+        return (first & 0x0F, payload)
+    }
+
+    private func handleFrame(opcode: UInt8, payload: ByteBuffer, context: ChannelHandlerContext) {
+        switch opcode {
+        case 0x1:
+            if payload.readableBytesView.starts(with: Self.deltaPrefix) {
+                if start == nil { start = .now() }  // from the first delta: excludes connect and TTFT
+                result.deltas += 1
+                result.bytes += payload.readableBytes
+            } else if payload.readableBytesView.starts(with: Self.completedPrefix) {
+                result.completed += 1
+                if let start, NIODeadline.now() - start >= duration {
+                    finish()
+                } else {
+                    sendCreate(context: context)
+                }
+            }
+        case 0x8:
+            fail(context: context, "the server closed the connection")
+        default:
+            break
         }
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        if !done { finished.fail(BenchError("connection closed during the benchmark")) }
-        done = true
-        context.fireChannelInactive()
+    /// A masked text frame (clients must mask, RFC 6455 §5.3).
+    private func sendCreate(context: ChannelHandlerContext) {
+        let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
+        var frame = context.channel.allocator.buffer(capacity: Self.create.count + 8)
+        frame.writeInteger(UInt8(0x81))
+        if Self.create.count <= 125 {
+            frame.writeInteger(UInt8(0x80 | Self.create.count))
+        } else {
+            frame.writeInteger(UInt8(0x80 | 126))
+            frame.writeInteger(UInt16(Self.create.count))
+        }
+        frame.writeBytes(mask)
+        for (i, byte) in Self.create.enumerated() { frame.writeInteger(byte ^ mask[i & 3]) }
+        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
     }
 
     private func finish() {
         guard !done else { return }
         done = true
-        if result.elapsed == .zero, let start { result.elapsed = .now() - start }
+        if let start { result.elapsed = .now() - start }
         finished.succeed(result)
+    }
+
+    private func fail(context: ChannelHandlerContext, _ message: String) {
+        guard !done else { return }
+        done = true
+        finished.fail(BenchError(message))
+        context.close(promise: nil)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        fail(context: context, "\(error)")
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if !done { done = true; finished.fail(BenchError("connection closed during the benchmark")) }
+        context.fireChannelInactive()
     }
 }
 

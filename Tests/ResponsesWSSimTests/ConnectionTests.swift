@@ -75,6 +75,19 @@ import Testing
         }
     }
 
+    @Test func requireBetaHeaderFlag() async throws {
+        try await withSimulator({ $0.requireBetaHeader = true }) { sim in
+            await #expect {
+                _ = try await TestWebSocket.connect(port: sim.port)
+            } throws: { ($0 as? UpgradeRejected)?.status == 400 }
+            let ws = try await TestWebSocket.connect(port: sim.port, headers: [
+                ("Authorization", "Bearer k"), ("OpenAI-Beta", "responses_websockets=2026-02-06"),
+            ])
+            #expect(try await ws.create(["input": "beta"]).terminal["type"] == "response.completed")
+            await ws.close()
+        }
+    }
+
     @Test func queryStringOnTheUpgradeIsAccepted() async throws {
         try await withSimulator { sim in
             let ws = try await TestWebSocket.connect(port: sim.port, path: "/v1/responses?foo=bar")

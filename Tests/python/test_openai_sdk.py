@@ -96,6 +96,18 @@ def test_http_stream(client):
     assert completed.usage.output_tokens == len(deltas)
 
 
+def test_http_stream_helper_accumulates_consistently(client):
+    # responses.stream() rebuilds the response from the events; it fails on inconsistent ids/indexes.
+    with client.responses.stream(model="gpt-sim", input="Weather in Oslo?", tools=[WEATHER_TOOL]) as stream:
+        final = stream.get_final_response()
+    assert final.output[0].type == "function_call"
+    assert json.loads(final.output[0].arguments)["city"]
+    with client.responses.stream(model="gpt-sim", input="Plain text please") as stream:
+        text = "".join(e.delta for e in stream if e.type == "response.output_text.delta")
+        final = stream.get_final_response()
+    assert final.output_text == text
+
+
 def test_http_continuation_loads_stored_response(client):
     first = client.responses.create(model="gpt-sim", input="Remember the number 42")
     second = client.responses.create(model="gpt-sim", input="What was it?", previous_response_id=first.id)
@@ -191,6 +203,37 @@ def test_websocket_function_call_round_trip(client):
         final = events[-1]
         assert final.type == "response.completed", final
         assert "sunny, 21 C" in final.response.output_text
+
+
+def test_payloads_pass_strict_pydantic_validation(client):
+    """The SDK builds models without validating; check the real schemas strictly as well."""
+    from pydantic import TypeAdapter
+    from openai.types.responses import Response, ResponseStreamEvent
+    from openai.types.responses.responses_server_event import ResponsesServerEvent
+
+    raw = client.responses.with_raw_response.create(model="gpt-sim", input="validate me", tools=[WEATHER_TOOL])
+    Response.model_validate(raw.http_response.json())
+
+    sse = TypeAdapter(ResponseStreamEvent)
+    with client.responses.with_streaming_response.create(model="gpt-sim", input="validate", stream=True) as r:
+        datas = [line[6:] for line in r.iter_lines() if line.startswith("data: ")]
+    assert len(datas) > 5
+    for data in datas:
+        sse.validate_json(data)
+
+    ws_events = TypeAdapter(ResponsesServerEvent)
+    with client.responses.connect() as connection:
+        for request in (
+            {"input": "validate over ws", "stream_id": "v"},
+            {"input": "call a tool", "tools": [WEATHER_TOOL]},
+            {"input": "x", "previous_response_id": "resp_missing", "store": False},
+            {"input": "warm", "generate": False},
+        ):
+            connection.send({"type": "response.create", "model": "gpt-sim", **request})
+            while True:
+                event = ws_events.validate_json(connection.recv_bytes())
+                if event.type in ("response.completed", "error"):
+                    break
 
 
 def test_websocket_stream_id_lane(client):

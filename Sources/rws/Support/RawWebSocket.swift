@@ -42,27 +42,25 @@ final class RawWebSocket: @unchecked Sendable {   // `waiter` is only touched on
         return RawWebSocket(channel: channel, handler: handler)
     }
 
-    /// Sends `text` and waits until a text frame containing `marker` arrives.
+    /// Sends `text` and waits until a text frame containing `marker` arrives: one hop to the
+    /// loop and one wait, the least a client with its own I/O thread can do.
     func roundTrip(text: ByteBuffer, until marker: [UInt8]) throws {
-        let promise = channel.eventLoop.makePromise(of: Void.self)
-        let frame = WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: text)
-        let handler = self.handler
-        try channel.eventLoop.submit {
-            handler.expect(.text(marker), promise)
-            self.channel.writeAndFlush(frame, promise: nil)
-        }.wait()
-        try promise.futureResult.wait()
+        try exchange(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: text), expecting: .text(marker))
     }
 
     /// Sends a ping and waits for its pong.
     func ping() throws {
+        try exchange(WebSocketFrame(fin: true, opcode: .ping, maskKey: .random(), data: ByteBuffer(string: "bench")), expecting: .pong)
+    }
+
+    private func exchange(_ frame: WebSocketFrame, expecting expectation: ReplyHandler.Expectation) throws {
         let promise = channel.eventLoop.makePromise(of: Void.self)
-        let frame = WebSocketFrame(fin: true, opcode: .ping, maskKey: .random(), data: ByteBuffer(string: "bench"))
         let handler = self.handler
-        try channel.eventLoop.submit {
-            handler.expect(.pong, promise)
-            self.channel.writeAndFlush(frame, promise: nil)
-        }.wait()
+        let channel = self.channel
+        channel.eventLoop.execute {
+            handler.expect(expectation, promise)
+            channel.writeAndFlush(frame, promise: nil)
+        }
         try promise.futureResult.wait()
     }
 

@@ -7,7 +7,9 @@ import NIOWebSocket
 enum HTTPRouter {
     static let path = "/v1/responses"
 
-    static func configure(_ channel: Channel, shared: SimulatorShared) throws {
+    /// `tls`: the connection's TLS handler when serving wss://, already first in the pipeline.
+    static func configure(_ channel: Channel, shared: SimulatorShared, tls: ChannelHandler? = nil) throws {
+        let boundTLS = NIOLoopBound(tls, eventLoop: channel.eventLoop)
         shared.stats.connectionAccepted()
         shared.track(channel)
         let config = shared.config
@@ -27,9 +29,14 @@ enum HTTPRouter {
             upgradePipelineHandler: { channel, _ in
                 channel.eventLoop.makeCompletedFuture {
                     let ops = channel.pipeline.syncOperations
-                    // At the front: its writes reach the socket without passing the frame encoder.
+                    // At the front (right behind TLS, which must still encrypt): its writes reach
+                    // the socket without passing the frame encoder.
                     let outlet = FrameOutlet()
-                    try ops.addHandler(outlet, position: .first)
+                    if let tls = boundTLS.value {
+                        try ops.addHandler(outlet, position: .after(tls))
+                    } else {
+                        try ops.addHandler(outlet, position: .first)
+                    }
                     try ops.addHandler(NIOWebSocketFrameAggregator(
                         minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1 << 20,
                         maxAccumulatedFrameSize: config.maxMessageBytes))

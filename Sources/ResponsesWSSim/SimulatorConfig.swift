@@ -43,11 +43,18 @@ public struct SimulatorConfig: Sendable {
     public var requireBetaHeader = false
     /// Responses kept by the process-wide `store: true` store (oldest dropped first).
     public var storeCapacity = 100_000
+    /// Serve TLS (wss:// and https://) with this PEM certificate and key, for testing clients'
+    /// certificate handling. Both or neither.
+    public var tlsCertificateFile: String?
+    public var tlsPrivateKeyFile: String?
 
     public init() {}
 
     /// Checks ranges; `Simulator.start` calls it.
     public func validate() throws(SimulatorConfigError) {
+        if (tlsCertificateFile == nil) != (tlsPrivateKeyFile == nil) {
+            throw SimulatorConfigError("TLS needs both a certificate file and a private key file")
+        }
         if port < 0 || port > 65535 { throw SimulatorConfigError("port \(port) is out of range") }
         if tokensPerSecond < 0 { throw SimulatorConfigError("tokens-per-second must be >= 0") }
         if outputTokens < 1 { throw SimulatorConfigError("output-tokens must be >= 1") }

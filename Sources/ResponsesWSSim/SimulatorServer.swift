@@ -1,4 +1,5 @@
 import NIOCore
+import ResponsesTLS
 import NIOPosix
 import Synchronization
 
@@ -28,6 +29,16 @@ public final class Simulator: Sendable {
     /// Binds and starts serving. Throws `SimulatorConfigError` for a bad config, or the bind error.
     public static func start(_ config: SimulatorConfig = SimulatorConfig()) async throws -> Simulator {
         try config.validate()
+        let tls: TLSContext?
+        if let certificate = config.tlsCertificateFile, let key = config.tlsPrivateKeyFile {
+            do {
+                tls = try TLSContext.server(certificateFile: certificate, privateKeyFile: key)
+            } catch {
+                throw SimulatorConfigError("cannot serve TLS: \(error)")
+            }
+        } else {
+            tls = nil
+        }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: config.threads)
         let shared = SimulatorShared(config: config)
         let bootstrap = ServerBootstrap(group: group)
@@ -40,7 +51,13 @@ public final class Simulator: Sendable {
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 256 << 10, high: 1 << 20))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try HTTPRouter.configure(channel, shared: shared)
+                    var tlsHandler: ChannelHandler?
+                    if let tls {
+                        let handler = try tls.makeServerHandler()
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                        tlsHandler = handler
+                    }
+                    try HTTPRouter.configure(channel, shared: shared, tls: tlsHandler)
                 }
             }
         do {
@@ -52,10 +69,12 @@ public final class Simulator: Sendable {
         }
     }
 
-    /// `ws://HOST:PORT/v1/responses`
-    public var webSocketURL: String { "ws://\(hostForURL):\(port)/v1/responses" }
-    /// `http://HOST:PORT/v1`: the `base_url` for OpenAI SDKs.
-    public var baseURL: String { "http://\(hostForURL):\(port)/v1" }
+    /// `ws://HOST:PORT/v1/responses` (`wss://` when serving TLS)
+    public var webSocketURL: String { "\(isTLS ? "wss" : "ws")://\(hostForURL):\(port)/v1/responses" }
+    /// `http://HOST:PORT/v1` (`https://` when serving TLS): the `base_url` for OpenAI SDKs.
+    public var baseURL: String { "\(isTLS ? "https" : "http")://\(hostForURL):\(port)/v1" }
+    /// Whether the simulator serves TLS.
+    public var isTLS: Bool { config.tlsCertificateFile != nil }
 
     private var hostForURL: String { host.contains(":") ? "[\(host)]" : host }
 

@@ -29,6 +29,12 @@ struct SimCommand: AsyncParsableCommand {
     @Option(name: .customLong("api-key"), help: "Accept only this bearer key (default: any non-empty key).")
     var apiKey: String?
 
+    @Option(name: .customLong("tls-cert"), help: "Serve wss:// and https:// with this PEM certificate (needs --tls-key).")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "The PEM private key of --tls-cert.")
+    var tlsKey: String?
+
     @Option(help: "Fake model pace in tokens per second (0 = as fast as the client reads).")
     var tokensPerSecond = 1000
 
@@ -109,6 +115,8 @@ struct SimCommand: AsyncParsableCommand {
         config.ignoreUnknownEvents = ignoreUnknownEvents
         config.requireBetaHeader = requireBetaHeader
         config.storeCapacity = storeCapacity
+        config.tlsCertificateFile = tlsCert
+        config.tlsPrivateKeyFile = tlsKey
         do throws(SimulatorConfigError) { try config.validate() } catch { throw ValidationError(error.description) }
         return config
     }
@@ -117,7 +125,7 @@ struct SimCommand: AsyncParsableCommand {
         let config = try makeConfig()
         let signals = SignalWaiter([SIGINT, SIGTERM])
         let simulator = try await Simulator.start(config)
-        print("listening ws://\(host):\(simulator.port)/v1")
+        print("listening \(simulator.isTLS ? "wss" : "ws")://\(host):\(simulator.port)/v1")
         fflush(nil)  // all streams: `stdout` itself is not concurrency-safe to name
         if config.costMicrosecondsPerInputKiB > 0 {
             printError("rws sim: SIMULATED server cost is on (\(config.costMicrosecondsPerInputKiB) us per KiB of input context): a model, not a measurement")

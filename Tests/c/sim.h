@@ -58,7 +58,7 @@ static int sim_start(sim *s, const char *const *flags) {
     line[len] = '\0';
     s->stdout_fd = out[0];
     const char *colon = strrchr(line, ':');
-    if (strncmp(line, "listening ws://", 15) != 0 || !colon) {
+    if ((strncmp(line, "listening ws://", 15) != 0 && strncmp(line, "listening wss://", 16) != 0) || !colon) {
         fprintf(stderr, "unexpected first line from rws sim: '%s'\n", line);
         kill(s->pid, SIGKILL);
         waitpid(s->pid, NULL, 0);

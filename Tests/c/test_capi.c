@@ -671,6 +671,49 @@ static void test_cancel_and_pull_timeout(void) {
     sim_stop(&s);
 }
 
+/* wss:// against the simulator's TLS mode with a self-signed certificate made here. */
+static void test_tls(void) {
+    char dir[] = "/tmp/rws-tls-XXXXXX";
+    if (!mkdtemp(dir)) { CHECK(0, "mkdtemp"); return; }
+    char cert[128], key[128], cmd[512];
+    snprintf(cert, sizeof cert, "%s/cert.pem", dir);
+    snprintf(key, sizeof key, "%s/key.pem", dir);
+    snprintf(cmd, sizeof cmd,
+             "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 "
+             "-days 2 -keyout %s -out %s >/dev/null 2>&1", key, cert);
+    if (system(cmd) != 0) { CHECK(0, "openssl req failed (is the openssl CLI installed?)"); return; }
+    sim s;
+    const char *flags[] = {"--tls-cert", cert, "--tls-key", key, NULL};
+    if (sim_start(&s, flags) != 0) { CHECK(0, "sim"); return; }
+    char url[64];
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/v1", s.port);
+
+    rws_client_options o;
+    rws_client_options_init(&o);
+    int rc = simple_turn_status(url, DEFAULTS, "{\"input\":\"over tls\"}", &o);
+    CHECK(rc == RWS_E_TLS_VERIFY, "self-signed without a CA file: %s", rws_strerror(rc));
+    o.ca_file = cert;
+    CHECK(simple_turn_status(url, DEFAULTS, "{\"input\":\"over tls\"}", &o) == RWS_OK, "with the CA file");
+    snprintf(url, sizeof url, "https://localhost:%d/v1", s.port);
+    CHECK(simple_turn_status(url, DEFAULTS, "{\"input\":\"by name\"}", &o) == RWS_OK, "host name verified");
+    rws_client_options_init(&o);
+    o.verify_peer = 0;
+    CHECK(simple_turn_status(url, DEFAULTS, "{\"input\":\"no verify\"}", &o) == RWS_OK, "verify_peer = 0");
+    rws_client_options_init(&o);
+    setenv("SSL_CERT_FILE", cert, 1);
+    rc = simple_turn_status(url, DEFAULTS, "{\"input\":\"env\"}", &o);
+    unsetenv("SSL_CERT_FILE");
+    CHECK(rc == RWS_OK, "SSL_CERT_FILE is honoured: %s", rws_strerror(rc));
+    rws_client_options_init(&o);
+    o.transport = RWS_TRANSPORT_HTTP;
+    o.ca_file = cert;
+    CHECK(simple_turn_status(url, DEFAULTS, "{\"input\":\"https\"}", &o) == RWS_OK, "https SSE");
+    sim_stop(&s);
+    unlink(cert);
+    unlink(key);
+    rmdir(dir);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 
 typedef struct {
@@ -692,6 +735,7 @@ int main(void) {
         {"http_transport", test_http_transport, NULL},
         {"connect_errors", NULL, test_connect_errors},
         {"auth_and_upgrade", NULL, test_auth_and_upgrade},
+        {"tls", NULL, test_tls},
         {"connection_faults", NULL, test_connection_faults},
         {"recovery_scenarios", NULL, test_recovery_scenarios},
         {"limits_and_timeouts", NULL, test_limits_and_timeouts},

@@ -104,10 +104,13 @@ extension Session {
     }
 
     /// Failures that another attempt may cure. Never: bad URLs, DNS, TLS verification,
-    /// 401/403 (a clear auth error, not a retry storm), nor 404/405 without fallback.
+    /// 401/403 (a clear auth error, not a retry storm), 404/405 without fallback, nor a close
+    /// with a final code (§5.8).
     private func isRetryable(_ error: TransportError) -> Bool {
         switch error.kind {
-        case .connect, .timeout, .closed, .tls, .protocolViolation:
+        case .closed:
+            return error.closeCode.map(Self.isRecoverableClose) ?? true
+        case .connect, .timeout, .tls, .protocolViolation:
             return true
         case .upgradeRefused:
             let status = error.httpStatus ?? 0
@@ -116,6 +119,13 @@ extension Session {
         default:
             return false
         }
+    }
+
+    /// §5.8, as the official SDKs' reconnect helpers read close codes: going away, no status,
+    /// abnormal, internal error, service restart, try again later, TLS failure. Every other code
+    /// (1000 normal, 1002 protocol, 1003, 1007, 1008 policy, 1009 too big, 1010, ...) is final.
+    static func isRecoverableClose(_ code: UInt16) -> Bool {
+        [1001, 1005, 1006, 1011, 1012, 1013, 1015].contains(code)
     }
 
     // MARK: WebSocket

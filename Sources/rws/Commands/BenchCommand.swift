@@ -37,6 +37,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "The libresponsesws.so to measure (default: the one built beside this rws).")
     var library: String?
 
+    @Option(help: "Throughput against this simulator (e.g. a separate `rws sim --tokens-per-second 0 --output-tokens 500000` process) instead of one in this process; process_cpu_ms is then the client's alone.")
+    var baseURL: String?
+
     func run() async throws {
         let lib = try LoadedLibrary.load(library)
         printLine("{\"bench\":\"library\",\"path\":\"\(lib.path)\",\"version\":\"\(String(cString: lib.version()!))\"}")
@@ -46,8 +49,8 @@ struct BenchCommand: AsyncParsableCommand {
         let sim = try await Simulator.start(config)
         defer { Task { await sim.shutdown() } }
         if only == "all" || only == "throughput" {
-            try measureCallbackThroughput(lib, baseURL: sim.baseURL)
-            try measurePullThroughput(lib, baseURL: sim.baseURL)
+            try measureCallbackThroughput(lib, baseURL: baseURL ?? sim.baseURL)
+            try measurePullThroughput(lib, baseURL: baseURL ?? sim.baseURL)
         }
         if only == "all" || only == "latency" {
             try measureRoundTrips(lib, sim: sim)
@@ -139,7 +142,7 @@ struct BenchCommand: AsyncParsableCommand {
         o["seconds"] = .double(rounded(seconds, 4))
         o["events_per_sec"] = .int(Int(Double(events) / seconds))
         o["process_cpu_ms"] = .double(rounded(processCPUMs, 1))
-        o["note"] = "simulator in the same process; both share this machine's cores"
+        o["note"] = baseURL == nil ? "simulator in this process: process_cpu_ms includes it" : "simulator in another process: process_cpu_ms is the client's"
         printLine(JSONValue.object(o).serializedString)
     }
 

@@ -26,6 +26,15 @@ struct LoopCommand: AsyncParsableCommand {
     @Option(help: "The model.")
     var model = "gpt-5.6"
 
+    @Option(help: "Retire connections at a turn boundary once this many seconds old (client side).")
+    var maxConnectionAge: Double = 3300
+
+    @Option(help: "Seconds before max-connection-age from which no turn starts on a connection.")
+    var rotationMargin: Double = 60
+
+    @Option(help: "Milliseconds to pause between turns (a slow agent).")
+    var pauseMs = 0
+
     @Option(name: .customLong("sim-fault"), help: "Embedded simulator fault KIND@N (repeatable), e.g. evict@3.")
     var simFaults: [String] = []
 
@@ -57,6 +66,8 @@ struct LoopCommand: AsyncParsableCommand {
         config.baseURL = target.baseURL
         if let key = target.apiKey { config.apiKey = key }
         config.transport = transport.value
+        config.maxConnectionAgeMs = UInt32(max(0, maxConnectionAge * 1000))
+        config.rotationMarginMs = UInt32(max(0, rotationMargin * 1000))
         let summary = try runLoop(config: config, label: target.label)
         await target.stop()
         printLine(summary.json.serializedString)
@@ -67,9 +78,16 @@ struct LoopCommand: AsyncParsableCommand {
         let client = try ResponsesClient(config)
         defer { try? client.shutdown() }
         StandardError.print("rws loop: \(turns) turns over \(transport.rawValue) against \(label)")
-        return try AgentLoop(client: client, model: model, turns: turns).run { report in
+        return try AgentLoop(client: client, model: model, turns: turns, pauseMs: pauseMs).run { report in
             let status = report.status == .ok ? "ok" : "error \(report.status): \(report.message)"
-            printLine("turn \(report.number): \(report.kind) \(rounded(report.milliseconds)) ms, sent \(report.bytesSent) B\(report.incremental ? " (incremental)" : "") \(status)")
+            var how: [String] = []
+            if report.flags.contains(.incremental) { how.append("incremental") }
+            if report.flags.contains(.fullResend) { how.append("full resend") }
+            if report.flags.contains(.reconnected) { how.append("reconnected") }
+            if report.flags.contains(.rotated) { how.append("rotated") }
+            if report.flags.contains(.fallback) { how.append("HTTP fallback") }
+            let note = how.isEmpty ? "" : " (\(how.joined(separator: ", ")))"
+            printLine("turn \(report.number): \(report.kind) \(rounded(report.milliseconds)) ms, sent \(report.bytesSent) B\(note) \(status)")
         }
     }
 }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ResponsesJSON
 import ResponsesWSCore
 
@@ -8,6 +11,7 @@ struct AgentLoop {
     let client: ResponsesClient
     var model = "gpt-5.6"
     var turns = 20
+    var pauseMs = 0
     var instructions = AgentLoop.defaultInstructions
 
     struct TurnReport {
@@ -17,7 +21,7 @@ struct AgentLoop {
         var milliseconds: Double
         var kind: String           // "tool_call" or "text"
         var bytesSent: UInt64
-        var incremental: Bool
+        var flags: TurnFlags
     }
 
     struct Summary {
@@ -85,8 +89,8 @@ struct AgentLoop {
             let ms = Double(nowNanos() - turnStart) / 1e6
             summary.turns += 1
             summary.latenciesMs.append(ms)
-            var report = TurnReport(number: number, status: result.status, message: result.message, milliseconds: ms,
-                                    kind: "text", bytesSent: result.bytesSent, incremental: result.incremental)
+                var report = TurnReport(number: number, status: result.status, message: result.message, milliseconds: ms,
+                                    kind: "text", bytesSent: result.bytesSent, flags: result.flags)
             if result.status == .ok {
                 summary.ok += 1
                 if let call = AgentLoop.functionCall(in: result.response.outputItems) {
@@ -101,6 +105,7 @@ struct AgentLoop {
                 next = ["input": "Let's start again: read Sources/main.swift.", "previous_response_id": .null]
             }
             onTurn(report)
+            if pauseMs > 0 { usleep(UInt32(pauseMs) * 1000) }
         }
         summary.totalMs = Double(nowNanos() - start) / 1e6
         summary.clientCPUMs = Double(threadCPUNanos() + threadCPUNanos(of: client.loop) - cpuBefore) / 1e6

@@ -3,7 +3,8 @@
 #   1. Swift suites (JSON layer, simulator, wire, engine, C exports called from Swift)
 #   2. the public header compiles warning-free as C99 and C++
 #   3. the release libresponsesws.so: exported symbols, SONAME, no dynamic Swift runtime
-#   4. C API tests and the C example, linked against the release .so, against `rws sim`
+#   4. C API tests and the C example, linked against the release .so, against `rws sim`;
+#      valgrind memcheck of the example
 #   5. the simulator against the official openai Python SDK
 #   6. bindings, packaging and ABI checks (bindings/test.sh, when present)
 # Each step prints its own runner's summary; the last line counts the steps.
@@ -84,6 +85,26 @@ c_example() {
     [ $rc -eq 0 ] && grep -q 'tool read_file' "$out/agent_loop.out" && grep -q 'turns=6 ok=6' "$out/agent_loop.out"
 }
 
+memcheck() {
+    # valgrind 3.19 cannot read the toolchain's DWARF 5: check a copy without debug info.
+    command -v valgrind >/dev/null || { echo "valgrind not installed"; return 1; }
+    local out=.build/memcheck port pid rc
+    mkdir -p "$out"
+    strip --strip-debug -o "$out/libresponsesws.so.0" .build/release/libresponsesws.so || return 1
+    cc -std=c99 -O1 -g -Iinclude examples/agent_loop.c -L"$out" -l:libresponsesws.so.0 -Wl,-rpath,"$ROOT/$out" \
+        -o "$out/agent_loop" || return 1
+    .build/release/rws sim --port 0 > "$out/sim.log" &
+    pid=$!
+    for _ in $(seq 100); do grep -q '^listening' "$out/sim.log" 2>/dev/null && break; sleep 0.1; done
+    port=$(head -1 "$out/sim.log" | sed -E 's/.*:([0-9]+)\/v1$/\1/')
+    valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+        --suppressions=Tests/c/valgrind.supp "$out/agent_loop" "http://127.0.0.1:$port/v1" 4 > "$out/out.txt" 2> "$out/valgrind.txt"
+    rc=$?
+    kill "$pid"; wait "$pid" 2>/dev/null
+    grep -E "definitely lost|ERROR SUMMARY" "$out/valgrind.txt"
+    [ $rc -eq 0 ]
+}
+
 python_venv() {
     if [ ! -x .venv/bin/python ]; then python3 -m venv .venv || return 1; fi
     .venv/bin/pip install --quiet --disable-pip-version-check 'openai[realtime]' pytest cffi
@@ -103,6 +124,7 @@ step "C header" header_compiles
 step "release library" release_library
 step "C API tests" c_tests
 step "C example" c_example
+step "memcheck (valgrind)" memcheck
 step "openai SDK against rws sim" openai_sdk
 step "bindings and packaging" bindings
 

@@ -77,7 +77,7 @@ RWS_EXTERN uint32_t rws_version_number(void);
 
 /* Feature bits reported by rws_features(). */
 #define RWS_FEATURE_TLS          (1u << 0) /* wss:// and https:// through the system OpenSSL */
-#define RWS_FEATURE_PULL         (1u << 1) /* rws_turn_next_event */
+#define RWS_FEATURE_PULL         (1u << 1) /* rws_turn_next_event, rws_turn_next_events */
 #define RWS_FEATURE_HTTP_SSE     (1u << 2) /* HTTP/SSE transport (RWS_TRANSPORT_HTTP) */
 
 /* The features compiled into the loaded library, as RWS_FEATURE_* bits. */
@@ -347,7 +347,7 @@ enum {
 
 /* One server event. Owned by the library:
  *  - in a callback, valid until the callback returns;
- *  - from rws_turn_next_event, valid until the next rws_turn_next_event on that turn or
+ *  - from rws_turn_next_event(s), valid until the next rws_turn_next_event(s) on that turn or
  *    rws_turn_free.
  * Copy what you need to keep. Absent string fields are {NULL, 0}; absent numbers are -1. */
 typedef struct rws_event {
@@ -412,6 +412,19 @@ RWS_EXTERN int rws_turn_start(rws_session *session, const char *request_json, si
  * One thread at a time per turn. Errors: RWS_E_INVALID_STATE for a callback-mode turn or inside
  * a callback. */
 RWS_EXTERN int rws_turn_next_event(rws_turn *turn, int32_t timeout_ms, const rws_event **event_out);
+
+/* Pull mode, batched: waits up to timeout_ms (-1: forever, 0: poll) for at least one event,
+ * then hands out every queued event, up to `capacity`, without waiting for more. Meant for
+ * interpreters and other callers whose per-call cost is high: one call (and one lock) per batch
+ * instead of per event. `events` is the caller's array of `capacity` pointers; on RWS_OK its
+ * first *count_out entries point at events owned by the turn, valid until the next
+ * rws_turn_next_event(s) on that turn or rws_turn_free. Returns RWS_OK (*count_out >= 1),
+ * RWS_DONE when the turn has ended and every event was returned (*count_out = 0), or
+ * RWS_E_AGAIN on timeout (*count_out = 0; the turn goes on). One thread at a time per turn.
+ * Errors: RWS_E_INVALID_ARGUMENT (NULL pointers, capacity 0), RWS_E_INVALID_STATE (a
+ * callback-mode turn, or inside a callback). */
+RWS_EXTERN int rws_turn_next_events(rws_turn *turn, int32_t timeout_ms, const rws_event **events,
+                                    size_t capacity, size_t *count_out);
 
 /* Waits up to timeout_ms (-1: forever) for the turn to end. Returns the turn's final status
  * (RWS_OK or a negative code), or RWS_E_AGAIN on timeout. In pull mode the events stay queued

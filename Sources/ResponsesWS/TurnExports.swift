@@ -5,13 +5,17 @@ import CResponsesWS
 import ResponsesJSON
 import ResponsesWSCore
 
-/// The C face of a turn: the core turn plus the memory that must outlive a call — the last
-/// pulled event and the result's strings (valid until rws_turn_free).
+/// The C face of a turn: the core turn plus the memory that must outlive a call — the pulled
+/// events (one, or a batch) and the result's strings (valid until rws_turn_free).
 final class TurnHandle {
     let turn: Turn
     let session: Session
-    let pulled = UnsafeMutablePointer<rws_event>.allocate(capacity: 1)
+    /// rws_event structs handed out by the pull calls; grows to the largest batch pulled.
+    private(set) var pulled = UnsafeMutablePointer<rws_event>.allocate(capacity: 1)
+    private var pulledCapacity = 1
+    /// The pulled events' bytes (frames, response ids, unescaped strings).
     let pullStorage = GrowableBuffer()
+    var batch: [PendingEvent] = []
     var scratch: [UInt8] = []
     var result: (rws_turn_result, GrowableBuffer)?
 
@@ -21,7 +25,20 @@ final class TurnHandle {
         pulled.initialize(to: rws_event())
     }
 
-    deinit { pulled.deallocate() }
+    /// Room for `n` pulled events (reused across calls: no allocation in steady state).
+    func reservePulled(_ n: Int) {
+        guard n > pulledCapacity else { return }
+        pulled.deinitialize(count: pulledCapacity)
+        pulled.deallocate()
+        pulled = UnsafeMutablePointer<rws_event>.allocate(capacity: n)
+        pulled.initialize(repeating: rws_event(), count: n)
+        pulledCapacity = n
+    }
+
+    deinit {
+        pulled.deinitialize(count: pulledCapacity)
+        pulled.deallocate()
+    }
 }
 
 /// What a callback-mode turn calls: the C function, its user data, and one event struct that
@@ -158,26 +175,71 @@ public func rws_turn_next_event(_ turn: OpaquePointer!, _ timeoutMs: Int32, _ ev
     case .done:
         return Status.done.rawValue
     case .event(let pending):
-        expose(pending, in: handle)
+        let base = handle.pullStorage.reserve(exposedSize(pending))
+        _ = expose(pending, into: handle.pulled, at: base, scratch: &handle.scratch)
         eventOut.pointee = UnsafePointer(handle.pulled)
         return Status.ok.rawValue
     }
 }
 
-/// Copies a pulled event into the handle's storage (frame, response id, unescaped strings) so
-/// its pointers stay valid until the next pull or rws_turn_free.
-private func expose(_ pending: PendingEvent, in handle: TurnHandle) {
-    let frameCount = pending.frame.readableBytes
+@c @implementation
+public func rws_turn_next_events(
+    _ turn: OpaquePointer!, _ timeoutMs: Int32, _ events: UnsafeMutablePointer<UnsafePointer<rws_event>?>!,
+    _ capacity: Int, _ countOut: UnsafeMutablePointer<Int>!
+) -> Int32 {
+    guard let countOut else { return fail(.invalidArgument, "rws_turn_next_events: count_out is NULL") }
+    countOut.pointee = 0
+    guard let events, capacity > 0 else {
+        return fail(.invalidArgument, "rws_turn_next_events: events is NULL or capacity is 0")
+    }
+    guard let handle = borrow(turn, as: TurnHandle.self) else { return fail(.invalidArgument, "rws_turn_next_events: turn is NULL") }
+    guard handle.turn.isPullMode else {
+        return fail(.invalidState, "rws_turn_next_events: this turn delivers its events to a callback")
+    }
+    guard !handle.session.client.loop.inEventLoop else {
+        return fail(.invalidState, "rws_turn_next_events must not be called from a callback")
+    }
+    switch handle.turn.nextEvents(timeoutMs: timeoutMs, max: capacity, into: &handle.batch) {
+    case .timeout:
+        return fail(.again, "no event within \(timeoutMs) ms; the turn goes on")
+    case .done:
+        return Status.done.rawValue
+    case .event:
+        let batch = handle.batch
+        handle.reservePulled(batch.count)
+        var base = handle.pullStorage.reserve(batch.reduce(0) { $0 + exposedSize($1) })
+        for (i, pending) in batch.enumerated() {
+            base = expose(pending, into: handle.pulled + i, at: base, scratch: &handle.scratch)
+            events[i] = UnsafePointer(handle.pulled + i)
+        }
+        countOut.pointee = batch.count
+        handle.batch.removeAll(keepingCapacity: true)   // drop the frames' buffers now
+        return Status.ok.rawValue
+    }
+}
+
+/// Bytes `expose` writes for one pulled event.
+private func exposedSize(_ pending: PendingEvent) -> Int {
     let extra = pending.header.deltaEscaped || pending.header.errorMessageEscaped
         ? pending.header.delta.count + pending.header.errorMessage.count : 0
-    let base = handle.pullStorage.reserve(frameCount + pending.responseID.count + extra + 1)
-    pending.frame.withUnsafeReadableBytes { base.copyMemory(from: $0.baseAddress!, byteCount: frameCount) }
+    return pending.frame.readableBytes + pending.responseID.count + extra + 1
+}
+
+/// Copies a pulled event's bytes (frame, response id, unescaped strings) to `base`, so its
+/// pointers stay valid until the next pull or rws_turn_free, and fills `event` with views of
+/// them. Returns the first byte past what it wrote (at most `exposedSize` bytes).
+private func expose(
+    _ pending: PendingEvent, into event: UnsafeMutablePointer<rws_event>, at base: UnsafeMutableRawPointer,
+    scratch: inout [UInt8]
+) -> UnsafeMutableRawPointer {
+    let frameCount = pending.frame.readableBytes
+    pending.frame.withUnsafeReadableBytes { if $0.count > 0 { base.copyMemory(from: $0.baseAddress!, byteCount: frameCount) } }
     let ridBase = base + frameCount
     pending.responseID.withUnsafeBytes { if $0.count > 0 { ridBase.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
     let frame = UnsafeRawBufferPointer(start: base, count: frameCount)
     let rid = UnsafeRawBufferPointer(start: ridBase, count: pending.responseID.count)
     var decodedBase = ridBase + pending.responseID.count
-    DeliveredEvent.with(frame: frame, header: pending.header, responseID: rid, scratch: &handle.scratch) { d in
+    DeliveredEvent.with(frame: frame, header: pending.header, responseID: rid, scratch: &scratch) { d in
         // Unescaped strings live in the scratch array: move them next to the frame.
         func pin(_ s: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
             guard let p = s.baseAddress, s.count > 0, !(p >= frame.baseAddress! && p < frame.baseAddress! + frame.count) else { return s }
@@ -187,8 +249,9 @@ private func expose(_ pending: PendingEvent, in handle: TurnHandle) {
         }
         let pinned = DeliveredEvent(frame: d.frame, header: d.header, responseID: d.responseID,
                                     delta: pin(d.delta), errorMessage: pin(d.errorMessage))
-        fill(handle.pulled, from: pinned)
+        fill(event, from: pinned)
     }
+    return decodedBase
 }
 
 @c @implementation

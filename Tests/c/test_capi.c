@@ -211,6 +211,72 @@ static void test_pull_text_turn(const sim *s) {
     rws_client_free(c);
 }
 
+static int on_event_count(void *ud, const rws_event *e) {
+    (void)e;
+    (*(int *)ud)++;
+    return RWS_CONTINUE;
+}
+
+/* The batched pull hands out the same events, in order, as the single pull; views stay valid
+ * until the next pull; argument errors are distinct. */
+static void test_batched_pull(const sim *s) {
+    rws_client *c = client_for(s->base_url, NULL);
+    rws_session *sess = session_for(c, DEFAULTS);
+    rws_turn *t = NULL;
+    const rws_event *batch[64];
+    size_t count = 99;
+    int rc = rws_turn_start(sess, "{\"input\":\"Tell me about warm sockets and batches.\"}", 0, NULL, &t);
+    CHECK(rc == RWS_OK, "start: %s", rws_last_error());
+    CHECK(rws_turn_next_events(t, 1000, batch, 0, &count) == RWS_E_INVALID_ARGUMENT && count == 0, "capacity 0");
+    CHECK(rws_turn_next_events(t, 1000, NULL, 4, &count) == RWS_E_INVALID_ARGUMENT, "NULL events");
+    CHECK(rws_turn_next_events(t, 1000, batch, 4, NULL) == RWS_E_INVALID_ARGUMENT, "NULL count_out");
+    CHECK(rws_turn_next_events(NULL, 1000, batch, 4, &count) == RWS_E_INVALID_ARGUMENT, "NULL turn");
+    CHECK(rws_turn_wait(t, 10000) == RWS_OK, "the turn ends: %s", rws_last_error()); /* everything is queued now */
+    int calls = 0, events = 0, max_batch = 0, seq_ok = 1, terminal_last = 0, views_ok = 1;
+    int64_t last_seq = -1;
+    char text[8192] = "", done_text[8192] = "";
+    size_t n = 0;
+    while ((rc = rws_turn_next_events(t, 10000, batch, 8, &count)) == RWS_OK) {
+        calls++;
+        if ((int)count > max_batch) max_batch = (int)count;
+        for (size_t i = 0; i < count; i++) {
+            const rws_event *e = batch[i];
+            events++;
+            if (e->sequence_number != last_seq + 1) seq_ok = 0;
+            last_seq = e->sequence_number;
+            terminal_last = (e->flags & RWS_EVENT_FLAG_TERMINAL) != 0;
+            if (e->json.len == 0 || e->json.ptr[0] != '{' || e->json.ptr[e->json.len - 1] != '}') views_ok = 0;
+            if (e->type == RWS_EVENT_OUTPUT_TEXT_DELTA && n + e->delta.len < sizeof text) {
+                memcpy(text + n, e->delta.ptr, e->delta.len);
+                n += e->delta.len;
+            }
+            if (e->type == RWS_EVENT_OUTPUT_TEXT_DONE) {
+                const char *k = strstr(e->json.ptr, "\"text\":\"");
+                if (k && k < e->json.ptr + e->json.len) json_unescape(k + 8, done_text, sizeof done_text);
+            }
+        }
+    }
+    text[n] = 0;
+    CHECK(rc == RWS_DONE && count == 0, "ends with RWS_DONE and no events, got %d/%zu", rc, count);
+    CHECK(max_batch == 8, "a finished turn fills whole batches (largest %d)", max_batch);
+    CHECK(calls < events, "fewer calls (%d) than events (%d)", calls, events);
+    CHECK(seq_ok && terminal_last && views_ok, "in order (%d), terminal last (%d), whole JSON views (%d)", seq_ok, terminal_last, views_ok);
+    CHECK(n > 0 && strcmp(text, done_text) == 0, "deltas '%s' == done text '%s'", text, done_text);
+    rws_turn_free(t);
+
+    rws_turn_options o;
+    rws_turn_options_init(&o);
+    o.on_event = on_event_count;
+    int counted = 0;
+    o.user_data = &counted;
+    CHECK(rws_turn_start(sess, "{\"input\":\"again\"}", 0, &o, &t) == RWS_OK, "callback turn");
+    CHECK(rws_turn_next_events(t, 0, batch, 4, &count) == RWS_E_INVALID_STATE, "not for callback turns");
+    CHECK(rws_turn_wait(t, 10000) == RWS_OK && counted > 0, "callback turn ends");
+    rws_turn_free(t);
+    rws_session_free(sess);
+    rws_client_free(c);
+}
+
 struct cb_state {
     pthread_mutex_t mu;
     pthread_t main_thread;
@@ -728,6 +794,7 @@ int main(void) {
         {"version_and_strerror", NULL, test_version_and_strerror},
         {"null_arguments", NULL, test_null_arguments},
         {"pull_text_turn", test_pull_text_turn, NULL},
+        {"batched_pull", test_batched_pull, NULL},
         {"callback_turn", test_callback_turn, NULL},
         {"chaining_and_connection_reuse", test_chaining_and_connection_reuse, NULL},
         {"threads", test_threads, NULL},

@@ -132,6 +132,32 @@ public final class Turn: @unchecked Sendable {   // loop-confined fields + lock-
         return out
     }
 
+    /// Pull mode, batched: waits up to `timeoutMs` for at least one event, then moves every
+    /// queued event (up to `max`) into `batch` under one lock. Returns `.done` when the turn
+    /// has ended and nothing is left, `.timeout` when nothing came in time; otherwise `.event`
+    /// of the first moved event (the rest are in `batch` too).
+    public func nextEvents(timeoutMs: Int32, max: Int, into batch: inout [PendingEvent]) -> Pulled {
+        batch.removeAll(keepingCapacity: true)
+        var out = Pulled.timeout
+        _ = lock.wait(timeoutMs: timeoutMs) {
+            let available = pending.count - pendingHead
+            if available > 0 {
+                let n = Swift.min(available, max)
+                batch.append(contentsOf: pending[pendingHead..<(pendingHead + n)])
+                pendingHead += n
+                if pendingHead == pending.count {
+                    pending.removeAll(keepingCapacity: true)
+                    pendingHead = 0
+                }
+                out = .event(batch[0])
+                return true
+            }
+            if finalResult != nil { out = .done; return true }
+            return false
+        }
+        return out
+    }
+
     // MARK: driven by the session (event loop)
 
     func enqueue(_ event: PendingEvent) {

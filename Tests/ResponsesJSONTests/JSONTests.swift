@@ -62,6 +62,41 @@ import Testing
         }
     }
 
+    /// The word-at-a-time string scan must find the closing quote, every escape and every
+    /// control character wherever it falls in or across an 8-byte word.
+    @Test func stringScanFindsEveryStopByteAtEveryOffset() throws {
+        let plain = Array("abcdefghijklmnopqrstuvwxyz0123456789é€".utf8)
+        for length in 0...plain.count {
+            for lead in 0..<8 {   // shifts the string against the 8-byte words
+                let body = Array(plain[0..<length])
+                let doc = Array(repeating: UInt8(ascii: " "), count: lead) + [UInt8(ascii: "\"")] + body + Array("\",1".utf8)
+                try doc.withUnsafeBytes { raw in
+                    var s = JSONScanner(raw)
+                    s.skipWhitespace()
+                    let (span, escaped) = try s.scanString()
+                    #expect(span.start == lead + 1 && span.end == lead + 1 + length && !escaped)
+                }
+                for at in 0..<length {
+                    var escapedBody = body
+                    escapedBody.insert(contentsOf: Array("\\\"".utf8), at: at)   // \" inside: not the end
+                    let doc2 = [UInt8(ascii: "\"")] + escapedBody + [UInt8(ascii: "\"")]
+                    try doc2.withUnsafeBytes { raw in
+                        var s = JSONScanner(raw)
+                        let (span, escaped) = try s.scanString()
+                        #expect(span.end == doc2.count - 1 && escaped)
+                    }
+                    var controlBody = body
+                    controlBody[at] = 0x1F
+                    let doc3 = [UInt8(ascii: "\"")] + controlBody + [UInt8(ascii: "\"")]
+                    doc3.withUnsafeBytes { raw in
+                        var s = JSONScanner(raw)
+                        #expect(throws: JSONSyntaxError.self) { try s.scanString() }
+                    }
+                }
+            }
+        }
+    }
+
     @Test func readIntRejectsFractions() throws {
         try Array("1.5".utf8).withUnsafeBytes { raw in
             var s = JSONScanner(raw)

@@ -32,7 +32,7 @@ extension Session {
                     }
                 }
             } else {
-                turn.enqueue(PendingEvent(frame: message, header: header, responseID: turn.responseID))
+                turn.enqueue(PendingEvent(frame: message, header: header, responseID: turn.responseID), on: client.loop)
             }
             // The callback may have cancelled or freed the turn.
             guard !turn.isFinished else { return }

@@ -82,6 +82,8 @@ public final class Turn: @unchecked Sendable {   // loop-confined fields + lock-
     var watchdog: Scheduled<Void>?
     /// Set when the caller freed or cancelled the turn: no callback may run afterwards.
     var detached = false
+    /// A wake-up of the pull-mode reader is pending on the event loop (see `enqueue`).
+    private var wakeScheduled = false
 
     init(request: TurnRequest, handler: EventHandler?) {
         self.request = request
@@ -160,9 +162,17 @@ public final class Turn: @unchecked Sendable {   // loop-confined fields + lock-
 
     // MARK: driven by the session (event loop)
 
-    func enqueue(_ event: PendingEvent) {
+    /// Queues a pull-mode event. The reader is woken once per turn of the event loop, after
+    /// everything that one socket read brought is queued, not once per event: a reader that
+    /// keeps up would otherwise sleep and wake (two context switches) for every event.
+    func enqueue(_ event: PendingEvent, on loop: EventLoop) {
         lock.withLock { pending.append(event) }
-        lock.broadcast()
+        guard !wakeScheduled else { return }
+        wakeScheduled = true
+        loop.execute {
+            self.wakeScheduled = false
+            self.lock.broadcast()
+        }
     }
 
     func complete(_ result: TurnResult) {

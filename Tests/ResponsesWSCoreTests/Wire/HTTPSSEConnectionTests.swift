@@ -140,7 +140,10 @@ import Testing
         let timedOut = HTTPRecorder()
         let certificates = try TestCertificates.get()
         // Over TLS the request cannot be sent before a handshake the silent server never answers.
-        let config = ConnectionConfig(tls: try TLSContext.client(caFile: certificates.localhostCert), connectTimeout: .milliseconds(1500))
+        // The limit is generous so that, on a loaded machine, the TCP connect (which the kernel
+        // completes at once on loopback) is surely done before it: the timeout must name the
+        // TLS handshake as the stage that hung.
+        let config = ConnectionConfig(tls: try TLSContext.client(caFile: certificates.localhostCert), connectTimeout: .milliseconds(5000))
         _ = post(Endpoint(scheme: .https, host: "127.0.0.1", port: silent.port, path: "/v1/responses"), config: config, recorder: timedOut)
         let error = try #require(try await timedOut.waitForFinish().error)
         #expect(error.kind == .timeout)

@@ -1,0 +1,50 @@
+"""responses_ws: a warm transport for the OpenAI Responses API WebSocket mode.
+
+Python binding of ``libresponsesws`` (cffi, ABI mode)::
+
+    from responses_ws import Client
+
+    with Client(base_url="http://127.0.0.1:8080/v1", api_key="sk-...") as client:
+        with client.session(defaults={"model": "gpt-5.6", "store": False}) as session:
+            for event in session.turn({"input": "Hello"}):
+                if event.delta:
+                    print(event.delta, end="")
+"""
+
+from ._ffi import HAS_BATCHED_PULL, LIBRARY_ENV, ffi, lib
+from .client import Client, Request, Session, Stats
+from .errors import *  # noqa: F401,F403 - the exception classes, listed in errors.__all__
+from .errors import __all__ as _error_names
+from .events import Event, EventType
+from .turn import Transport, Turn, TurnFlags, TurnResult
+
+__version__ = "0.1.0"
+
+
+def library_version() -> str:
+    """The version of the loaded libresponsesws as ``"MAJOR.MINOR.PATCH"``."""
+    return str(ffi.string(lib.rws_version()).decode())
+
+
+def library_features() -> int:
+    """The ``RWS_FEATURE_*`` bits of the loaded library (1: TLS, 2: pull, 4: HTTP/SSE)."""
+    return int(lib.rws_features())
+
+
+__all__ = [
+    "Client",
+    "Session",
+    "Turn",
+    "TurnResult",
+    "TurnFlags",
+    "Transport",
+    "Event",
+    "EventType",
+    "Stats",
+    "Request",
+    "LIBRARY_ENV",
+    "HAS_BATCHED_PULL",
+    "library_version",
+    "library_features",
+    *_error_names,
+]

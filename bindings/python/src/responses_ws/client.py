@@ -1,0 +1,370 @@
+"""The client (connection cache) and sessions (conversation chains)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import weakref
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Union
+
+from ._ffi import ffi, lib
+from .errors import ClosedError, InvalidArgumentError, check
+from .events import Event
+from .turn import Turn, _CallbackSink, _on_event
+
+__all__ = ["Client", "Session", "Stats", "Request"]
+
+#: A request body: a dict (encoded as JSON) or JSON text as str or bytes.
+Request = Union[Mapping[str, Any], str, bytes]
+
+_STRING_OPTIONS = ("websocket_url", "organization", "project", "beta", "ca_file")
+_NUMBER_OPTIONS = (
+    "connect_timeout_ms",
+    "first_event_timeout_ms",
+    "idle_timeout_ms",
+    "total_timeout_ms",
+    "ping_interval_ms",
+    "max_message_bytes",
+    "max_request_bytes",
+    "max_connection_age_ms",
+    "rotation_margin_ms",
+    "max_reconnects",
+    "reconnect_delay_ms",
+    "reconnect_max_delay_ms",
+    "fallback_after_failures",
+    "fallback_memory_ms",
+)
+_BOOL_OPTIONS = ("verify_peer", "warm_standby")
+_TRANSPORTS = {"websocket": lib.RWS_TRANSPORT_WEBSOCKET, "http": lib.RWS_TRANSPORT_HTTP}
+_FALLBACKS = {"auto": lib.RWS_FALLBACK_AUTO, "never": lib.RWS_FALLBACK_NEVER}
+_INPUT_MODES = {"incremental": lib.RWS_INPUT_INCREMENTAL, "full_history": lib.RWS_INPUT_FULL_HISTORY}
+_OPTION_NAMES = sorted(_STRING_OPTIONS + _NUMBER_OPTIONS + _BOOL_OPTIONS + ("headers", "transport", "fallback"))
+
+
+def _encode_json(value: Request, what: str) -> bytes:
+    """A request or defaults object as JSON bytes (the library validates it)."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, Mapping):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    raise TypeError(f"{what} must be a dict, or JSON as str or bytes, not {type(value).__name__}")
+
+
+def _choice(value: Union[str, int], choices: Dict[str, int], option: str) -> int:
+    if isinstance(value, int):
+        return value
+    try:
+        return choices[value]
+    except KeyError:
+        raise InvalidArgumentError(
+            lib.RWS_E_INVALID_ARGUMENT, f"{option} must be one of {sorted(choices)}, not {value!r}"
+        ) from None
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Counters of a client or a session since it was created (``rws_stats``)."""
+
+    turns: int
+    turns_ok: int
+    events: int
+    bytes_sent: int
+    bytes_received: int
+    connects: int
+    reconnects: int
+    incremental_sends: int
+    full_resends: int
+    fallbacks: int
+    rotations: int
+    unknown_outcomes: int
+
+    @classmethod
+    def _read(cls, function: Callable[..., int], handle: Any) -> "Stats":
+        raw = ffi.new("rws_stats *")
+        check(function(handle, raw, ffi.sizeof("rws_stats")))
+        return cls(**{name: getattr(raw, name) for name in cls.__dataclass_fields__})
+
+
+class Client:
+    """The connection cache: one I/O thread, the configuration and warm connections.
+
+    ``Client(base_url=..., api_key=..., **options)``; ``base_url``/``api_key`` default to
+    ``$OPENAI_BASE_URL``/``$OPENAI_API_KEY``. Options are the fields of ``rws_client_options``
+    by their C names (``connect_timeout_ms``, ``max_request_bytes``, ``verify_peer``, ...);
+    ``headers`` is a dict or a list of ``"Name: value"``; ``transport`` is ``"websocket"`` or
+    ``"http"``; ``fallback`` is ``"auto"`` or ``"never"``.
+
+    Thread-safe. Use it as a context manager or call :meth:`close` (idempotent), which cancels
+    running turns and closes every connection.
+    """
+
+    def __init__(self, base_url: Optional[str] = None, api_key: Optional[str] = None, **options: Any) -> None:
+        self._handle: Any = None
+        self._lock = threading.Lock()
+        self._sessions: "weakref.WeakSet[Session]" = weakref.WeakSet()
+        self._turns: "weakref.WeakSet[Turn]" = weakref.WeakSet()
+        unknown = sorted(set(options) - set(_OPTION_NAMES))
+        if unknown:
+            raise TypeError(f"unknown Client option(s) {unknown}; valid: {_OPTION_NAMES}")
+
+        raw = ffi.new("rws_client_options *")
+        lib.rws_client_options_init(raw)
+        keep: List[Any] = []  # C strings must live until rws_client_new has copied them
+
+        def c_string(value: Optional[str]) -> Any:
+            if value is None:
+                return ffi.NULL
+            buf = ffi.new("char[]", value.encode("utf-8"))
+            keep.append(buf)
+            return buf
+
+        raw.base_url = c_string(base_url)
+        raw.api_key = c_string(api_key)
+        for name in _STRING_OPTIONS:
+            if name in options:
+                setattr(raw, name, c_string(options[name]))
+        for name in _NUMBER_OPTIONS:
+            if name in options:
+                setattr(raw, name, int(options[name]))
+        for name in _BOOL_OPTIONS:
+            if name in options:
+                setattr(raw, name, 1 if options[name] else 0)
+        if "transport" in options:
+            raw.transport = _choice(options["transport"], _TRANSPORTS, "transport")
+        if "fallback" in options:
+            raw.fallback = _choice(options["fallback"], _FALLBACKS, "fallback")
+        headers = options.get("headers")
+        if headers:
+            lines: Iterable[str] = (
+                [f"{k}: {v}" for k, v in headers.items()] if isinstance(headers, Mapping) else list(headers)
+            )
+            array = ffi.new("const char *[]", [c_string(line) for line in lines] + [ffi.NULL])
+            keep.append(array)
+            raw.headers = array
+
+        out = ffi.new("rws_client **")
+        check(lib.rws_client_new(raw, out))
+        self._handle = out[0]
+
+    def _live(self) -> Any:
+        if self._handle is None:
+            raise ClosedError(lib.RWS_E_INVALID_STATE, "the client is closed; create a new Client")
+        return self._handle
+
+    def session(
+        self,
+        defaults: Optional[Request] = None,
+        stream_id: Optional[str] = None,
+        input_mode: Union[str, int] = "incremental",
+    ) -> "Session":
+        """Creates a conversation chain on this client.
+
+        Args:
+            defaults: a JSON object (dict, or JSON str/bytes) merged into every request of the
+                session, e.g. model, instructions, tools, store; the request's own fields win.
+            stream_id: a lane name (1-256 of ``[A-Za-z0-9_.-]``); None for the default lane.
+            input_mode: ``"incremental"`` (send only new items; the default) or
+                ``"full_history"`` (send the whole conversation; the library sends only what is new).
+        """
+        raw = ffi.new("rws_session_options *")
+        lib.rws_session_options_init(raw)
+        if defaults is not None:
+            encoded = _encode_json(defaults, "defaults")
+            defaults_buf = ffi.from_buffer(encoded)
+            raw.defaults_json = defaults_buf
+            raw.defaults_len = len(encoded)
+        if stream_id is not None:
+            stream_buf = ffi.new("char[]", stream_id.encode("utf-8"))
+            raw.stream_id = stream_buf
+        raw.input_mode = _choice(input_mode, _INPUT_MODES, "input_mode")
+        out = ffi.new("rws_session **")
+        with self._lock:
+            check(lib.rws_session_new(self._live(), raw, out))
+            session = Session(self, out[0])
+            self._sessions.add(session)
+        return session
+
+    def stats(self) -> Stats:
+        """The client's counters (all sessions) since it was created."""
+        with self._lock:
+            return Stats._read(lib.rws_client_stats, self._live())
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close`."""
+        return self._handle is None
+
+    def close(self) -> None:
+        """Cancels running turns, closes every connection and stops the I/O thread. Idempotent.
+
+        Results of turns that had ended stay readable; sessions and turns raise
+        :class:`~responses_ws.ClosedError` afterwards.
+        """
+        with self._lock:
+            handle, self._handle = self._handle, None
+            sessions = list(self._sessions)
+        if handle is None:
+            return
+        # Sessions first: once closed, none can start a turn (a turn is registered under its
+        # session's lock). Then the turns, which the C library forbids using once the client is
+        # gone; closing them also wakes threads blocked in a pull.
+        for session in sessions:
+            session.close()
+        with self._lock:
+            turns = list(self._turns)
+        for turn in turns:
+            turn.close()
+        lib.rws_client_free(handle)
+
+    def _register(self, turn: Turn) -> None:
+        with self._lock:
+            self._turns.add(turn)
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if getattr(self, "_handle", None) is not None:
+            self.close()
+
+    def __repr__(self) -> str:
+        return f"<Client {'closed' if self._handle is None else 'open'}>"
+
+
+class Session:
+    """One conversation chain (one lane), created by :meth:`Client.session`.
+
+    Each turn sends only its new input items; the session chains them to the last response.
+    Thread-safe: turns started from several threads are queued and run one after another.
+    Use it as a context manager or call :meth:`close` (idempotent).
+    """
+
+    def __init__(self, client: Client, handle: Any) -> None:
+        self._client = client  # keeps the client alive while the session exists
+        self._handle = handle
+        self._lock = threading.Lock()
+
+    def _live(self) -> Any:
+        if self._handle is None or self._client.closed:
+            raise ClosedError(lib.RWS_E_INVALID_STATE, "the session (or its client) is closed")
+        return self._handle
+
+    def turn(self, request: Request, on_event: Optional[Callable[[Event], Any]] = None) -> Turn:
+        """Starts a turn (one ``response.create``) and returns it at once.
+
+        Args:
+            request: the body fields of POST /v1/responses as a dict, or JSON str/bytes; pass
+                only the new input items (the session adds ``previous_response_id``).
+            on_event: optional; called with each :class:`Event` on the library's I/O thread
+                (it must return quickly; if it raises, the turn stops with
+                :class:`~responses_ws.TurnAbortedError`). Without it, iterate the turn.
+
+        Raises :class:`~responses_ws.InvalidJSONError`, :class:`~responses_ws.RequestTooBigError`
+        or :class:`~responses_ws.UnsupportedError` when nothing could be sent. Failures of the
+        exchange itself are raised by iteration or :meth:`Turn.result`.
+        """
+        encoded = _encode_json(request, "request")
+        out = ffi.new("rws_turn **")
+        sink = sink_handle = None
+        options = ffi.NULL
+        if on_event is not None:
+            sink = _CallbackSink(on_event)
+            sink_handle = ffi.new_handle(sink)
+            options = ffi.new("rws_turn_options *")
+            lib.rws_turn_options_init(options)
+            options.on_event = _on_event
+            options.user_data = sink_handle
+        with self._lock:
+            check(lib.rws_turn_start(self._live(), encoded, len(encoded), options, out))
+            turn = Turn(self, out[0], sink, sink_handle)
+            self._client._register(turn)
+        return turn
+
+    def text(self, request: Request) -> str:
+        """Runs a turn and returns its output text; raises the typed exception on failure."""
+        with self.turn(request) as turn:
+            return turn.text()
+
+    async def atext(self, request: Request) -> str:
+        """:meth:`text` for asyncio."""
+        with self.turn(request) as turn:
+            return await turn.atext()
+
+    def prewarm(self, request: Optional[Request] = None) -> Turn:
+        """Warms the session before its first real turn and returns the warm-up as a Turn.
+
+        Without a request, opens a connection only. With one (the fields and input the
+        conversation starts with), also prepares the chain on the server (``generate: false``):
+        the next turn then sends only its new items. Call ``.result()`` on the returned turn to
+        wait for it.
+        """
+        out = ffi.new("rws_turn **")
+        with self._lock:
+            if request is None:
+                check(lib.rws_session_prewarm(self._live(), ffi.NULL, 0, out))
+            else:
+                encoded = _encode_json(request, "request")
+                check(lib.rws_session_prewarm(self._live(), encoded, len(encoded), out))
+            turn = Turn(self, out[0], None, None)
+            self._client._register(turn)
+        return turn
+
+    @property
+    def last_response_id(self) -> Optional[str]:
+        """The id of the session's last completed response, or None if there is none yet."""
+        size = 128
+        while True:
+            buf = ffi.new("char[]", size)
+            with self._lock:
+                length = check(lib.rws_session_last_response_id(self._live(), buf, size))
+            if length == 0:
+                return None
+            if length < size:
+                return str(ffi.string(buf, length).decode("utf-8"))
+            size = length + 1
+
+    def reset(self) -> None:
+        """Forgets the chain: the next turn starts a new conversation."""
+        with self._lock:
+            check(lib.rws_session_reset(self._live()))
+
+    def stats(self) -> Stats:
+        """This session's counters since it was created."""
+        with self._lock:
+            return Stats._read(lib.rws_session_stats, self._live())
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close` or after the client was closed."""
+        return self._handle is None or self._client.closed
+
+    def close(self) -> None:
+        """Frees the session, cancelling its running and queued turns. Idempotent.
+
+        Turn objects stay usable for their results.
+        """
+        with self._lock:
+            handle, self._handle = self._handle, None
+        if handle is not None:
+            lib.rws_session_free(handle)
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            self._handle = None
+            lib.rws_session_free(handle)
+
+    def __repr__(self) -> str:
+        return f"<Session {'closed' if self.closed else 'open'}>"

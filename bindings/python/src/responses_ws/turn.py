@@ -1,0 +1,405 @@
+"""One ``response.create`` in flight: its events (sync and async iteration) and its result."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Dict, Iterator, List, Optional
+
+from ._ffi import HAS_BATCHED_PULL, ffi, lib
+from .errors import ClosedError, ResponsesWSError, error_for_status
+from .events import Event, EventType, event_from_c
+
+if TYPE_CHECKING:
+    from .client import Session
+
+__all__ = ["Turn", "TurnResult", "TurnFlags", "Transport"]
+
+# A blocking pull waits at most this long per call, so Ctrl-C (KeyboardInterrupt) is noticed.
+_PULL_SLICE_MS = 250
+# Events taken per rws_turn_next_events call; a batch is what is queued, up to this many.
+_BATCH_CAPACITY = 256
+_OK = lib.RWS_OK
+_DONE = lib.RWS_DONE
+_AGAIN = lib.RWS_E_AGAIN
+_TEXT_DELTA = EventType.OUTPUT_TEXT_DELTA
+
+
+class TurnFlags(enum.IntFlag):
+    """How a turn got through (``RWS_TURN_*`` bits of :attr:`TurnResult.flags`)."""
+
+    INCREMENTAL = lib.RWS_TURN_INCREMENTAL
+    """Sent as previous_response_id plus the new items only."""
+    FULL_RESEND = lib.RWS_TURN_FULL_RESEND
+    """The full context had to be sent (cache miss, new connection)."""
+    RECONNECTED = lib.RWS_TURN_RECONNECTED
+    """A lost or refused connection was replaced."""
+    FALLBACK = lib.RWS_TURN_FALLBACK
+    """Went over HTTP/SSE because WebSocket mode was unavailable."""
+    ROTATED = lib.RWS_TURN_ROTATED
+    """Started on a new connection that replaced an aged one."""
+
+
+class Transport(enum.IntEnum):
+    """The transport a turn used (``RWS_TRANSPORT_*``)."""
+
+    WEBSOCKET = lib.RWS_TRANSPORT_WEBSOCKET
+    HTTP = lib.RWS_TRANSPORT_HTTP
+
+
+def _opt_text(s: Any) -> Optional[str]:
+    return ffi.unpack(s.ptr, s.len).decode("utf-8", "replace") if s.ptr != ffi.NULL else None
+
+
+def _opt_count(n: int) -> Optional[int]:
+    return None if n < 0 else n
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    """The outcome of a finished turn (a copy; it outlives the turn).
+
+    ``status`` is 0 (RWS_OK) or a negative ``RWS_E_*`` code; :meth:`raise_for_status` turns a
+    failure into its typed exception. Token counts are None when the server sent no usage.
+    """
+
+    status: int
+    response_id: Optional[str]
+    response_status: Optional[str]
+    response_json: Optional[bytes] = field(repr=False)
+    error_code: Optional[str]
+    error_message: Optional[str]
+    error_status: int
+    input_tokens: Optional[int]
+    output_tokens: Optional[int]
+    cached_input_tokens: Optional[int]
+    reasoning_tokens: Optional[int]
+    transport: Transport
+    bytes_sent: int
+    bytes_received: int
+    elapsed_us: int
+    first_event_us: int
+    flags: TurnFlags
+
+    @property
+    def ok(self) -> bool:
+        """True when the turn ended with RWS_OK."""
+        return bool(self.status == _OK)
+
+    @property
+    def elapsed(self) -> float:
+        """Turn start to terminal event, in seconds."""
+        return self.elapsed_us / 1e6
+
+    @property
+    def response(self) -> Optional[Dict[str, Any]]:
+        """The final Response object parsed into a dict (None if there was none). Parsed per access; keep it."""
+        return json.loads(self.response_json) if self.response_json else None
+
+    @property
+    def output_text(self) -> str:
+        """The concatenated ``output_text`` parts of the final Response's message items."""
+        response = self.response or {}
+        return "".join(
+            part.get("text", "")
+            for item in response.get("output", [])
+            if item.get("type") == "message"
+            for part in item.get("content", [])
+            if part.get("type") == "output_text"
+        )
+
+    def exception(self) -> Optional[ResponsesWSError]:
+        """The typed exception for a failed turn, or None when it succeeded."""
+        if self.status >= 0:
+            return None
+        return error_for_status(
+            self.status,
+            self.error_message or ffi.string(lib.rws_strerror(self.status)).decode(),
+            error_code=self.error_code,
+            error_status=self.error_status,
+            response_id=self.response_id,
+        )
+
+    def raise_for_status(self) -> "TurnResult":
+        """Raises the typed exception if the turn failed; returns self otherwise."""
+        error = self.exception()
+        if error is not None:
+            raise error
+        return self
+
+    @classmethod
+    def _from_c(cls, r: Any) -> "TurnResult":
+        json_view = r.response_json
+        return cls(
+            status=r.status,
+            response_id=_opt_text(r.response_id),
+            response_status=_opt_text(r.response_status),
+            response_json=ffi.unpack(json_view.ptr, json_view.len) if json_view.ptr != ffi.NULL else None,
+            error_code=_opt_text(r.error_code),
+            error_message=_opt_text(r.error_message),
+            error_status=r.error_status,
+            input_tokens=_opt_count(r.input_tokens),
+            output_tokens=_opt_count(r.output_tokens),
+            cached_input_tokens=_opt_count(r.cached_input_tokens),
+            reasoning_tokens=_opt_count(r.reasoning_tokens),
+            transport=Transport(r.transport),
+            bytes_sent=r.bytes_sent,
+            bytes_received=r.bytes_received,
+            elapsed_us=r.elapsed_us,
+            first_event_us=r.first_event_us,
+            flags=TurnFlags(r.flags),
+        )
+
+
+@ffi.callback("int(void *, const rws_event *)", onerror=lambda *_: lib.RWS_STOP)  # type: ignore[untyped-decorator]
+def _on_event(user_data: Any, event: Any) -> int:
+    # Runs on the client's I/O thread with the GIL held: build the Event, call the user's
+    # function, and turn an exception into RWS_STOP (the turn ends RWS_E_ABORTED).
+    return ffi.from_handle(user_data)._deliver(event)  # type: ignore[no-any-return]
+
+
+class _CallbackSink:
+    """The user_data of a callback-mode turn: holds the user's function and what it raised."""
+
+    __slots__ = ("on_event", "error", "__weakref__")
+
+    def __init__(self, on_event: Callable[[Event], Any]) -> None:
+        self.on_event = on_event
+        self.error: Optional[BaseException] = None
+
+    def _deliver(self, event: Any) -> int:
+        try:
+            self.on_event(event_from_c(event))
+        except BaseException as error:  # noqa: B902 - anything raised must not reach the C thread
+            self.error = error
+            return lib.RWS_STOP  # type: ignore[no-any-return]
+        return lib.RWS_CONTINUE  # type: ignore[no-any-return]
+
+
+class Turn:
+    """One request in flight. Iterate it (``for event in turn`` or ``async for event in turn``)
+    to receive its events; then :meth:`result` gives the :class:`TurnResult`.
+
+    Iteration ends after the terminal event and raises the turn's typed exception if it
+    failed. A turn started with ``on_event`` delivers to that function instead and cannot be
+    iterated. Use it as a context manager, or call :meth:`close`, to free it promptly (a
+    running turn is cancelled). Iterate from one thread at a time; :meth:`cancel` works from any.
+    """
+
+    def __init__(self, session: "Session", handle: Any, sink: Optional[_CallbackSink], sink_handle: Any) -> None:
+        self._session = session  # keeps the client alive while the turn exists
+        self._handle = handle
+        self._sink = sink
+        self._sink_handle = sink_handle  # the cffi handle passed as user_data; freed after the turn
+        self._result: Optional[TurnResult] = None
+        self._handle_lock = threading.Lock()  # guards _handle against free during cancel/result
+        self._pull_lock = threading.Lock()  # one blocking call (pull/wait) at a time
+        self._exhausted = False
+        if HAS_BATCHED_PULL:
+            self._batch = ffi.new("const rws_event *[]", _BATCH_CAPACITY)
+            self._count = ffi.new("size_t *")
+        else:
+            self._event_out = ffi.new("const rws_event **")
+
+    # -- events -------------------------------------------------------------------------------
+
+    def _pull(self, timeout_ms: int) -> Optional[List[Event]]:
+        """Up to one batch of events: [] on timeout, None when the turn has no more events."""
+        with self._pull_lock:
+            handle = self._handle
+            if handle is None or self._exhausted:
+                return None
+            if HAS_BATCHED_PULL:
+                status = lib.rws_turn_next_events(handle, timeout_ms, self._batch, _BATCH_CAPACITY, self._count)
+                if status == _OK:
+                    batch = self._batch
+                    return [event_from_c(batch[i]) for i in range(self._count[0])]
+            else:
+                status = lib.rws_turn_next_event(handle, timeout_ms, self._event_out)
+                if status == _OK:
+                    return [event_from_c(self._event_out[0])]
+            if status == _AGAIN:
+                return []
+            if status == _DONE:
+                self._exhausted = True
+                return None
+            raise error_for_status(status)
+
+    def _check_pull_mode(self) -> None:
+        if self._sink is not None:
+            raise TypeError("this turn delivers its events to on_event; it cannot be iterated")
+
+    def __iter__(self) -> Iterator[Event]:
+        """Yields every event, in order, on the calling thread; raises the turn's error at the end."""
+        self._check_pull_mode()
+        while True:
+            batch = self._pull(_PULL_SLICE_MS)
+            if batch is None:
+                break
+            yield from batch
+        self._finish()
+
+    async def _aiter(self) -> AsyncIterator[Event]:
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                # The blocking pull runs in a worker thread, one hop per batch, so the event loop
+                # stays free; the slice bounds how long a worker outlives a cancelled task.
+                batch = await loop.run_in_executor(None, self._pull, _PULL_SLICE_MS)
+                if batch is None:
+                    break
+                for event in batch:
+                    yield event
+        except asyncio.CancelledError:
+            self.cancel()
+            raise
+        self._finish()
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        """Yields every event without blocking the event loop; raises the turn's error at the end."""
+        self._check_pull_mode()
+        return self._aiter()
+
+    def _finish(self) -> None:
+        self._raise_for(self.wait())
+
+    def _raise_for(self, result: TurnResult) -> TurnResult:
+        """Raises the failed turn's exception, chained to what on_event raised, if anything."""
+        error = result.exception()
+        if error is not None:
+            raise error from self.callback_error
+        return result
+
+    def text(self) -> str:
+        """Iterates the turn and returns its ``output_text`` deltas concatenated; raises on failure."""
+        return "".join([e.delta for e in self if e.type_id == _TEXT_DELTA and e.delta is not None])
+
+    async def atext(self) -> str:
+        """:meth:`text` for asyncio."""
+        return "".join([e.delta async for e in self if e.type_id == _TEXT_DELTA and e.delta is not None])
+
+    # -- outcome ------------------------------------------------------------------------------
+
+    def wait(self, timeout: Optional[float] = None) -> TurnResult:
+        """Waits for the turn to end and returns its :class:`TurnResult` without raising for a
+        failed turn (see :meth:`result`). In pull mode unread events stay readable.
+
+        Raises :class:`~responses_ws.WouldBlockError` if ``timeout`` (seconds) passes first.
+        """
+        if self._result is not None:
+            return self._result
+        remaining_ms = None if timeout is None else max(0, int(timeout * 1000))
+        while True:
+            step = _PULL_SLICE_MS if remaining_ms is None else min(_PULL_SLICE_MS, remaining_ms)
+            with self._pull_lock:
+                if self._result is not None:
+                    return self._result
+                handle = self._handle
+                if handle is None:
+                    raise ClosedError(lib.RWS_E_INVALID_STATE, "the turn was closed before it ended")
+                status = lib.rws_turn_wait(handle, step)
+                if status != _AGAIN:
+                    return self._snapshot()
+            if remaining_ms is not None:
+                remaining_ms -= step
+                if remaining_ms <= 0:
+                    raise error_for_status(_AGAIN, f"the turn did not end within {timeout} s")
+
+    def result(self, timeout: Optional[float] = None) -> TurnResult:
+        """Waits for the turn to end and returns its :class:`TurnResult`; raises its typed
+        exception (a :class:`~responses_ws.ResponsesWSError` subclass) if it failed."""
+        return self._raise_for(self.wait(timeout))
+
+    async def aresult(self) -> TurnResult:
+        """:meth:`result` for asyncio (waits in a worker thread)."""
+        loop = asyncio.get_running_loop()
+        return self._raise_for(await loop.run_in_executor(None, self.wait))
+
+    def _snapshot(self) -> TurnResult:
+        """Copies the ended turn's result (caller holds _pull_lock and the turn has ended)."""
+        raw = ffi.new("rws_turn_result *")
+        with self._handle_lock:
+            if self._handle is None:
+                raise ClosedError(lib.RWS_E_INVALID_STATE, "the turn was closed before it ended")
+            status = lib.rws_turn_get_result(self._handle, raw, ffi.sizeof("rws_turn_result"))
+        if status < 0:
+            raise error_for_status(status)
+        result = TurnResult._from_c(raw)
+        sink_error = self._sink.error if self._sink is not None else None
+        if sink_error is not None and result.status == lib.RWS_E_ABORTED:
+            result = _with_message(result, f"on_event raised {type(sink_error).__name__}: {sink_error}")
+        self._result = result
+        return result
+
+    @property
+    def done(self) -> bool:
+        """True once the turn has ended (its result is available)."""
+        if self._result is not None:
+            return True
+        with self._handle_lock:
+            if self._handle is None:
+                return True
+            return bool(lib.rws_turn_wait(self._handle, 0) != _AGAIN)
+
+    @property
+    def callback_error(self) -> Optional[BaseException]:
+        """What ``on_event`` raised, if it did (the turn then ended with TurnAbortedError)."""
+        return self._sink.error if self._sink is not None else None
+
+    # -- control ------------------------------------------------------------------------------
+
+    def cancel(self) -> bool:
+        """Cancels the turn from any thread (the connection is closed; the session reconnects).
+
+        Returns True if it was cancelled, False if it had already ended or was closed.
+        No event is delivered after it returns.
+        """
+        with self._handle_lock:
+            if self._handle is None:
+                return False
+            status = lib.rws_turn_cancel(self._handle)
+        if status < 0:
+            raise error_for_status(status)
+        return bool(status == _OK)
+
+    def close(self) -> None:
+        """Frees the turn, cancelling it if it is still running. Idempotent. The result stays
+        available if the turn had ended (or been waited for) before."""
+        if self._handle is None:
+            return
+        self.cancel()  # makes a pull or wait on another thread return promptly
+        with self._pull_lock:
+            if self._result is None and self._handle is not None:
+                try:
+                    self._snapshot()
+                except ResponsesWSError:
+                    pass
+            with self._handle_lock:
+                handle, self._handle = self._handle, None
+            if handle is not None:
+                lib.rws_turn_free(handle)
+        self._sink_handle = None
+
+    def __enter__(self) -> "Turn":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if getattr(self, "_handle", None) is not None:
+            lib.rws_turn_free(self._handle)
+
+    def __repr__(self) -> str:
+        state = "closed" if self._handle is None else ("ended" if self._result is not None else "open")
+        return f"<Turn {state}>"
+
+
+def _with_message(result: TurnResult, message: str) -> TurnResult:
+    """The same result with another error_message (results are frozen)."""
+    fields = dict(result.__dict__)
+    fields["error_message"] = message
+    return TurnResult(**fields)

@@ -1,0 +1,137 @@
+"""Cancellation from another thread, sessions on several threads, and asyncio without blocking the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+import responses_ws as rws
+from conftest import API_KEY
+
+MODEL = {"model": "gpt-5.6", "store": False}
+
+
+def test_cancel_from_another_thread_mid_turn(make_sim) -> None:
+    sim = make_sim("--fault", "slow:2000@1")
+    with rws.Client(base_url=sim.base_url, api_key=API_KEY) as client, client.session(defaults=MODEL) as session:
+        turn = session.turn({"input": "slow answer"})
+        pulling = threading.Event()
+        outcome: list = []
+
+        def consume() -> None:
+            pulling.set()
+            try:
+                outcome.append(list(turn))
+            except rws.ResponsesWSError as error:
+                outcome.append(error)
+
+        consumer = threading.Thread(target=consume)
+        consumer.start()
+        pulling.wait()
+        assert turn.cancel() is True
+        consumer.join(timeout=30)
+        assert not consumer.is_alive()
+        assert isinstance(outcome[0], rws.TurnCancelledError)
+        assert turn.wait().status == rws.TurnCancelledError.code and turn.done
+        assert turn.cancel() is False  # already ended
+        assert "usable" in session.text({"input": "usable after cancel"})
+
+
+def test_sessions_on_several_threads_share_one_client(client: rws.Client) -> None:
+    results: dict = {}
+    errors: list = []
+
+    def converse(n: int) -> None:
+        try:
+            with client.session(defaults=MODEL) as session:
+                texts = [session.text({"input": f"thread {n} turn {i}"}) for i in range(3)]
+                results[n] = (texts, session.stats())
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=converse, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors
+    assert sorted(results) == list(range(6))
+    for n, (texts, stats) in results.items():
+        assert all(f"thread {n} turn {i}" in text for i, text in enumerate(texts))
+        assert stats.turns_ok == 3 and stats.incremental_sends == 2
+    assert client.stats().turns_ok >= 18
+
+
+def test_async_iteration_leaves_the_event_loop_free(make_sim) -> None:
+    sim = make_sim("--fault", "slow:600@1")
+
+    async def main() -> tuple:
+        ticks = 0
+        stop = asyncio.Event()
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while not stop.is_set():
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        ticking = asyncio.create_task(ticker())
+        with rws.Client(base_url=sim.base_url, api_key=API_KEY) as client, client.session(defaults=MODEL) as session:
+            turn = session.turn({"input": "async"})
+            deltas = [e.delta async for e in turn if e.type_id == rws.EventType.OUTPUT_TEXT_DELTA]
+            result = await turn.aresult()
+            second = await session.atext({"input": "again"})
+        stop.set()
+        await ticking
+        return ticks, "".join(deltas), result, second
+
+    ticks, text, result, second = asyncio.run(main())
+    # The first event waited 600 ms in the simulator: a blocked loop would not have ticked.
+    assert ticks >= 10
+    assert text == result.output_text and "again" in second
+
+
+def test_async_iteration_raises_the_turn_error(make_sim) -> None:
+    sim = make_sim("--fault", "drop-mid-stream@1")
+
+    async def main() -> None:
+        with rws.Client(base_url=sim.base_url, api_key=API_KEY) as client, client.session(defaults=MODEL) as session:
+            async for _ in session.turn({"input": "cut"}):
+                pass
+
+    with pytest.raises(rws.OutcomeUnknownError):
+        asyncio.run(main())
+
+
+def test_wait_with_a_timeout_raises_would_block_while_the_turn_runs(make_sim) -> None:
+    sim = make_sim("--fault", "slow:1500@1")
+    with rws.Client(base_url=sim.base_url, api_key=API_KEY) as client, client.session(defaults=MODEL) as session:
+        turn = session.turn({"input": "slow"})
+        with pytest.raises(rws.WouldBlockError):
+            turn.wait(timeout=0.05)
+        assert not turn.done
+        assert turn.result().ok and turn.done
+        assert list(turn)[-1].terminal  # pull mode: the events stay readable after wait()
+
+
+def test_cancelling_the_async_consumer_cancels_the_turn(make_sim) -> None:
+    sim = make_sim("--fault", "slow:3000@1")
+
+    async def main() -> rws.TurnResult:
+        with rws.Client(base_url=sim.base_url, api_key=API_KEY) as client, client.session(defaults=MODEL) as session:
+            turn = session.turn({"input": "abandoned"})
+
+            async def consume() -> None:
+                async for _ in turn:
+                    pass
+
+            task = asyncio.create_task(consume())
+            await asyncio.sleep(0.2)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            return turn.wait(timeout=10)
+
+    assert asyncio.run(main()).status == rws.TurnCancelledError.code

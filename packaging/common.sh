@@ -1,0 +1,103 @@
+# packaging/common.sh - shared helpers of the packaging scripts. Source it; do not run it.
+#
+# Inputs (environment):
+#   RWS_LIB_DIR  directory holding the release libresponsesws.so (default <repo>/.build/release)
+#   RWS_BIN      the `rws` executable, for tests (default <repo>/.build/release/rws)
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RWS_LIB_DIR=${RWS_LIB_DIR:-$REPO_ROOT/.build/release}
+RWS_BIN=${RWS_BIN:-$REPO_ROOT/.build/release/rws}
+HEADER=$REPO_ROOT/include/responses_ws.h
+SONAME=libresponsesws.so.0
+SYMBOL_VERSION=RESPONSESWS_0
+
+# Prints "<script>: <message>" on stderr and exits 1.
+die() {
+    echo "$(basename "$0"): error: $*" >&2
+    exit 1
+}
+
+# Fails with the package to install when a tool is missing.
+need_tool() {
+    command -v "$1" >/dev/null 2>&1 || die "'$1' not found; install it with: apt-get install -y $2"
+}
+
+# The library version, read from RWS_VERSION_STRING so that it is written down in one place only.
+rws_version() {
+    local v
+    v=$(sed -n 's/^#define RWS_VERSION_STRING "\([0-9]*\.[0-9]*\.[0-9]*\)"$/\1/p' "$HEADER")
+    [ -n "$v" ] || die "cannot read RWS_VERSION_STRING from $HEADER"
+    echo "$v"
+}
+
+# The Debian multiarch triplet, e.g. x86_64-linux-gnu.
+multiarch() {
+    dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch 2>/dev/null ||
+        die "cannot determine the multiarch triplet (install dpkg-dev)"
+}
+
+# The input library: $RWS_LIB_DIR/libresponsesws.so, which must exist.
+input_library() {
+    local so=$RWS_LIB_DIR/libresponsesws.so
+    [ -f "$so" ] || die "$so not found: build it with 'swift build -c release' or set RWS_LIB_DIR"
+    echo "$so"
+}
+
+# Exported (defined, dynamic) symbols of a library as "name@@VERSION", sorted, without the
+# version-definition symbol itself.
+exported_symbols() {
+    nm -D --defined-only "$1" | awk '{print $NF}' | grep -v "^${SYMBOL_VERSION}\$" | LC_ALL=C sort
+}
+
+# Refuses a library that is not a release build of the C API: exports other than
+# rws_*@@RESPONSESWS_0, another SONAME, a RUNPATH/RPATH (with "allow-origin" as second argument:
+# one other than $ORIGIN), or a dynamically linked Swift runtime.
+check_release_library() {
+    local so=$1 allow_origin=${2:-} dyn bad runpath
+    need_tool readelf binutils
+    need_tool nm binutils
+    dyn=$(readelf -d "$so") || die "$so is not an ELF shared library"
+    bad=$(exported_symbols "$so" | grep -v "^rws_[a-z0-9_]*@@${SYMBOL_VERSION}\$" | head -5 || true)
+    [ -z "$bad" ] || die "$so exports symbols outside the C API (a debug build, or the version script" \
+        "packaging/responses_ws.map was not applied), e.g.: $(echo $bad)"
+    exported_symbols "$so" | grep -q . || die "$so exports no rws_* symbol"
+    echo "$dyn" | grep -q "(SONAME).*\[${SONAME}\]" ||
+        die "$so has SONAME '$(echo "$dyn" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')', expected $SONAME"
+    runpath=$(echo "$dyn" | sed -n 's/.*(\(RUNPATH\|RPATH\)).*\[\(.*\)\]/\2/p')
+    if [ -n "$runpath" ] && ! { [ -n "$allow_origin" ] && [ "$runpath" = '$ORIGIN' ]; }; then
+        die "$so has RUNPATH/RPATH '$runpath'; an installed library must have none (only SwiftPM's" \
+            "\$ORIGIN is removed when packaging). Another one means it needs libraries outside the" \
+            "system paths, e.g. the Swift toolchain: build with -static-stdlib"
+    fi
+    if echo "$dyn" | grep -q '(NEEDED).*libswift'; then
+        die "$so links the Swift runtime dynamically (NEEDED libswift*); build with -static-stdlib"
+    fi
+}
+
+# Copies the input library to DEST (mode 0644), strips it and removes SwiftPM's RUNPATH, then
+# checks the result. SwiftPM links products with RUNPATH $ORIGIN so that sibling .so files in
+# .build/ are found; the installed library has no siblings, and a RUNPATH in a system library
+# lets files next to it shadow real dependencies (lintian: custom-library-search-path). Any other
+# RUNPATH means the build expects libraries outside the system paths and is refused.
+stage_library() {
+    local src=$1 dest=$2
+    check_release_library "$src" allow-origin
+    install -m 0644 "$src" "$dest"
+    strip --strip-unneeded --remove-section=.comment "$dest"
+    if readelf -d "$dest" | grep -qE '\((RUNPATH|RPATH)\)'; then
+        need_tool patchelf patchelf
+        patchelf --remove-rpath "$dest"
+    fi
+    check_release_library "$dest"
+}
+
+# Writes the pkg-config file for an install under PREFIX with absolute LIBDIR and INCLUDEDIR.
+# Directories under PREFIX are written as ${prefix}/..., so the file stays relocatable.
+render_pc() {
+    local prefix=$1 libdir=$2 includedir=$3 out=$4
+    case $libdir in "$prefix"/*) libdir="\${prefix}${libdir#"$prefix"}" ;; esac
+    case $includedir in "$prefix"/*) includedir="\${prefix}${includedir#"$prefix"}" ;; esac
+    sed -e "s|@prefix@|$prefix|" -e "s|@libdir@|$libdir|" -e "s|@includedir@|$includedir|" \
+        -e "s|@VERSION@|$(rws_version)|" "$REPO_ROOT/pkgconfig/responsesws.pc.in" > "$out"
+    chmod 0644 "$out"
+}

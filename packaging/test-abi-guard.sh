@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# packaging/test-abi-guard.sh - proves that packaging/abi-check.sh tells breaks from compatible
+# changes. It makes a baseline from the current header + library in a temporary directory, then
+# checks modified copies against it: each case must pass or fail as expected AND print the
+# finding that explains why (so a case cannot pass for the wrong reason).
+#
+# Usage: packaging/test-abi-guard.sh          (uses include/responses_ws.h and $RWS_LIB_DIR)
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+work=$(mktemp -d /tmp/rws-abi-guard.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+check=$REPO_ROOT/packaging/abi-check.sh
+library=$(input_library)
+passed=0
+failed=0
+
+"$check" --update --header "$HEADER" --library "$library" --baseline "$work/baseline" >/dev/null ||
+    die "cannot create a baseline from the current tree"
+
+# A stand-in library exporting exactly the given rws_* names, linked like the real one (same
+# version script and SONAME): the way to get "the library lost a symbol" without rebuilding Swift.
+stub_library() { # output names...
+    local out=$1
+    shift
+    printf 'void %s(void) {}\n' "$@" > "$out.c"
+    cc -shared -fPIC -o "$out" "$out.c" -Wl,--version-script="$REPO_ROOT/packaging/responses_ws.map" \
+        -Wl,-soname,"$SONAME"
+}
+real_names=$(exported_symbols "$library" | sed 's/@@.*//')
+
+# Edits a copy of the header with sed and fails the run if the edit did not change anything.
+edited_header() { # name sed-script
+    sed -e "$2" "$HEADER" > "$work/$1.h"
+    ! cmp -s "$HEADER" "$work/$1.h" || die "case $1: the sed edit did not apply; update the test to the header"
+    echo "$work/$1.h"
+}
+
+# expect NAME pass|fail EXPECTED-OUTPUT-REGEX HEADER LIBRARY
+expect() {
+    local name=$1 want=$2 pattern=$3 header=$4 lib=$5 rc=0
+    "$check" --header "$header" --library "$lib" --baseline "$work/baseline" > "$work/$name.out" 2>&1 || rc=$?
+    local got=pass
+    [ "$rc" = 0 ] || got=fail
+    if [ "$got" = "$want" ] && grep -qE "$pattern" "$work/$name.out"; then
+        passed=$((passed + 1))
+        echo "ok   $name: $want ($(grep -E "$pattern" "$work/$name.out" | head -1))"
+    else
+        failed=$((failed + 1))
+        echo "FAIL $name: expected $want with /$pattern/, got $got (exit $rc):"
+        sed 's/^/     /' "$work/$name.out"
+    fi
+}
+
+expect unmodified pass 'abi-check: OK' "$HEADER" "$library"
+
+h=$(edited_header appended-function '/^RWS_EXTERN int rws_session_stats/a RWS_EXTERN int rws_abi_guard_probe(void);')
+stub_library "$work/appended.so" $real_names rws_abi_guard_probe
+expect appended-function pass 'NOTE symbol added: rws_abi_guard_probe@@RESPONSESWS_0' "$h" "$work/appended.so"
+
+h=$(edited_header appended-field '/^    uint32_t flags; .*RWS_TURN_\* bits/a\    uint64_t abi_guard_appended;')
+expect appended-field pass 'NOTE struct rws_turn_result field #[0-9]+ appended: abi_guard_appended' "$h" "$library"
+
+h=$(edited_header version-bump 's/^#define RWS_VERSION_PATCH 0$/#define RWS_VERSION_PATCH 1/; s/^#define RWS_VERSION_STRING "\(.*\)\.0"$/#define RWS_VERSION_STRING "\1.1"/')
+expect version-bump pass 'NOTE constant RWS_VERSION_STRING' "$h" "$library"
+
+h=$(edited_header removed-function '/^RWS_EXTERN int rws_session_reset(/d')
+stub_library "$work/removed.so" $(echo "$real_names" | grep -vx rws_session_reset)
+expect removed-function fail 'BREAK symbol removed from the library: rws_session_reset@@RESPONSESWS_0' "$h" "$work/removed.so"
+
+stub_library "$work/lost-symbol.so" $(echo "$real_names" | grep -vx rws_turn_cancel)
+expect library-lost-symbol fail 'BREAK rws_turn_cancel is declared in the header but not exported' "$HEADER" "$work/lost-symbol.so"
+
+h=$(edited_header changed-parameter 's/^RWS_EXTERN int rws_turn_wait(rws_turn \*turn, int32_t timeout_ms);/RWS_EXTERN int rws_turn_wait(rws_turn *turn, int64_t timeout_ms);/')
+expect changed-parameter fail 'BREAK symbol rws_turn_wait.*timeout_ms.*int32_t.*int64_t' "$h" "$library"
+
+h=$(edited_header middle-field '/^typedef struct rws_turn_result {/,/^}/s/^    rws_str response_id; .*/    int abi_guard_inserted;\n&/')
+expect middle-field fail 'BREAK struct rws_turn_result field #2 changed: was response_id' "$h" "$library"
+
+h=$(edited_header renumbered-status 's/RWS_E_STREAM_LIMIT = -33,/RWS_E_STREAM_LIMIT = -39,/')
+expect renumbered-status fail 'BREAK enum constant renumbered: RWS_E_STREAM_LIMIT -33 -> -39' "$h" "$library"
+
+h=$(edited_header changed-flag 's/^#define RWS_EVENT_FLAG_TERMINAL (1u << 0)/#define RWS_EVENT_FLAG_TERMINAL (1u << 3)/')
+expect changed-flag fail 'BREAK constant RWS_EVENT_FLAG_TERMINAL' "$h" "$library"
+
+echo "test-abi-guard: $passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -27,10 +27,17 @@
  * THREADS
  *   - Each client owns one I/O thread (an event loop). Event callbacks run on it. A callback must
  *     return quickly: while it runs no other event of that client is processed.
- *   - From inside a callback you may call: rws_turn_cancel, rws_turn_get_result, rws_turn_start
- *     (it does not block), rws_turn_free, rws_*_stats, rws_strerror, rws_last_error.
- *     Blocking calls (rws_turn_next_event, rws_turn_wait, rws_session_free, rws_client_free)
- *     return RWS_E_INVALID_STATE there instead of deadlocking.
+ *   - From inside a callback you may call, on the handles of any client: rws_turn_cancel,
+ *     rws_turn_get_result, rws_turn_start and rws_session_prewarm (they do not block),
+ *     rws_turn_free, rws_client_new, rws_session_new, rws_session_last_response_id,
+ *     rws_*_stats, rws_strerror, rws_last_error; and rws_session_reset on a session of the
+ *     callback's own client. Calls that wait for an I/O thread (rws_turn_next_event(s),
+ *     rws_turn_wait, rws_session_free, rws_client_free, and rws_session_reset on another
+ *     client's session) return RWS_E_INVALID_STATE there instead of deadlocking (the void ones
+ *     then return without freeing; see rws_last_error).
+ *   - rws_turn_cancel and rws_turn_free on a turn of ANOTHER client, from inside a callback,
+ *     cannot wait for that client's I/O thread: no callback of the turn starts after they
+ *     return, but one already running on that thread may still finish.
  *   - Callers that must not run code on a foreign thread (e.g. interpreters) use the pull API:
  *     start the turn without a callback and call rws_turn_next_event from their own thread.
  *
@@ -297,7 +304,9 @@ RWS_EXTERN void rws_session_free(rws_session *session);
  * status. buf may be NULL when buf_len is 0 (to ask for the length). */
 RWS_EXTERN int rws_session_last_response_id(rws_session *session, char *buf, size_t buf_len);
 
-/* Forgets the chain: the next turn starts a new conversation (no previous_response_id). */
+/* Forgets the chain: the next turn starts a new conversation (no previous_response_id).
+ * Errors: RWS_E_INVALID_ARGUMENT; RWS_E_INVALID_STATE after rws_client_free, or inside a
+ * callback of another client (see THREADS). */
 RWS_EXTERN int rws_session_reset(rws_session *session);
 
 /* Warms the session before its first real turn. With request_json NULL, opens a connection

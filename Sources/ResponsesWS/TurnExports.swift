@@ -166,7 +166,7 @@ public func rws_turn_next_event(_ turn: OpaquePointer!, _ timeoutMs: Int32, _ ev
     guard handle.turn.isPullMode else {
         return fail(.invalidState, "rws_turn_next_event: this turn delivers its events to a callback")
     }
-    guard !handle.session.client.loop.inEventLoop else {
+    guard !ResponsesClient.onAnyClientThread else {
         return fail(.invalidState, "rws_turn_next_event must not be called from a callback")
     }
     switch handle.turn.nextEvent(timeoutMs: timeoutMs) {
@@ -196,7 +196,7 @@ public func rws_turn_next_events(
     guard handle.turn.isPullMode else {
         return fail(.invalidState, "rws_turn_next_events: this turn delivers its events to a callback")
     }
-    guard !handle.session.client.loop.inEventLoop else {
+    guard !ResponsesClient.onAnyClientThread else {
         return fail(.invalidState, "rws_turn_next_events must not be called from a callback")
     }
     switch handle.turn.nextEvents(timeoutMs: timeoutMs, max: capacity, into: &handle.batch) {
@@ -257,7 +257,7 @@ private func expose(
 @c @implementation
 public func rws_turn_wait(_ turn: OpaquePointer!, _ timeoutMs: Int32) -> Int32 {
     guard let handle = borrow(turn, as: TurnHandle.self) else { return fail(.invalidArgument, "rws_turn_wait: turn is NULL") }
-    guard !handle.session.client.loop.inEventLoop else {
+    guard !ResponsesClient.onAnyClientThread else {
         return fail(.invalidState, "rws_turn_wait must not be called from a callback")
     }
     guard let result = handle.turn.wait(timeoutMs: timeoutMs) else {

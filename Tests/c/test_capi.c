@@ -277,6 +277,73 @@ static void test_batched_pull(const sim *s) {
     rws_client_free(c);
 }
 
+/* Calls on ANOTHER client from inside a callback: the non-blocking ones work, the waiting ones
+ * return RWS_E_INVALID_STATE (NIO would stop the process if an I/O thread waited on another). */
+struct cross_state {
+    const char *base_url;
+    rws_session *own;
+    rws_client *other;
+    rws_session *other_session;
+    rws_turn *other_turn;
+    int client_rc, session_rc, start_rc, wait_rc, pull_rc, reset_other_rc, reset_own_rc, cancel_rc;
+    char free_error[256];
+    int done;
+};
+
+static int cross_client_callback(void *ud, const rws_event *e) {
+    struct cross_state *st = ud;
+    if (!(e->flags & RWS_EVENT_FLAG_TERMINAL) || st->done) return RWS_CONTINUE;
+    st->done = 1;
+    rws_client_options o;
+    rws_client_options_init(&o);
+    o.base_url = st->base_url;
+    o.api_key = "sk-test";
+    st->client_rc = rws_client_new(&o, &st->other);
+    st->session_rc = rws_session_new(st->other, NULL, &st->other_session);
+    st->start_rc = rws_turn_start(st->other_session, "{\"model\":\"gpt-5.6\",\"input\":\"slow one\"}", 0, NULL, &st->other_turn);
+    st->wait_rc = rws_turn_wait(st->other_turn, 0);
+    const rws_event *ev;
+    st->pull_rc = rws_turn_next_event(st->other_turn, 0, &ev);
+    st->reset_other_rc = rws_session_reset(st->other_session);
+    st->reset_own_rc = rws_session_reset(st->own);
+    st->cancel_rc = rws_turn_cancel(st->other_turn);
+    rws_client_free(st->other); /* must refuse, not free, not crash */
+    snprintf(st->free_error, sizeof st->free_error, "%s", rws_last_error());
+    return RWS_CONTINUE;
+}
+
+static void test_cross_client_calls_in_callback(const sim *s) {
+    rws_client *c = client_for(s->base_url, NULL);
+    struct cross_state st;
+    memset(&st, 0, sizeof st);
+    st.base_url = s->base_url;
+    st.own = session_for(c, DEFAULTS);
+    rws_turn_options o;
+    rws_turn_options_init(&o);
+    o.on_event = cross_client_callback;
+    o.user_data = &st;
+    rws_turn *t = NULL;
+    CHECK(rws_turn_start(st.own, "{\"input\":\"hello\"}", 0, &o, &t) == RWS_OK, "start");
+    CHECK(rws_turn_wait(t, 10000) == RWS_OK, "own turn ends: %s", rws_last_error());
+    CHECK(st.done, "the callback ran");
+    CHECK(st.client_rc == RWS_OK && st.session_rc == RWS_OK && st.start_rc == RWS_OK,
+          "client_new %d, session_new %d, turn_start %d work inside a callback", st.client_rc, st.session_rc, st.start_rc);
+    CHECK(st.wait_rc == RWS_E_INVALID_STATE && st.pull_rc == RWS_E_INVALID_STATE,
+          "waiting calls refuse: wait %d, next_event %d", st.wait_rc, st.pull_rc);
+    CHECK(st.reset_other_rc == RWS_E_INVALID_STATE, "reset of another client's session refuses (%d)", st.reset_other_rc);
+    CHECK(st.reset_own_rc == RWS_OK, "reset of the own client's session works (%d)", st.reset_own_rc);
+    CHECK(st.cancel_rc == RWS_OK, "cancel of another client's turn (%d)", st.cancel_rc);
+    CHECK(strstr(st.free_error, "rws_client_free") != NULL, "client_free refused with a message: '%s'", st.free_error);
+    /* Back on our own thread everything can be finished normally. */
+    CHECK(rws_turn_wait(st.other_turn, 10000) == RWS_E_CANCELLED, "the other turn ended cancelled");
+    rws_turn_free(st.other_turn);
+    rws_session_free(st.other_session);
+    rws_client_free(st.other);
+    rws_turn_free(t);
+    rws_session_free(st.own);
+    rws_client_free(c);
+}
+
 struct cb_state {
     pthread_mutex_t mu;
     pthread_t main_thread;
@@ -796,6 +863,7 @@ int main(void) {
         {"pull_text_turn", test_pull_text_turn, NULL},
         {"batched_pull", test_batched_pull, NULL},
         {"callback_turn", test_callback_turn, NULL},
+        {"cross_client_calls_in_callback", test_cross_client_calls_in_callback, NULL},
         {"chaining_and_connection_reuse", test_chaining_and_connection_reuse, NULL},
         {"threads", test_threads, NULL},
         {"request_errors", test_request_errors, NULL},

@@ -43,15 +43,29 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
         guard !isShutDown else { throw RWSError(.invalidState, "the client was freed") }
         if let streamID { try Session.validate(streamID: streamID) }
         let session = Session(client: self, defaults: defaults, streamID: streamID, inputMode: inputMode)
-        try runOnLoop { [self] in sessions[ObjectIdentifier(session)] = session }
+        // Registered without waiting (so this never blocks, even inside a callback): every later
+        // task for the session, and shutdown, runs after this one on the same loop.
+        guard executeOnLoop({ [self] in sessions[ObjectIdentifier(session)] = session }) else {
+            throw RWSError(.invalidState, "the client was freed")
+        }
         return session
     }
 
+    /// Whether the calling thread is the I/O thread of any client (i.e. inside an event
+    /// callback). Such a thread must never wait for an I/O thread: its own would deadlock, and
+    /// NIO stops the process when an event-loop thread waits on a future of another loop.
+    public static var onAnyClientThread: Bool { MultiThreadedEventLoopGroup.currentEventLoop != nil }
+
     /// Runs `body` on the event loop and waits for its result; directly when already there.
+    /// From another client's callback it cannot wait and fails with `.invalidState`.
     @discardableResult
     func runOnLoop<T: Sendable>(_ body: @escaping @Sendable () -> T) throws(RWSError) -> T {
         guard !isShutDown else { throw RWSError(.invalidState, "the client was freed") }
         if loop.inEventLoop { return body() }
+        guard !Self.onAnyClientThread else {
+            throw RWSError(.invalidState,
+                "this call waits for another client's I/O thread and must not be made from inside an event callback; make it from your own thread")
+        }
         do {
             return try loop.submit(body).wait()
         } catch {
@@ -152,8 +166,8 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
     /// Closes every connection, cancels running turns and stops the I/O thread. Blocking; not on
     /// the I/O thread.
     public func shutdown() throws(RWSError) {
-        guard !loop.inEventLoop else {
-            throw RWSError(.invalidState, "rws_client_free must not be called from a callback")
+        guard !Self.onAnyClientThread else {
+            throw RWSError(.invalidState, "rws_client_free must not be called from inside an event callback (of any client)")
         }
         guard !shutDown.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let closes = try? loop.submit { [self] () -> [EventLoopFuture<Void>] in

@@ -120,6 +120,14 @@ public final class Session: @unchecked Sendable {   // mutable state is loop-con
     /// thread it waits for the I/O thread to take note (microseconds unless a callback is busy).
     @discardableResult
     public func cancel(_ turn: Turn, status: Status = .cancelled, message: String = "the turn was cancelled") -> Status {
+        if !client.loop.inEventLoop && ResponsesClient.onAnyClientThread {
+            // Inside another client's callback, which must not wait for this client's loop:
+            // no callback of the turn starts from now on, and the turn ends asynchronously.
+            guard turn.result == nil else { return .done }
+            turn.detached = true
+            client.executeOnLoop { [self] in cancelOnLoop(turn, RWSError(status, message)) }
+            return .ok
+        }
         let outcome = try? client.runOnLoop { [self] () -> Status in
             turn.detached = true
             guard !turn.isFinished else { return .done }
@@ -144,8 +152,8 @@ public final class Session: @unchecked Sendable {   // mutable state is loop-con
 
     /// Cancels queued and running turns and returns the connection to the client's pool.
     public func close() throws(RWSError) {
-        guard !client.loop.inEventLoop else {
-            throw RWSError(.invalidState, "rws_session_free must not be called from a callback")
+        guard !ResponsesClient.onAnyClientThread else {
+            throw RWSError(.invalidState, "rws_session_free must not be called from inside an event callback (of any client)")
         }
         try? client.runOnLoop { [self] in
             closeOnLoop(reason: "the session was freed")

@@ -1,4 +1,5 @@
 import NIOCore
+import Synchronization
 
 /// Where a turn's request is on its way (the turn journal). It decides what a failure means:
 /// before `.sending` nothing reached the server and the request may be sent again; from
@@ -80,8 +81,14 @@ public final class Turn: @unchecked Sendable {   // loop-confined fields + lock-
     var connection: WebSocketConnection?
     var http: HTTPSSEConnection?
     var watchdog: Scheduled<Void>?
-    /// Set when the caller freed or cancelled the turn: no callback may run afterwards.
-    var detached = false
+    /// Set when the caller freed or cancelled the turn: no callback may start afterwards.
+    /// Atomic because a cancel from another client's callback sets it without waiting for
+    /// this loop (see `Session.cancel`).
+    var detached: Bool {
+        get { detachedFlag.load(ordering: .acquiring) }
+        set { detachedFlag.store(newValue, ordering: .releasing) }
+    }
+    private let detachedFlag = Atomic<Bool>(false)
     /// A wake-up of the pull-mode reader is pending on the event loop (see `enqueue`).
     private var wakeScheduled = false
 

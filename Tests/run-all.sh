@@ -6,7 +6,9 @@
 #   4. C API tests and the C example, linked against the release .so, against `rws sim`;
 #      valgrind memcheck of the example
 #   5. the simulator against the official openai Python SDK
-#   6. bindings, packaging and ABI checks (bindings/test.sh, when present)
+#   6. the Python binding (pytest) and the Rust crate (cargo test, cargo doc) against `rws sim`
+#   7. the Debian packages (lintian), the installed-package test with the Swift toolchain hidden,
+#      and the ABI guard against the committed baseline in abi/
 # Each step prints its own runner's summary; the last line counts the steps.
 # Needs: the Swift toolchain, a C compiler, libssl-dev, python3 (a venv is made in .venv).
 set -uo pipefail
@@ -115,8 +117,20 @@ openai_sdk() {
     RWS_BIN=.build/release/rws .venv/bin/python -m pytest -q Tests/python
 }
 
-bindings() {
-    if [ -x bindings/test.sh ]; then bindings/test.sh; else echo "bindings/test.sh not present"; fi
+# The bindings and packaging scripts take the release build from here.
+export RWS_LIB_DIR="$ROOT/.build/release" RWS_BIN="$ROOT/.build/release/rws"
+
+python_binding() {
+    python_venv || return 1
+    VENV="$ROOT/.venv" bash bindings/python/test.sh
+}
+
+rust_binding() {
+    bash bindings/rust/test.sh
+}
+
+packaging() {
+    PY_VENV="$ROOT/.venv" bash packaging/test.sh
 }
 
 step "Swift tests" swift_tests
@@ -126,7 +140,9 @@ step "C API tests" c_tests
 step "C example" c_example
 step "memcheck (valgrind)" memcheck
 step "openai SDK against rws sim" openai_sdk
-step "bindings and packaging" bindings
+step "Python binding" python_binding
+step "Rust binding" rust_binding
+step "Debian packages, installed use, ABI guard" packaging
 
 echo
 if [ ${#failed_steps[@]} -gt 0 ]; then echo "failed steps: ${failed_steps[*]}"; fi

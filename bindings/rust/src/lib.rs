@@ -1,0 +1,112 @@
+//! Safe Rust binding of **libresponsesws**: one fast, warm transport to the OpenAI Responses
+//! API WebSocket mode.
+//!
+//! A [`Client`] keeps WebSocket connections to `/v1/responses` open. A [`Session`] is one
+//! conversation chain: each [`Turn`] sends only its new input items plus
+//! `previous_response_id`, and the server answers from its connection-scoped cache. Events are
+//! the server's raw JSON plus a few fields decoded once, read either by pulling on your own
+//! thread ([`Turn::next_event`], [`Turn::events`]) or by a closure on the library's I/O
+//! thread ([`Session::start_with_callback`]).
+//!
+//! ```no_run
+//! use responses_ws::{Client, EventType};
+//!
+//! fn main() -> Result<(), responses_ws::Error> {
+//!     let client = Client::builder().base_url("http://127.0.0.1:8080/v1").api_key("sk-local").build()?;
+//!     let session = client.session()?;
+//!     let mut turn = session.start(r#"{"model":"gpt-5.6","input":"Hello!","store":false}"#)?;
+//!     while let Some(event) = turn.next_event()? {
+//!         if event.kind() == EventType::OutputTextDelta {
+//!             print!("{}", event.delta().unwrap_or(""));
+//!         }
+//!     }
+//!     let result = turn.wait()?; // the turn's own failure, if any, is this error
+//!     println!("\n{:?} output tokens", result.output_tokens);
+//!     // The next turn on `session` sends only its new items, chained to this response.
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # Threads
+//!
+//! [`Client`] and [`Session`] are `Send + Sync`; [`Turn`] is `Send + Sync` with pulling
+//! behind `&mut self`. Callbacks run on the client's I/O thread and must return quickly; a
+//! panic in one stops its turn ([`ErrorKind::Aborted`]) and never unwinds into the library.
+//! [`Turn::cancel`] and [`CancelHandle`] work from any thread. Handles are reference-counted:
+//! a turn keeps its session and client alive, so drop order cannot cause a use-after-free.
+//! Blocking calls ([`Turn::wait`], [`Turn::next_event`]) made inside a callback fail with
+//! [`ErrorKind::InvalidState`] instead of deadlocking, and so does creating a client or
+//! session there; dropping the last [`Session`] or [`Client`] inside a callback frees it on a
+//! short-lived helper thread (the library refuses to free them on its I/O thread).
+//! After `fork()`, the child must not use handles created before it.
+//!
+//! # Errors
+//!
+//! Every fallible call returns [`Result<T, Error>`]; [`Error::kind`] maps the library's
+//! status codes one-to-one ([`ErrorKind`]) and [`Error::message`] says what to do. A turn's
+//! own failure (connection lost, server error) is returned by [`Turn::wait`]; only
+//! [`ErrorKind::OutcomeUnknown`] means the server may have run a request that failed: the
+//! library never replays it.
+//!
+//! # Linking
+//!
+//! `build.rs` finds `libresponsesws.so` through `RESPONSESWS_LIB_DIR`, then `pkg-config
+//! responsesws`, then the system library path; see the crate README.
+
+#![warn(missing_docs)]
+
+mod client;
+mod context;
+mod error;
+mod event;
+mod session;
+mod stats;
+pub mod sys;
+mod turn;
+
+pub use client::{Client, ClientBuilder, Fallback, Transport};
+pub use error::{strerror, Error, ErrorKind};
+pub use event::{Event, EventType, OwnedEvent};
+pub use session::{InputMode, Session, SessionOptions};
+pub use stats::Stats;
+pub use turn::{CancelHandle, Events, Turn, TurnFlags, TurnResult};
+
+use std::ffi::CStr;
+
+/// The version of the loaded library, e.g. `"0.1.0"` (may be newer than this crate's).
+pub fn version() -> &'static str {
+    // SAFETY: rws_version returns static storage.
+    let version = unsafe { CStr::from_ptr(sys::rws_version()) };
+    version.to_str().unwrap_or("unknown")
+}
+
+/// The version of the loaded library as `0xMMmmpp`.
+pub fn version_number() -> u32 {
+    // SAFETY: no arguments, no state.
+    unsafe { sys::rws_version_number() }
+}
+
+/// Features compiled into the loaded library.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Features(pub u32);
+
+impl Features {
+    /// `wss://` and `https://` through the system OpenSSL.
+    pub fn tls(self) -> bool {
+        self.0 & sys::RWS_FEATURE_TLS != 0
+    }
+    /// Pull mode (`rws_turn_next_event`, `rws_turn_next_events`).
+    pub fn pull(self) -> bool {
+        self.0 & sys::RWS_FEATURE_PULL != 0
+    }
+    /// The HTTP/SSE transport.
+    pub fn http_sse(self) -> bool {
+        self.0 & sys::RWS_FEATURE_HTTP_SSE != 0
+    }
+}
+
+/// The features compiled into the loaded library.
+pub fn features() -> Features {
+    // SAFETY: no arguments, no state.
+    Features(unsafe { sys::rws_features() })
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Builds and tests the Rust binding against a built libresponsesws and `rws sim`, then checks
+# that the docs build without warnings (and clippy, when installed).
+#   RWS_LIB_DIR      directory with libresponsesws.so(.0)   (default <repo>/.build/release)
+#   RWS_BIN          the rws binary, for `rws sim`          (default <repo>/.build/release/rws)
+#   CARGO_TARGET_DIR cargo's output directory               (default bindings/rust/target)
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+export RESPONSESWS_LIB_DIR="${RWS_LIB_DIR:-$repo/.build/release}"
+export RWS_BIN="${RWS_BIN:-$repo/.build/release/rws}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$here/target}"
+
+for f in "$RESPONSESWS_LIB_DIR/libresponsesws.so" "$RWS_BIN"; do
+    [ -e "$f" ] || { echo "test.sh: $f not found (set RWS_LIB_DIR / RWS_BIN)" >&2; exit 1; }
+done
+
+cd "$here"
+cargo build --offline --all-targets
+cargo test --offline
+RUSTDOCFLAGS=-Dwarnings cargo doc --offline --no-deps
+if cargo clippy --version >/dev/null 2>&1; then
+    cargo clippy --offline --all-targets -- -D warnings
+fi
+echo "rust binding: all checks passed"

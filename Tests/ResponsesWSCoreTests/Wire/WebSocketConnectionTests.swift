@@ -157,7 +157,7 @@ import Testing
         // or more, and the TCP connect itself must be long done when the deadline passes.
         let error = try await connectFailure(endpoint, config: ConnectionConfig(connectTimeout: .milliseconds(5000)))
         #expect(error.kind == .timeout)
-        #expect(error.message == "no answer to the WebSocket upgrade from 127.0.0.1:\(server.port) within 5000 ms")
+        #expect(error.message == "no answer to the WebSocket upgrade from 127.0.0.1:\(server.port) within 5 s")
     }
 
     // MARK: - Inbound messages

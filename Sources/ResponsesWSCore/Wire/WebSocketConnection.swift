@@ -131,16 +131,11 @@ public final class WebSocketConnection: @unchecked Sendable {
         attempt.connect { channel in
             let handshake = WebSocketHandshakeHandler(request: request, attempt: boundAttempt.value, redactor: redactor)
             let boundHandshake = NIOLoopBound(handshake, eventLoop: channel.eventLoop)
-            let upgrader = NIOWebSocketClientUpgrader(
-                maxFrameSize: min(config.maxMessageBytes, Int(UInt32.max)),
-                automaticErrorHandling: false,  // WebSocketFrameHandler closes with the right code itself
-                upgradePipelineHandler: { channel, _ in
-                    channel.eventLoop.makeCompletedFuture {
-                        try installFrameHandlers(
-                            channel: channel, endpoint: endpoint, tls: tls, config: config,
-                            attempt: boundAttempt.value, delegate: boundDelegate.value)
-                    }
-                })
+            let upgrader = WebSocketUpgrader { channel in
+                try installFrameHandler(
+                    channel: channel, endpoint: endpoint, tls: tls, config: config,
+                    attempt: boundAttempt.value, delegate: boundDelegate.value)
+            }
             try channel.pipeline.syncOperations.addHTTPClientHandlers(
                 // Frames sent right behind the 101 must reach the WebSocket decoder.
                 leftOverBytesStrategy: .forwardBytes,
@@ -152,7 +147,7 @@ public final class WebSocketConnection: @unchecked Sendable {
         return attempt.futureResult
     }
 
-    private static func installFrameHandlers(
+    private static func installFrameHandler(
         channel: Channel,
         endpoint: Endpoint,
         tls: TLSContext?,
@@ -161,12 +156,7 @@ public final class WebSocketConnection: @unchecked Sendable {
         delegate: WebSocketConnectionDelegate?
     ) throws {
         guard !attempt.isComplete else { return }  // timed out meanwhile; the channel is closing
-        let aggregator = NIOWebSocketFrameAggregator(
-            minNonFinalFragmentSize: 0,
-            maxAccumulatedFrameCount: 1 << 20,
-            maxAccumulatedFrameSize: config.maxMessageBytes)
         let handler = WebSocketFrameHandler(endpoint: endpoint, tls: tls, config: config)
-        try channel.pipeline.syncOperations.addHandler(aggregator)
         try channel.pipeline.syncOperations.addHandler(handler)
         let connection = WebSocketConnection(channel: channel, endpoint: endpoint, handler: handler)
         connection.delegate = delegate

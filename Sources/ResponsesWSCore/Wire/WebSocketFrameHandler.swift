@@ -7,7 +7,9 @@ import ResponsesTLS
 /// connection can end into exactly one `didCloseWith` call. Loop-confined; the public
 /// `WebSocketConnection` calls into it on the event loop.
 final class WebSocketFrameHandler: ChannelInboundHandler {
-    typealias InboundIn = WebSocketFrame
+    /// The socket's bytes: framing is read here (WebSocketFrameParser says why); what we send
+    /// goes out as frames through NIO's encoder.
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = WebSocketFrame
 
     enum State {
@@ -33,11 +35,13 @@ final class WebSocketFrameHandler: ChannelInboundHandler {
     private var closeTimeout: Scheduled<Void>?
     private(set) var bytesSent: UInt64 = 0
     private(set) var bytesReceived: UInt64 = 0
+    private var parser: WebSocketFrameParser
 
     init(endpoint: Endpoint, tls: TLSContext?, config: ConnectionConfig) {
         self.endpoint = endpoint
         self.tls = tls
         self.config = config
+        parser = WebSocketFrameParser(maxMessageBytes: config.maxMessageBytes)
     }
 
     // MARK: - Lifecycle
@@ -74,49 +78,57 @@ final class WebSocketFrameHandler: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
-    // MARK: - Inbound frames
+    // MARK: - Inbound messages
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard state != .closed else { return }
-        let frame = unwrapInboundIn(data)
-        keepalive?.frameReceived(at: .now())
-        if frame.rsv1 || frame.rsv2 || frame.rsv3 {
-            // No extension (e.g. permessage-deflate) was negotiated, so reserved bits are illegal.
-            closeOnError(TransportError(.protocolViolation,
-                "\(endpoint.hostAndPort) sent a WebSocket frame with reserved bits set (no extension was negotiated)",
-                closeCode: 1002), code: .protocolError)
-            return
+        keepalive?.frameReceived(at: .now())   // any byte proves liveness; one clock read per read
+        do throws(WebSocketFrameParser.Violation) {
+            try parser.feed(unwrapInboundIn(data), allocator: context.channel.allocator) { message in
+                handle(message, context: context)
+                return state != .closed
+            }
+        } catch {
+            switch error {
+            case .tooBig:
+                closeOnError(TransportError(.messageTooBig,
+                    "\(endpoint.hostAndPort) sent a WebSocket message larger than maxMessageBytes "
+                    + "(\(TransportErrorMapping.describeBytes(config.maxMessageBytes)))", closeCode: 1009),
+                    code: .messageTooLarge)
+            case .framing(let what):
+                closeOnError(TransportError(.protocolViolation,
+                    "\(endpoint.hostAndPort) broke WebSocket framing: it sent \(what)", closeCode: 1002), code: .protocolError)
+            }
         }
-        switch frame.opcode {
-        case .text:
+    }
+
+    private func handle(_ message: WebSocketFrameParser.Message, context: ChannelHandlerContext) {
+        switch message {
+        case .text(let text):
             guard state == .open else { return }  // the caller closed: it wants no more messages
-            bytesReceived &+= UInt64(frame.length)
+            bytesReceived &+= UInt64(text.readableBytes)
             if let connection {
-                connection.delegate?.webSocket(connection, didReceiveText: frame.maskKey == nil ? frame.data : frame.unmaskedData)
+                connection.delegate?.webSocket(connection, didReceiveText: text)
             }
         case .binary:
             closeOnError(TransportError(.protocolViolation,
                 "\(endpoint.hostAndPort) sent a binary WebSocket frame; the Responses API sends only text frames (§2 rule 2)",
                 closeCode: 1003), code: .unacceptableData)
-        case .ping:
+        case .ping(let payload):
             guard state == .open || state == .closingByUs else { return }
-            let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)
+            let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: payload)
             context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
         case .pong:
-            break  // liveness was recorded above
-        case .connectionClose:
-            peerClosed(frame, context: context)
-        default:
-            closeOnError(TransportError(.protocolViolation,
-                "\(endpoint.hostAndPort) sent a WebSocket frame with unknown opcode \(frame.opcode)", closeCode: 1002),
-                code: .protocolError)
+            break  // liveness was recorded when the bytes arrived
+        case .close(let payload):
+            peerClosed(payload, context: context)
         }
     }
 
-    private func peerClosed(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
+    private func peerClosed(_ closePayload: ByteBuffer, context: ChannelHandlerContext) {
         switch state {
         case .open:
-            var payload = frame.unmaskedData
+            var payload = closePayload
             let code = payload.readInteger(as: UInt16.self)
             let reason = payload.readString(length: payload.readableBytes) ?? ""
             let described = code.map(TransportErrorMapping.describeCloseCode) ?? "no status code"
@@ -140,20 +152,8 @@ final class WebSocketFrameHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        switch error {
-        case NIOWebSocketError.invalidFrameLength,
-             NIOWebSocketFrameAggregator.Error.accumulatedFrameSizeIsTooLarge:
-            closeOnError(TransportError(.messageTooBig,
-                "\(endpoint.hostAndPort) sent a WebSocket message larger than maxMessageBytes "
-                + "(\(TransportErrorMapping.describeBytes(config.maxMessageBytes)))", closeCode: 1009),
-                code: .messageTooLarge)
-        case is NIOWebSocketError, is NIOWebSocketFrameAggregator.Error:
-            closeOnError(TransportError(.protocolViolation,
-                "\(endpoint.hostAndPort) broke WebSocket framing: \(error)", closeCode: 1002), code: .protocolError)
-        default:
-            recordOutcome(TransportErrorMapping.connectionFailure(error, endpoint: endpoint, tls: tls))
-            context.close(promise: nil)
-        }
+        recordOutcome(TransportErrorMapping.connectionFailure(error, endpoint: endpoint, tls: tls))
+        context.close(promise: nil)
     }
 
     // MARK: - Operations for WebSocketConnection (on the event loop)

@@ -1,0 +1,174 @@
+import NIOCore
+
+/// Reads WebSocket messages sent by a server (RFC 6455 §5) straight out of the socket's bytes.
+///
+/// Why not NIO's `WebSocketFrameDecoder` + `NIOWebSocketFrameAggregator` (which we still use
+/// for the handshake and for everything we send): they hand every frame down the pipeline as a
+/// type-erased `NIOAny`, a heap box per frame, through two extra handlers. Responses events are
+/// small (~200 bytes, thousands per second), and that framing took about a third of the
+/// client's CPU per event (`perf record` on `rws bench`). This parser does the same job for
+/// the one direction it serves: frames from a server are never masked, and a text message is
+/// handed on as a slice of the read buffer, without a copy, unless it was fragmented.
+struct WebSocketFrameParser {
+    /// One thing the server sent, with fragments already joined.
+    enum Message {
+        case text(ByteBuffer)
+        case binary
+        case ping(ByteBuffer)
+        case pong
+        case close(ByteBuffer)
+    }
+
+    /// Why the byte stream is not acceptable WebSocket from a server.
+    enum Violation: Error, Equatable {
+        /// A message (or a frame of one) larger than the limit: close with 1009.
+        case tooBig
+        /// Anything else that breaks RFC 6455 §5: close with 1002. The text says what.
+        case framing(String)
+    }
+
+    /// Largest message accepted, fragments joined (ConnectionConfig.maxMessageBytes).
+    let maxMessageBytes: Int
+    /// A text or binary message whose first fragment arrived and whose last did not.
+    private var fragmented: (isText: Bool, payload: ByteBuffer)?
+    /// The start of a frame whose rest has not arrived yet.
+    private var partial: ByteBuffer?
+
+    init(maxMessageBytes: Int) {
+        self.maxMessageBytes = maxMessageBytes
+    }
+
+    /// Reads every complete message in `bytes` (one socket read) and calls `deliver` with each,
+    /// in order, until it returns false (the connection is closing). The start of a frame that
+    /// the read cut off is kept for the next call.
+    mutating func feed(
+        _ bytes: ByteBuffer, allocator: ByteBufferAllocator, deliver: (Message) -> Bool
+    ) throws(Violation) {
+        var bytes = bytes
+        // A frame split by the previous read: complete it with just its missing bytes; the
+        // rest of this read is parsed in place, without a copy.
+        while var held = partial, bytes.readableBytes > 0 {
+            var piece = bytes.readSlice(length: min(Self.missingBytes(in: held), bytes.readableBytes))!
+            held.writeBuffer(&piece)
+            partial = nil
+            while let message = try next(from: &held) {
+                guard deliver(message) else { return }
+            }
+            if held.readableBytes > 0 { partial = held }
+        }
+        while let message = try next(from: &bytes) {
+            guard deliver(message) else { return }
+        }
+        // Keep only the unread tail, copied (at most one frame's start), so that the read
+        // buffer itself is released, or reused by NIO, at once.
+        if bytes.readableBytes > 0 && partial == nil {
+            // Sized for the whole frame (within the limit), so completing it never reallocates.
+            let frameBytes = bytes.readableBytes + min(Self.missingBytes(in: bytes), maxMessageBytes)
+            var tail = allocator.buffer(capacity: frameBytes)
+            tail.writeBuffer(&bytes)
+            partial = tail
+        }
+    }
+
+    /// Takes the next complete message off the front of `buffer`; nil when more bytes are
+    /// needed (nothing is consumed then, except whole fragments that were set aside).
+    private mutating func next(from buffer: inout ByteBuffer) throws(Violation) -> Message? {
+        while true {
+            guard let frame = try Self.frame(in: buffer, maxPayload: maxMessageBytes - (fragmented?.payload.readableBytes ?? 0)) else {
+                return nil
+            }
+            // A slice shares the read buffer's memory: no copy. (NIO reads only readable bytes,
+            // so it is taken before the frame is consumed.)
+            let payload = buffer.getSlice(at: buffer.readerIndex + frame.payloadOffset, length: frame.payloadLength)!
+            buffer.moveReaderIndex(forwardBy: frame.length)
+            if let message = try assemble(frame, payload: payload) { return message }
+        }
+    }
+
+    /// How many more bytes the frame starting at `buffer`'s reader index needs before it is
+    /// complete (0 when it is). Lets a frame split across two reads be completed by moving
+    /// only its missing bytes, not the whole next read.
+    private static func missingBytes(in buffer: ByteBuffer) -> Int {
+        let have = buffer.readableBytes
+        guard let b1 = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt8.self) else { return 2 - have }
+        let length7 = b1 & 0x7F
+        let headerLength = length7 == 126 ? 4 : length7 == 127 ? 10 : 2
+        guard have >= headerLength else { return headerLength - have }
+        var payloadLength = UInt64(length7)
+        if length7 == 126 { payloadLength = UInt64(buffer.getInteger(at: buffer.readerIndex + 2, as: UInt16.self)!) }
+        if length7 == 127 { payloadLength = buffer.getInteger(at: buffer.readerIndex + 2, as: UInt64.self)! }
+        let total = UInt64(headerLength) + min(payloadLength, UInt64(Int.max / 2))
+        return Int(total) - min(have, Int(total))
+    }
+
+    /// A frame's header, read without consuming anything.
+    private struct Frame {
+        var fin: Bool
+        var opcode: UInt8
+        /// Where the payload starts and how long it is, relative to the frame's start.
+        var payloadOffset: Int
+        var payloadLength: Int
+        /// The whole frame: header plus payload.
+        var length: Int { payloadOffset + payloadLength }
+    }
+
+    private static func frame(in buffer: ByteBuffer, maxPayload: Int) throws(Violation) -> Frame? {
+        let start = buffer.readerIndex
+        guard let (b0, b1) = buffer.getMultipleIntegers(at: start, as: (UInt8, UInt8).self) else { return nil }
+        if b0 & 0x70 != 0 {
+            throw .framing("a frame with reserved bits set (no extension was negotiated)")
+        }
+        if b1 & 0x80 != 0 {
+            throw .framing("a masked frame (RFC 6455 §5.1: a server must not mask its frames)")
+        }
+        let opcode = b0 & 0x0F
+        var offset = 2
+        var length = UInt64(b1 & 0x7F)
+        if length == 126 {
+            guard let n = buffer.getInteger(at: start + 2, as: UInt16.self) else { return nil }
+            length = UInt64(n)
+            offset = 4
+        } else if length == 127 {
+            guard let n = buffer.getInteger(at: start + 2, as: UInt64.self) else { return nil }
+            length = n
+            offset = 10
+        }
+        if opcode >= 0x8 && (length > 125 || b0 & 0x80 == 0) {
+            throw .framing("a control frame longer than 125 bytes or fragmented (RFC 6455 §5.5)")
+        }
+        // Refuse before buffering: a frame over the limit is never read in full.
+        if opcode < 0x8 && length > UInt64(max(maxPayload, 0)) { throw .tooBig }
+        let frame = Frame(fin: b0 & 0x80 != 0, opcode: opcode, payloadOffset: offset, payloadLength: Int(length))
+        return buffer.readableBytes >= frame.length ? frame : nil
+    }
+
+    /// The frame just consumed as a message, or nil when it was a fragment of one that goes on.
+    private mutating func assemble(_ frame: Frame, payload: ByteBuffer) throws(Violation) -> Message? {
+        switch frame.opcode {
+        case 0x1, 0x2:
+            guard fragmented == nil else {
+                throw .framing("a new message began before the fragmented one ended (RFC 6455 §5.4)")
+            }
+            if frame.fin { return frame.opcode == 0x1 ? .text(payload) : .binary }
+            fragmented = (frame.opcode == 0x1, payload)
+            return nil
+        case 0x0:
+            guard let (isText, first) = fragmented else {
+                throw .framing("a continuation frame without a message to continue (RFC 6455 §5.4)")
+            }
+            fragmented = nil
+            var joined = first
+            var more = payload
+            joined.writeBuffer(&more)   // copies: fragments are rare
+            guard frame.fin else {
+                fragmented = (isText, joined)
+                return nil
+            }
+            return isText ? .text(joined) : .binary
+        case 0x8: return .close(payload)
+        case 0x9: return .ping(payload)
+        case 0xA: return .pong
+        default: throw .framing("a frame with unknown opcode \(frame.opcode)")
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import NIOCore
+import Testing
+
+@testable import ResponsesWSCore
+
+/// The server-side framing we read by hand (RFC 6455 §5), checked on byte streams built here.
+@Suite struct WebSocketFrameParserTests {
+    /// What the parser delivered, in a comparable form.
+    enum Seen: Equatable {
+        case text(String), binary, ping(String), pong, close([UInt8])
+    }
+
+    /// One unmasked frame as a server writes it, with the shortest length encoding, or the one
+    /// forced by `lengthBytes` (2 or 8).
+    static func frame(_ opcode: UInt8, _ payload: [UInt8], fin: Bool = true, lengthBytes: Int? = nil, masked: Bool = false) -> [UInt8] {
+        var out: [UInt8] = [(fin ? 0x80 : 0) | opcode]
+        let mask: UInt8 = masked ? 0x80 : 0
+        let n = payload.count
+        if lengthBytes == 8 || n > 0xFFFF {
+            out.append(mask | 127)
+            out += withUnsafeBytes(of: UInt64(n).bigEndian, Array.init)
+        } else if lengthBytes == 2 || n > 125 {
+            out.append(mask | 126)
+            out += withUnsafeBytes(of: UInt16(n).bigEndian, Array.init)
+        } else {
+            out.append(mask | UInt8(n))
+        }
+        if masked { out += [1, 2, 3, 4] }
+        return out + payload
+    }
+
+    static func text(_ s: String, fin: Bool = true) -> [UInt8] { frame(0x1, Array(s.utf8), fin: fin) }
+
+    /// Feeds `chunks` as separate socket reads and returns what was delivered.
+    static func parse(_ chunks: [[UInt8]], max: Int = 1 << 20) throws(WebSocketFrameParser.Violation) -> [Seen] {
+        var parser = WebSocketFrameParser(maxMessageBytes: max)
+        var seen: [Seen] = []
+        for chunk in chunks {
+            try parser.feed(ByteBuffer(bytes: chunk), allocator: ByteBufferAllocator()) { message in
+                switch message {
+                case .text(let b): seen.append(.text(String(buffer: b)))
+                case .binary: seen.append(.binary)
+                case .ping(let b): seen.append(.ping(String(buffer: b)))
+                case .pong: seen.append(.pong)
+                case .close(let b): seen.append(.close(Array(b.readableBytesView)))
+                }
+                return true
+            }
+        }
+        return seen
+    }
+
+    /// A stream with every kind of frame and length encoding, fragments and interleaved control
+    /// frames.
+    static let stream: [UInt8] =
+        text("{\"type\":\"response.created\"}")
+        + frame(0x1, Array(repeating: UInt8(ascii: "a"), count: 300))            // 16-bit length
+        + frame(0x1, Array("eight".utf8), lengthBytes: 8)                        // 64-bit length
+        + text("Hel", fin: false) + frame(0x9, Array("p".utf8)) + frame(0x0, Array("lo, ".utf8), fin: false)
+        + frame(0x0, Array("world".utf8))
+        + frame(0xA, []) + frame(0x1, [])
+        + frame(0x8, [0x03, 0xE8])
+    static let expected: [Seen] = [
+        .text("{\"type\":\"response.created\"}"), .text(String(repeating: "a", count: 300)), .text("eight"),
+        .ping("p"), .text("Hello, world"), .pong, .text(""), .close([0x03, 0xE8]),
+    ]
+
+    @Test func wholeStreamInOneRead() throws {
+        #expect(try Self.parse([Self.stream]) == Self.expected)
+    }
+
+    /// Any cut of the stream into two reads, and byte-by-byte reads, give the same messages.
+    @Test func everySplitGivesTheSameMessages() throws {
+        for cut in 0...Self.stream.count {
+            #expect(try Self.parse([Array(Self.stream[..<cut]), Array(Self.stream[cut...])]) == Self.expected, "cut at \(cut)")
+        }
+        #expect(try Self.parse(Self.stream.map { [$0] }) == Self.expected)
+    }
+
+    @Test func textIsASliceOfTheReadNotACopy() throws {
+        var parser = WebSocketFrameParser(maxMessageBytes: 1000)
+        let read = ByteBuffer(bytes: Self.text("abc") + Self.text("def"))
+        var views: [ByteBuffer] = []
+        try parser.feed(read, allocator: ByteBufferAllocator()) { message in
+            if case .text(let b) = message { views.append(b) }
+            return true
+        }
+        #expect(views.map { String(buffer: $0) } == ["abc", "def"])
+        read.withUnsafeReadableBytes { whole in
+            views[1].withUnsafeReadableBytes { view in
+                #expect(view.baseAddress == whole.baseAddress! + 7)   // header 2 + "abc" + header 2
+            }
+        }
+    }
+
+    @Test func deliverReturningFalseStopsTheRead() throws {
+        var parser = WebSocketFrameParser(maxMessageBytes: 1000)
+        var count = 0
+        try parser.feed(ByteBuffer(bytes: Self.text("a") + Self.text("b") + Self.text("c")), allocator: ByteBufferAllocator()) { _ in
+            count += 1
+            return false
+        }
+        #expect(count == 1)
+    }
+
+    @Test func messagesOverTheLimitAreRefusedBeforeTheirPayloadArrives() throws {
+        // Only the header of a 2000-byte frame: refused at once, not buffered.
+        let header = Array(Self.frame(0x1, Array(repeating: 0x61, count: 2000)).prefix(4))
+        #expect(throws: WebSocketFrameParser.Violation.tooBig) { try Self.parse([header], max: 1000) }
+        #expect(try Self.parse([Self.frame(0x1, Array(repeating: 0x61, count: 1000))], max: 1000).count == 1)
+        // Fragments count together.
+        let fragments = Self.frame(0x1, Array(repeating: 0x61, count: 600), fin: false) + Self.frame(0x0, Array(repeating: 0x61, count: 600))
+        #expect(throws: WebSocketFrameParser.Violation.tooBig) { try Self.parse([fragments], max: 1000) }
+        // A 64-bit length with the top bit set (or just huge) is too big, never an overflow.
+        let huge: [UInt8] = [0x81, 127, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]
+        #expect(throws: WebSocketFrameParser.Violation.tooBig) { try Self.parse([huge]) }
+    }
+
+    @Test(arguments: [
+        (Self.frame(0x1, Array("x".utf8), masked: true), "masked"),
+        ([0xC1, 0x00], "reserved bits"),
+        (Self.frame(0x3, []), "unknown opcode 3"),
+        (Self.frame(0x9, Array(repeating: 0x61, count: 126)), "control frame"),
+        (Self.frame(0x9, [], fin: false), "control frame"),
+        (Self.frame(0x0, Array("x".utf8)), "continuation frame without a message"),
+        (Self.text("a", fin: false) + Self.text("b"), "new message began"),
+    ])
+    func framingViolations(bytes: [UInt8], says: String) throws {
+        do {
+            _ = try Self.parse([bytes])
+            Issue.record("accepted \(bytes)")
+        } catch {
+            guard case .framing(let what) = error else { Issue.record("\(error)"); return }
+            #expect(what.contains(says), "\(what)")
+        }
+    }
+
+    @Test func binaryFramesAreReportedNotDelivered() throws {
+        #expect(try Self.parse([Self.frame(0x2, [1, 2, 3])]) == [.binary])
+    }
+}

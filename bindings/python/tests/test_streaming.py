@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conftest import API_KEY, TOOLS
-from responses_ws import Client, Event, EventType, Transport, TurnFlags, TurnResult
+from responses_ws import Client, Event, EventType, ResponsesWSError, Transport, TurnFlags, TurnResult
 
 MODEL = {"model": "gpt-5.6", "store": False}
 
@@ -44,6 +44,53 @@ def test_events_carry_the_decoded_fields_and_parse_lazily(client: Client) -> Non
     assert delta.output_index == 0 and delta.error_code is None and delta.error_status == 0
     with pytest.raises(AttributeError):
         delta.extra = 1  # __slots__: events stay light
+
+
+@pytest.mark.parametrize("batched", [True, False])
+def test_every_field_matches_the_json_escapes_included(client: Client, batched: bool) -> None:
+    # The answer echoes the input, so its deltas carry JSON escapes (quotes, a newline, a tab,
+    # non-ASCII): the library hands those out decoded, from outside the event's JSON bytes.
+    text = 'He said "hi"\nthen\tleft \u00e9\u20ac \\ done'
+    with client.session(defaults=MODEL) as session, session.turn({"input": text}) as turn:
+        if batched:
+            events = list(turn)
+        else:  # one event per C call (rws_turn_next_event), the library's other pull path
+            from responses_ws import turn as turn_module
+
+            saved = turn_module.HAS_BATCHED_PULL
+            turn_module.HAS_BATCHED_PULL = False
+            try:
+                events = list(turn)
+            finally:
+                turn_module.HAS_BATCHED_PULL = saved
+        result = turn.result()
+    assert any("\\" in e.raw.decode() for e in events if e.type_id == EventType.OUTPUT_TEXT_DELTA)
+    for event in events:
+        data = json.loads(event.raw)
+        assert event.type == data["type"]
+        assert event.sequence_number == data.get("sequence_number")
+        assert event.output_index == data.get("output_index")
+        assert event.item_id == data.get("item_id")
+        assert event.delta == (data["delta"] if isinstance(data.get("delta"), str) else None)
+        assert event.response_id == result.response_id
+        assert event.error_code is None and event.error_message is None and event.error_status == 0
+    assert "".join(e.delta for e in events if e.type_id == EventType.OUTPUT_TEXT_DELTA) == result.output_text
+    assert 'He said "hi"' in result.output_text and "\u00e9\u20ac \\ done" in result.output_text
+
+
+def test_error_events_carry_code_message_and_status(client: Client) -> None:
+    with client.session(defaults=MODEL) as session:
+        turn = session.turn({"input": "x", "previous_response_id": "resp_does_not_exist"})
+        events = []
+        with pytest.raises(ResponsesWSError):
+            for event in turn:
+                events.append(event)
+    error = events[-1]
+    data = json.loads(error.raw)
+    assert error.type == "error" and error.terminal
+    assert error.error_code == data["error"]["code"] == "previous_response_not_found"
+    assert error.error_message == data["error"]["message"] and error.error_message
+    assert error.error_status == data["status"] == 400
 
 
 def test_tool_loop_continues_incrementally(client: Client) -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import enum
 import json
-from typing import Any, Dict, Optional
+import struct
+from typing import Any, Dict, Optional, Tuple
 
 from ._ffi import ffi, lib
 
@@ -47,8 +48,6 @@ class EventType(enum.IntEnum):
 # EventType members by value, so an event's type_id is an enum member at the cost of an index.
 _EVENT_TYPES = tuple(sorted(EventType, key=int))
 _TERMINAL = lib.RWS_EVENT_FLAG_TERMINAL
-_NULL = ffi.NULL
-_unpack = ffi.unpack
 # Event type names repeat all the time: keep one str per distinct name (bounded, since unknown
 # types are delivered too and a server could send many).
 _type_names: Dict[bytes, str] = {}
@@ -57,6 +56,10 @@ _TYPE_NAME_CACHE_LIMIT = 1024
 
 class Event:
     """One server event of a turn.
+
+    Copying an event out of the library costs one copy of its JSON (``raw``) and one unpack of
+    the C struct; the string fields are sliced out of ``raw`` when first read, so an event whose
+    ``delta`` alone is used never builds the others.
 
     Attributes:
         type: the event's ``"type"``, e.g. ``"response.output_text.delta"``.
@@ -71,42 +74,107 @@ class Event:
         sequence_number, output_index: numbers from the event, or None when absent.
     """
 
-    __slots__ = (
-        "type",
-        "type_id",
-        "flags",
-        "raw",
-        "response_id",
-        "stream_id",
-        "item_id",
-        "delta",
-        "error_code",
-        "error_message",
-        "error_status",
-        "sequence_number",
-        "output_index",
-        "_data",
-    )
+    __slots__ = ("raw", "_fields", "_outside", "_data")
 
-    type: str
-    type_id: int
-    flags: int
     raw: bytes
-    response_id: Optional[str]
-    stream_id: Optional[str]
-    item_id: Optional[str]
-    delta: Optional[str]
-    error_code: Optional[str]
-    error_message: Optional[str]
-    error_status: int
-    sequence_number: Optional[int]
-    output_index: Optional[int]
+    # The rws_event struct as unpacked by _EVENT_STRUCT (pointers as ints).
+    _fields: Tuple[int, ...]
+    # Copies of string fields that do not point into the JSON (unescaped text, the turn's
+    # response id), by field index; None when every field is inside the JSON.
+    _outside: Optional[Dict[int, bytes]]
     _data: Dict[str, Any]
+
+    def _string(self, index: int) -> Optional[str]:
+        """The rws_str whose pointer is _fields[index] (its length follows), as str or None."""
+        f = self._fields
+        ptr = f[index]
+        if not ptr:
+            return None
+        outside = self._outside
+        if outside is not None and index in outside:
+            return outside[index].decode("utf-8", "replace")
+        start = ptr - f[_JSON_PTR]
+        return self.raw[start : start + f[index + 1]].decode("utf-8", "replace")
+
+    @property
+    def type(self) -> str:
+        """The event's ``"type"``, e.g. ``"response.output_text.delta"``."""
+        f = self._fields
+        outside = self._outside
+        if outside is not None and _TYPE_PTR in outside:
+            name = outside[_TYPE_PTR]
+        else:
+            start = f[_TYPE_PTR] - f[_JSON_PTR]
+            name = self.raw[start : start + f[_TYPE_PTR + 1]]
+        text = _type_names.get(name)
+        if text is None:
+            text = name.decode("utf-8", "replace")
+            if len(_type_names) < _TYPE_NAME_CACHE_LIMIT:
+                _type_names[name] = text
+        return text
+
+    @property
+    def type_id(self) -> int:
+        """An :class:`EventType` member (a plain int for a value newer than this binding)."""
+        type_id = self._fields[_TYPE]
+        return _EVENT_TYPES[type_id] if 0 <= type_id < len(_EVENT_TYPES) else type_id
+
+    @property
+    def flags(self) -> int:
+        """``RWS_EVENT_FLAG_*`` bits; see :attr:`terminal`."""
+        return self._fields[_FLAGS]
 
     @property
     def terminal(self) -> bool:
         """True for the event that ends the turn."""
-        return bool(self.flags & _TERMINAL)
+        return bool(self._fields[_FLAGS] & _TERMINAL)
+
+    @property
+    def response_id(self) -> Optional[str]:
+        """The id of the response this event belongs to, once known."""
+        return self._string(_RESPONSE_ID_PTR)
+
+    @property
+    def stream_id(self) -> Optional[str]:
+        """``"stream_id"`` (named lanes only)."""
+        return self._string(_STREAM_ID_PTR)
+
+    @property
+    def item_id(self) -> Optional[str]:
+        """``"item_id"``."""
+        return self._string(_ITEM_ID_PTR)
+
+    @property
+    def delta(self) -> Optional[str]:
+        """The decoded ``"delta"`` of ``*.delta`` events, else None."""
+        return self._string(_DELTA_PTR)
+
+    @property
+    def error_code(self) -> Optional[str]:
+        """``error.code`` of ``error`` events and ``response.failed``."""
+        return self._string(_ERROR_CODE_PTR)
+
+    @property
+    def error_message(self) -> Optional[str]:
+        """``error.message`` (decoded) of ``error`` events and ``response.failed``."""
+        return self._string(_ERROR_MESSAGE_PTR)
+
+    @property
+    def error_status(self) -> int:
+        """The HTTP-like ``"status"`` of ``error`` events, else 0."""
+        return self._fields[_ERROR_STATUS]
+
+    @property
+    def sequence_number(self) -> Optional[int]:
+        """``"sequence_number"``, or None when absent."""
+        n = self._fields[_SEQUENCE_NUMBER]
+        return None if n < 0 else n
+
+    @property
+    def output_index(self) -> Optional[int]:
+        """``"output_index"``, or None when absent."""
+        n = self._fields[_OUTPUT_INDEX]
+        return None if n < 0 else n
 
     @property
     def data(self) -> Dict[str, Any]:
@@ -123,42 +191,59 @@ class Event:
         return self.data
 
     def __repr__(self) -> str:
-        extra = f" delta={self.delta!r}" if self.delta is not None else ""
+        delta = self.delta
+        extra = f" delta={delta!r}" if delta is not None else ""
         return f"<Event {self.type} seq={self.sequence_number}{extra}>"
 
 
-def _text(s: Any) -> Optional[str]:
-    """An rws_str as str; None when absent ({NULL, 0})."""
-    n = s.len
-    if n:
-        return _unpack(s.ptr, n).decode("utf-8", "replace")  # type: ignore[no-any-return]
-    return None if s.ptr == _NULL else ""
+# rws_event as laid out by the C compiler on LP64 (checked against ffi.offsetof at import):
+# struct_size, type, flags, then eight rws_str {ptr, len}, sequence_number, output_index,
+# error_status. Unpacking it in one call is ~10x cheaper than reading the fields one by one.
+_EVENT_STRUCT = struct.Struct("<QiI16Qqqi")
+_TYPE, _FLAGS = 1, 2
+_TYPE_PTR, _JSON_PTR, _RESPONSE_ID_PTR, _STREAM_ID_PTR = 3, 5, 7, 9
+_ITEM_ID_PTR, _DELTA_PTR, _ERROR_CODE_PTR, _ERROR_MESSAGE_PTR = 11, 13, 15, 17
+_SEQUENCE_NUMBER, _OUTPUT_INDEX, _ERROR_STATUS = 19, 20, 21
+_STRING_FIELDS = (_TYPE_PTR, _RESPONSE_ID_PTR, _STREAM_ID_PTR, _ITEM_ID_PTR, _DELTA_PTR, _ERROR_CODE_PTR, _ERROR_MESSAGE_PTR)
+
+
+def _check_layout() -> None:
+    expected = {
+        "type": 8, "flags": 12, "type_name": 16, "json": 32, "response_id": 48, "stream_id": 64,
+        "item_id": 80, "delta": 96, "error_code": 112, "error_message": 128,
+        "sequence_number": 144, "output_index": 152, "error_status": 160,
+    }
+    for name, offset in expected.items():
+        if ffi.offsetof("rws_event", name) != offset:
+            raise ImportError(f"responses_ws: unexpected rws_event layout ({name} at {ffi.offsetof('rws_event', name)})")
+
+
+_check_layout()
+_buffer = ffi.buffer
+_cast = ffi.cast
+
+
+def _copy(address: int, length: int) -> bytes:
+    """A copy of `length` bytes of library memory at `address`."""
+    copied: bytes = _buffer(_cast("char *", address), length)[:] if length else b""
+    return copied
 
 
 def event_from_c(e: Any) -> Event:
     """Copies one ``const rws_event *`` into an :class:`Event` (the C event is valid only briefly)."""
+    f = _EVENT_STRUCT.unpack_from(_buffer(e, _EVENT_STRUCT.size))
     ev = Event.__new__(Event)
-    name = _unpack(e.type_name.ptr, e.type_name.len)
-    type_name = _type_names.get(name)
-    if type_name is None:
-        type_name = name.decode("utf-8", "replace")
-        if len(_type_names) < _TYPE_NAME_CACHE_LIMIT:
-            _type_names[name] = type_name
-    ev.type = type_name
-    type_id = e.type
-    ev.type_id = _EVENT_TYPES[type_id] if 0 <= type_id < len(_EVENT_TYPES) else type_id
-    ev.flags = e.flags
-    js = e.json
-    ev.raw = _unpack(js.ptr, js.len)
-    ev.response_id = _text(e.response_id)
-    ev.stream_id = _text(e.stream_id)
-    ev.item_id = _text(e.item_id)
-    ev.delta = _text(e.delta)
-    ev.error_code = _text(e.error_code)
-    ev.error_message = _text(e.error_message)
-    ev.error_status = e.error_status
-    seq = e.sequence_number
-    ev.sequence_number = None if seq < 0 else seq
-    index = e.output_index
-    ev.output_index = None if index < 0 else index
+    json_ptr = f[_JSON_PTR]
+    json_len = f[_JSON_PTR + 1]
+    ev.raw = _copy(json_ptr, json_len)
+    ev._fields = f
+    outside: Optional[Dict[int, bytes]] = None
+    json_end = json_ptr + json_len
+    for index in _STRING_FIELDS:
+        ptr = f[index]
+        if ptr and not (json_ptr <= ptr and ptr + f[index + 1] <= json_end):
+            if outside is None:
+                outside = {}
+            outside[index] = _copy(ptr, f[index + 1])
+    ev._outside = outside
     return ev

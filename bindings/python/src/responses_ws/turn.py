@@ -201,8 +201,7 @@ class Turn:
         if HAS_BATCHED_PULL:
             self._batch = ffi.new("const rws_event *[]", _BATCH_CAPACITY)
             self._count = ffi.new("size_t *")
-        else:
-            self._event_out = ffi.new("const rws_event **")
+        self._event_out = ffi.new("const rws_event **")  # single pull: older libraries, tests
 
     # -- events -------------------------------------------------------------------------------
 

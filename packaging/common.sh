@@ -101,3 +101,19 @@ render_pc() {
         -e "s|@VERSION@|$(rws_version)|" "$REPO_ROOT/pkgconfig/responsesws.pc.in" > "$out"
     chmod 0644 "$out"
 }
+
+# judge NAME WANT PATTERN RC OUTFILE: for the guard tests. WANT is pass or fail; the case holds
+# when the command's exit status RC agrees with WANT and its output OUTFILE matches PATTERN (so
+# a case cannot pass for the wrong reason). Counts into the caller's `passed` and `failed`.
+judge() {
+    local name=$1 want=$2 pattern=$3 rc=$4 out=$5 got=pass
+    [ "$rc" = 0 ] || got=fail
+    if [ "$got" = "$want" ] && grep -qE "$pattern" "$out"; then
+        passed=$((passed + 1))
+        echo "ok   $name: $want ($(grep -E "$pattern" "$out" | head -1 | cut -c1-150))"
+    else
+        failed=$((failed + 1))
+        echo "FAIL $name: expected $want with /$pattern/, got $got (exit $rc):"
+        sed 's/^/     /' "$out"
+    fi
+}

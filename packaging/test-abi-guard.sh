@@ -38,18 +38,9 @@ edited_header() { # name sed-script
 
 # expect NAME pass|fail EXPECTED-OUTPUT-REGEX HEADER LIBRARY
 expect() {
-    local name=$1 want=$2 pattern=$3 header=$4 lib=$5 rc=0
+    local name=$1 header=$4 lib=$5 rc=0
     "$check" --header "$header" --library "$lib" --baseline "$work/baseline" > "$work/$name.out" 2>&1 || rc=$?
-    local got=pass
-    [ "$rc" = 0 ] || got=fail
-    if [ "$got" = "$want" ] && grep -qE "$pattern" "$work/$name.out"; then
-        passed=$((passed + 1))
-        echo "ok   $name: $want ($(grep -E "$pattern" "$work/$name.out" | head -1))"
-    else
-        failed=$((failed + 1))
-        echo "FAIL $name: expected $want with /$pattern/, got $got (exit $rc):"
-        sed 's/^/     /' "$work/$name.out"
-    fi
+    judge "$name" "$2" "$3" "$rc" "$work/$name.out"
 }
 
 expect unmodified pass 'abi-check: OK' "$HEADER" "$library"

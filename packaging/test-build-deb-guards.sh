@@ -30,17 +30,9 @@ stub swift -Wl,--version-script="$map" -Wl,-soname,"$SONAME" -L"$work" -Wl,--no-
 
 # expect NAME pass|fail OUTPUT-REGEX
 expect() {
-    local name=$1 want=$2 pattern=$3 rc=0 got=pass
+    local name=$1 rc=0
     RWS_LIB_DIR=$work/$name "$REPO_ROOT/packaging/build-deb.sh" "$work/out-$name" > "$work/$name.out" 2>&1 || rc=$?
-    [ "$rc" = 0 ] || got=fail
-    if [ "$got" = "$want" ] && grep -qE "$pattern" "$work/$name.out"; then
-        passed=$((passed + 1))
-        echo "ok   $name: $want ($(grep -E "$pattern" "$work/$name.out" | head -1 | cut -c1-150))"
-    else
-        failed=$((failed + 1))
-        echo "FAIL $name: expected $want with /$pattern/, got $got (exit $rc):"
-        sed 's/^/     /' "$work/$name.out"
-    fi
+    judge "$name" "$2" "$3" "$rc" "$work/$name.out"
 }
 
 expect good pass '^built .*libresponsesws0_'

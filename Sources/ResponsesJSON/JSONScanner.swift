@@ -27,6 +27,8 @@ public enum JSONKind: Sendable, Equatable {
 }
 
 /// Scans one JSON document held in `bytes`. All positions are offsets into `bytes`.
+/// The per-event path (string scan, member loop) is `@inlinable`: callers in other modules
+/// (`EventHeader.decode`) then inline it and its closure instead of calling across modules.
 public struct JSONScanner {
     public let bytes: UnsafeRawBufferPointer
     @usableFromInline var pos: Int = 0
@@ -105,7 +107,7 @@ public struct JSONScanner {
         return true
     }
 
-    mutating func scanNumber() throws {
+    @usableFromInline mutating func scanNumber() throws {
         if bytes[pos] == UInt8(ascii: "-") { pos += 1 }
         let digitsStart = pos
         while pos < bytes.count, bytes[pos] >= UInt8(ascii: "0"), bytes[pos] <= UInt8(ascii: "9") { pos += 1 }
@@ -128,7 +130,7 @@ public struct JSONScanner {
 
     /// Scans a string at the current position. Returns the span of its contents (without quotes)
     /// and whether it contains escapes (then `decodeString` must be used to read it).
-    public mutating func scanString() throws -> (span: JSONSpan, escaped: Bool) {
+    @inlinable public mutating func scanString() throws -> (span: JSONSpan, escaped: Bool) {
         guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw error("expected string") }
         pos += 1
         let start = pos
@@ -161,7 +163,7 @@ public struct JSONScanner {
     /// Whether any of the eight bytes in `word` is a quote, a backslash or a control character
     /// (below 0x20). Exact, with no false negatives: the classic SWAR tests "has a zero byte"
     /// (after XOR with the byte searched for) and "has a byte less than n".
-    @inline(__always) static func mayEndOrEscape(_ word: UInt64) -> Bool {
+    @inlinable @inline(__always) static func mayEndOrEscape(_ word: UInt64) -> Bool {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         let quote = word ^ (ones &* 0x22)
@@ -174,7 +176,7 @@ public struct JSONScanner {
 
     /// Calls `body` for each member of the object at the current position with the key's span and
     /// whether the key has escapes; `body` must consume the member's value (e.g. `skipValue`).
-    public mutating func forEachMember(
+    @inlinable public mutating func forEachMember(
         depth: Int = 0,
         _ body: (inout JSONScanner, JSONSpan, Bool) throws -> Void
     ) throws {

@@ -81,12 +81,13 @@ final class WebSocketFrameHandler: ChannelInboundHandler {
     // MARK: - Inbound messages
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard state != .closed else { return }
+        // Once the peer closed or broke the protocol we are closing TCP: the rest is not read.
+        guard state == .open || state == .closingByUs else { return }
         keepalive?.frameReceived(at: .now())   // any byte proves liveness; one clock read per read
         do throws(WebSocketFrameParser.Violation) {
             try parser.feed(unwrapInboundIn(data), allocator: context.channel.allocator) { message in
                 handle(message, context: context)
-                return state != .closed
+                return state == .open || state == .closingByUs
             }
         } catch {
             switch error {

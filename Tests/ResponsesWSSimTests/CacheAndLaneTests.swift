@@ -168,7 +168,9 @@ import Testing
     }
 
     @Test func lanesRunFIFOAndInterleaveAcrossLanes() async throws {
-        try await withSimulator({ $0.tokensPerSecond = 2000; $0.outputTokens = 20 }) { sim in
+        // 100 ms per response: lane b's first response surely starts before lane a's ends, even
+        // on a loaded machine (10 ms was sometimes not enough).
+        try await withSimulator({ $0.tokensPerSecond = 200; $0.outputTokens = 20 }) { sim in
             let ws = try await TestWebSocket.connect(port: sim.port)
             for (i, lane) in ["a", "a", "a", "b", "b"].enumerated() {
                 ws.send(createEvent(["input": .string("request \(i)"), "stream_id": .string(lane), "store": false]))
@@ -250,8 +252,9 @@ import Testing
     }
 
     @Test func seventeenthInFlightResponseIsQueuedNotRejected() async throws {
-        // 17 lanes at once; each response takes >= 200 ms, so all 16 slots fill before any frees.
-        try await withSimulator({ $0.tokensPerSecond = 20; $0.outputTokens = 5 }) { sim in
+        // 17 lanes at once; each response takes >= 1 s, so all 16 slots fill before any frees
+        // (with 200 ms a loaded machine sometimes freed one first).
+        try await withSimulator({ $0.tokensPerSecond = 20; $0.outputTokens = 20 }) { sim in
             let ws = try await TestWebSocket.connect(port: sim.port)
             for i in 0..<17 { ws.send(createEvent(["input": "go", "stream_id": .string("l\(i)")])) }
             var createdBeforeFirstTerminal = 0

@@ -78,7 +78,9 @@ import Testing
     }
 
     @Test func steerIsAnsweredWithSteerFailed() async throws {
-        try await withSimulator({ $0.tokensPerSecond = 50; $0.outputTokens = 10 }) { sim in
+        // A 2 s answer: the steer must reach the simulator while the response still runs, even
+        // on a loaded machine (a 200 ms one was sometimes over first).
+        try await withSimulator({ $0.tokensPerSecond = 50; $0.outputTokens = 100 }) { sim in
             let ws = try await TestWebSocket.connect(port: sim.port)
             ws.sendText(#"{"type":"response.steer","previous_response_id":"resp_nope","input":"faster"}"#)
             let unknown = try await ws.nextEvent()

@@ -162,24 +162,8 @@ public func rws_session_prewarm(
 public func rws_turn_next_event(_ turn: OpaquePointer!, _ timeoutMs: Int32, _ eventOut: UnsafeMutablePointer<UnsafePointer<rws_event>?>!) -> Int32 {
     guard let eventOut else { return fail(.invalidArgument, "rws_turn_next_event: event_out is NULL") }
     eventOut.pointee = nil
-    guard let handle = borrow(turn, as: TurnHandle.self) else { return fail(.invalidArgument, "rws_turn_next_event: turn is NULL") }
-    guard handle.turn.isPullMode else {
-        return fail(.invalidState, "rws_turn_next_event: this turn delivers its events to a callback")
-    }
-    guard !ResponsesClient.onAnyClientThread else {
-        return fail(.invalidState, "rws_turn_next_event must not be called from a callback")
-    }
-    switch handle.turn.nextEvent(timeoutMs: timeoutMs) {
-    case .timeout:
-        return fail(.again, "no event within \(timeoutMs) ms; the turn goes on")
-    case .done:
-        return Status.done.rawValue
-    case .event(let pending):
-        let base = handle.pullStorage.reserve(exposedSize(pending))
-        _ = expose(pending, into: handle.pulled, at: base, scratch: &handle.scratch)
-        eventOut.pointee = UnsafePointer(handle.pulled)
-        return Status.ok.rawValue
-    }
+    var count = 0
+    return pull(turn, timeoutMs: timeoutMs, into: eventOut, capacity: 1, count: &count, function: "rws_turn_next_event")
 }
 
 @c @implementation
@@ -192,12 +176,21 @@ public func rws_turn_next_events(
     guard let events, capacity > 0 else {
         return fail(.invalidArgument, "rws_turn_next_events: events is NULL or capacity is 0")
     }
-    guard let handle = borrow(turn, as: TurnHandle.self) else { return fail(.invalidArgument, "rws_turn_next_events: turn is NULL") }
+    return pull(turn, timeoutMs: timeoutMs, into: events, capacity: capacity, count: &countOut.pointee, function: "rws_turn_next_events")
+}
+
+/// Both pull calls: up to `capacity` queued events, copied into the handle's storage so they
+/// stay valid until the next pull or rws_turn_free, their pointers written to `events`.
+private func pull(
+    _ turn: OpaquePointer?, timeoutMs: Int32, into events: UnsafeMutablePointer<UnsafePointer<rws_event>?>,
+    capacity: Int, count: inout Int, function: String
+) -> Int32 {
+    guard let handle = borrow(turn, as: TurnHandle.self) else { return fail(.invalidArgument, "\(function): turn is NULL") }
     guard handle.turn.isPullMode else {
-        return fail(.invalidState, "rws_turn_next_events: this turn delivers its events to a callback")
+        return fail(.invalidState, "\(function): this turn delivers its events to a callback")
     }
     guard !ResponsesClient.onAnyClientThread else {
-        return fail(.invalidState, "rws_turn_next_events must not be called from a callback")
+        return fail(.invalidState, "\(function) must not be called from a callback")
     }
     switch handle.turn.nextEvents(timeoutMs: timeoutMs, max: capacity, into: &handle.batch) {
     case .timeout:
@@ -212,7 +205,7 @@ public func rws_turn_next_events(
             base = expose(pending, into: handle.pulled + i, at: base, scratch: &handle.scratch)
             events[i] = UnsafePointer(handle.pulled + i)
         }
-        countOut.pointee = batch.count
+        count = batch.count
         handle.batch.removeAll(keepingCapacity: true)   // drop the frames' buffers now
         return Status.ok.rawValue
     }

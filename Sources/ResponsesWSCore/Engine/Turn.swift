@@ -125,19 +125,7 @@ public final class Turn: @unchecked Sendable {   // loop-confined fields + lock-
     /// Pull mode: the next event, `.done` after the last one, `.timeout` if none came in time.
     public func nextEvent(timeoutMs: Int32) -> Pulled {
         var out = Pulled.timeout
-        _ = lock.wait(timeoutMs: timeoutMs) {
-            if pendingHead < pending.count {
-                out = .event(pending[pendingHead])
-                pendingHead += 1
-                if pendingHead == pending.count {
-                    pending.removeAll(keepingCapacity: true)
-                    pendingHead = 0
-                }
-                return true
-            }
-            if finalResult != nil { out = .done; return true }
-            return false
-        }
+        take(timeoutMs: timeoutMs, max: 1, ended: { out = .done }) { out = .event($0[$0.startIndex]) }
         return out
     }
 
@@ -148,23 +136,31 @@ public final class Turn: @unchecked Sendable {   // loop-confined fields + lock-
     public func nextEvents(timeoutMs: Int32, max: Int, into batch: inout [PendingEvent]) -> Pulled {
         batch.removeAll(keepingCapacity: true)
         var out = Pulled.timeout
+        take(timeoutMs: timeoutMs, max: max, ended: { out = .done }) { taken in
+            batch.append(contentsOf: taken)
+            out = .event(batch[0])
+        }
+        return out
+    }
+
+    /// Waits up to `timeoutMs` until events are queued or the turn has ended, then, under the
+    /// lock, hands up to `max` queued events to `body` and removes them (or calls `ended`).
+    private func take(timeoutMs: Int32, max: Int, ended: () -> Void, _ body: (ArraySlice<PendingEvent>) -> Void) {
         _ = lock.wait(timeoutMs: timeoutMs) {
             let available = pending.count - pendingHead
             if available > 0 {
                 let n = Swift.min(available, max)
-                batch.append(contentsOf: pending[pendingHead..<(pendingHead + n)])
+                body(pending[pendingHead..<(pendingHead + n)])
                 pendingHead += n
                 if pendingHead == pending.count {
                     pending.removeAll(keepingCapacity: true)
                     pendingHead = 0
                 }
-                out = .event(batch[0])
                 return true
             }
-            if finalResult != nil { out = .done; return true }
+            if finalResult != nil { ended(); return true }
             return false
         }
-        return out
     }
 
     // MARK: driven by the session (event loop)

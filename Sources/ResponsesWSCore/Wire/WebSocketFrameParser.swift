@@ -90,15 +90,36 @@ struct WebSocketFrameParser {
     /// only its missing bytes, not the whole next read.
     private static func missingBytes(in buffer: ByteBuffer) -> Int {
         let have = buffer.readableBytes
-        guard let b1 = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt8.self) else { return 2 - have }
-        let length7 = b1 & 0x7F
-        let headerLength = length7 == 126 ? 4 : length7 == 127 ? 10 : 2
-        guard have >= headerLength else { return headerLength - have }
-        var payloadLength = UInt64(length7)
-        if length7 == 126 { payloadLength = UInt64(buffer.getInteger(at: buffer.readerIndex + 2, as: UInt16.self)!) }
-        if length7 == 127 { payloadLength = buffer.getInteger(at: buffer.readerIndex + 2, as: UInt64.self)! }
-        let total = UInt64(headerLength) + min(payloadLength, UInt64(Int.max / 2))
-        return Int(total) - min(have, Int(total))
+        switch lengths(in: buffer) {
+        case .needHeaderBytes(let total):
+            return total - have
+        case .known(let headerLength, let payloadLength):
+            let total = UInt64(headerLength) + min(payloadLength, UInt64(Int.max / 2))
+            return Int(total) - min(have, Int(total))
+        }
+    }
+
+    /// The header and payload lengths of the frame at the reader index (RFC 6455 §5.2: a
+    /// 7-bit length, or 126/127 followed by a 16/64-bit one), or how many header bytes are
+    /// needed to know them.
+    private enum Lengths {
+        case needHeaderBytes(Int)
+        case known(header: Int, payload: UInt64)
+    }
+
+    private static func lengths(in buffer: ByteBuffer) -> Lengths {
+        let start = buffer.readerIndex
+        guard let b1 = buffer.getInteger(at: start + 1, as: UInt8.self) else { return .needHeaderBytes(2) }
+        switch b1 & 0x7F {
+        case 126:
+            guard let n = buffer.getInteger(at: start + 2, as: UInt16.self) else { return .needHeaderBytes(4) }
+            return .known(header: 4, payload: UInt64(n))
+        case 127:
+            guard let n = buffer.getInteger(at: start + 2, as: UInt64.self) else { return .needHeaderBytes(10) }
+            return .known(header: 10, payload: n)
+        case let short:
+            return .known(header: 2, payload: UInt64(short))
+        }
     }
 
     /// A frame's header, read without consuming anything.
@@ -122,17 +143,7 @@ struct WebSocketFrameParser {
             throw .framing("a masked frame (RFC 6455 §5.1: a server must not mask its frames)")
         }
         let opcode = b0 & 0x0F
-        var offset = 2
-        var length = UInt64(b1 & 0x7F)
-        if length == 126 {
-            guard let n = buffer.getInteger(at: start + 2, as: UInt16.self) else { return nil }
-            length = UInt64(n)
-            offset = 4
-        } else if length == 127 {
-            guard let n = buffer.getInteger(at: start + 2, as: UInt64.self) else { return nil }
-            length = n
-            offset = 10
-        }
+        guard case .known(let offset, let length) = lengths(in: buffer) else { return nil }
         if opcode >= 0x8 && (length > 125 || b0 & 0x80 == 0) {
             throw .framing("a control frame longer than 125 bytes or fragmented (RFC 6455 §5.5)")
         }

@@ -31,8 +31,12 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Round trips per latency measurement.")
     var roundTrips = 2000
 
-    @Option(help: "Which measurements: all, throughput, latency.")
-    var only = "all"
+    enum Measurements: String, ExpressibleByArgument, CaseIterable {
+        case all, throughput, callback, pull, latency, decode
+    }
+
+    @Option(help: "Which measurements: all, throughput (callback and pull), callback, pull, latency, decode (the event-header decoder alone).")
+    var only = Measurements.all
 
     @Option(help: "The libresponsesws.so to measure (default: the one built beside this rws).")
     var library: String?
@@ -48,12 +52,17 @@ struct BenchCommand: AsyncParsableCommand {
         config.outputTokens = events
         let sim = try await Simulator.start(config)
         defer { Task { await sim.shutdown() } }
-        if only == "all" || only == "throughput" {
+        if [.all, .throughput, .callback].contains(only) {
             try measureCallbackThroughput(lib, baseURL: baseURL ?? sim.baseURL)
+        }
+        if [.all, .throughput, .pull].contains(only) {
             try measurePullThroughput(lib, baseURL: baseURL ?? sim.baseURL)
         }
-        if only == "all" || only == "latency" {
+        if [.all, .latency].contains(only) {
             try measureRoundTrips(lib, sim: sim)
+        }
+        if [.all, .decode].contains(only) {
+            try measureHeaderDecode()
         }
         await sim.shutdown()
     }
@@ -144,6 +153,38 @@ struct BenchCommand: AsyncParsableCommand {
         o["process_cpu_ms"] = .double(rounded(processCPUMs, 1))
         o["note"] = baseURL == nil ? "simulator in this process: process_cpu_ms includes it" : "simulator in another process: process_cpu_ms is the client's"
         printLine(JSONValue.object(o).serializedString)
+    }
+
+    // MARK: decode
+
+    /// The header decoder alone (the largest per-event cost), on the simulator's two most
+    /// frequent shapes: a text delta, and one whose delta needs unescaping.
+    private func measureHeaderDecode() throws {
+        let frames = [
+            ("text_delta", #"{"type":"response.output_text.delta","sequence_number":1234,"item_id":"msg_da210ffd5561f6ba1f6090591936d35e10ad7b4023c29242","output_index":0,"content_index":0,"delta":" sai","logprobs":[]}"#),
+            ("escaped_delta", #"{"type":"response.output_text.delta","sequence_number":1235,"item_id":"msg_da210ffd5561f6ba1f6090591936d35e10ad7b4023c29242","output_index":0,"content_index":0,"delta":"\n\"x\"","logprobs":[]}"#),
+        ]
+        let rounds = 2_000_000
+        for (name, json) in frames {
+            let bytes = Array(json.utf8)
+            var checksum = 0
+            let start = nowNanos()
+            try bytes.withUnsafeBytes { frame in
+                for _ in 0..<rounds {
+                    let header = try EventHeader.decode(frame)
+                    checksum &+= header.delta.end &+ Int(header.sequenceNumber)
+                }
+            }
+            let nanos = Double(nowNanos() - start)
+            var o = JSONObject()
+            o["bench"] = "header_decode"
+            o["frame"] = .string(name)
+            o["bytes"] = .int(bytes.count)
+            o["decodes"] = .int(rounds)
+            o["ns_per_decode"] = .double(rounded(nanos / Double(rounds), 1))
+            o["checksum"] = .int(checksum)   // keeps the optimiser from dropping the work
+            printLine(JSONValue.object(o).serializedString)
+        }
     }
 
     // MARK: latency

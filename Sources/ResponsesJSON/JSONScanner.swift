@@ -3,7 +3,15 @@
 // Why hand-written: the transport must read a few fields of every server event (type, ids,
 // sequence number, delta) without building a tree and without re-encoding the frame
 // (DESIGN.md §3). Foundation's JSONSerialization allocates a full tree per event and costs
-// ~40 MB when linked statically. `rws bench` measures the scanner's cost per event.
+// ~40 MB when linked statically. `rws bench --only decode` measures its cost per event.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A byte range inside the scanned buffer: offsets, so it stays valid for any copy of the bytes.
 public struct JSONSpan: Equatable, Sendable {
@@ -11,7 +19,9 @@ public struct JSONSpan: Equatable, Sendable {
     public var end: Int
     @inlinable public init(start: Int, end: Int) { self.start = start; self.end = end }
     @inlinable public var count: Int { end - start }
-    public static let empty = JSONSpan(start: 0, end: 0)
+    /// Computed, not stored: a stored `static let` read from another module goes through a lazy
+    /// initialiser check on every access, and every event header starts from ten of these.
+    @inlinable public static var empty: JSONSpan { JSONSpan(start: 0, end: 0) }
 }
 
 public struct JSONSyntaxError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -39,7 +49,14 @@ public struct JSONScanner {
 
     @inlinable subscript(_ i: Int) -> UInt8 { bytes[i] }
 
-    @inlinable mutating func skipWhitespace() {
+    /// Compact JSON (what servers send) has no whitespace: one inlined compare decides that,
+    /// and only real whitespace pays for the loop.
+    @inlinable @inline(__always) mutating func skipWhitespace() {
+        if pos < bytes.count && bytes[pos] > 0x20 { return }
+        skipWhitespaceLoop()
+    }
+
+    @usableFromInline mutating func skipWhitespaceLoop() {
         while pos < bytes.count {
             let c = bytes[pos]
             if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { pos += 1 } else { return }
@@ -130,40 +147,59 @@ public struct JSONScanner {
 
     /// Scans a string at the current position. Returns the span of its contents (without quotes)
     /// and whether it contains escapes (then `decodeString` must be used to read it).
+    ///
+    /// Eight bytes at a time: string scanning is the largest single cost of reading an event
+    /// header (ids, type names, deltas). Each word's first quote, backslash or control byte is
+    /// found without a byte loop, so the only data-dependent branch is the loop's exit.
     @inlinable public mutating func scanString() throws -> (span: JSONSpan, escaped: Bool) {
         guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw error("expected string") }
-        pos += 1
-        let start = pos
-        var escaped = false
+        let start = pos + 1
         let count = bytes.count
-        while pos < count {
-            // Eight bytes at a time while none of them needs a look: string scanning is the
-            // largest single cost of reading an event header (ids, type names, deltas).
-            while pos + 8 <= count, !Self.mayEndOrEscape(bytes.loadUnaligned(fromByteOffset: pos, as: UInt64.self)) {
-                pos += 8
+        var p = start
+        var escaped = false
+        while p < count {
+            let word = p + 8 <= count
+                ? UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: p, as: UInt64.self))
+                : Self.loadTail(bytes, from: p)
+            let special = Self.specialBytes(word)
+            if special == 0 {
+                p += 8
+                continue
             }
-            guard pos < count else { break }
-            let c = bytes[pos]
+            p += special.trailingZeroBitCount >> 3
+            let c = bytes[p]
             if c == UInt8(ascii: "\"") {
-                let span = JSONSpan(start: start, end: pos)
-                pos += 1
-                return (span, escaped)
+                pos = p + 1
+                return (JSONSpan(start: start, end: p), escaped)
             }
             if c == UInt8(ascii: "\\") {
                 escaped = true
-                pos += 2
+                p += 2
                 continue
             }
-            if c < 0x20 { throw error("control character in string") }
-            pos += 1
+            pos = p
+            throw error("control character in string")
         }
+        pos = count
         throw JSONSyntaxError("unterminated string", at: start - 1)
     }
 
-    /// Whether any of the eight bytes in `word` is a quote, a backslash or a control character
-    /// (below 0x20). Exact, with no false negatives: the classic SWAR tests "has a zero byte"
-    /// (after XOR with the byte searched for) and "has a byte less than n".
-    @inlinable @inline(__always) static func mayEndOrEscape(_ word: UInt64) -> Bool {
+    /// The last (under eight) bytes of the buffer as a little-endian word, padded with a byte
+    /// that is never special ("A").
+    @usableFromInline static func loadTail(_ bytes: UnsafeRawBufferPointer, from p: Int) -> UInt64 {
+        var word: UInt64 = 0x4141_4141_4141_4141
+        for i in 0..<(bytes.count - p) {
+            word = word & ~(0xFF << (8 * UInt64(i))) | UInt64(bytes[p + i]) << (8 * UInt64(i))
+        }
+        return word
+    }
+
+    /// The high bit of each byte of `word` that is a quote, a backslash or a control character
+    /// (below 0x20), using the classic SWAR tests "has a zero byte" (after XOR with the byte
+    /// searched for) and "has a byte less than n". Bytes above the lowest flagged one may be
+    /// flagged falsely (a borrow carries into them), but the lowest flag is always exact, and
+    /// it is the only one read.
+    @inlinable @inline(__always) static func specialBytes(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         let quote = word ^ (ones &* 0x22)
@@ -171,7 +207,7 @@ public struct JSONScanner {
         let hasQuote = (quote &- ones) & ~quote
         let hasBackslash = (backslash &- ones) & ~backslash
         let hasControl = (word &- ones &* 0x20) & ~word
-        return (hasQuote | hasBackslash | hasControl) & highs != 0
+        return (hasQuote | hasBackslash | hasControl) & highs
     }
 
     /// Calls `body` for each member of the object at the current position with the key's span and
@@ -227,31 +263,48 @@ public struct JSONScanner {
 
     // MARK: reading scalars
 
-    /// Whether the bytes of `span` equal `literal` (an ASCII key, compared unescaped).
-    @inlinable public func span(_ span: JSONSpan, equals literal: StaticString) -> Bool {
+    /// Whether the bytes of `span` equal `literal` (an ASCII key, compared unescaped). Always
+    /// inlined: with the literal's length known, the compiler turns `memcmp` into one or two
+    /// word compares.
+    @inlinable @inline(__always) public func span(_ span: JSONSpan, equals literal: StaticString) -> Bool {
         let n = literal.utf8CodeUnitCount
         guard span.count == n else { return false }
-        let p = literal.utf8Start
-        for i in 0..<n where bytes[span.start + i] != p[i] { return false }
-        return true
+        guard n > 0, let base = bytes.baseAddress else { return n == 0 }
+        return memcmp(base + span.start, literal.utf8Start, n) == 0
     }
 
-    /// Parses the integer literal at the current position (and consumes it). Non-integers → nil.
+    /// Parses the integer literal at the current position (and consumes it). Other numbers
+    /// (fractions, exponents, out of range) and other kinds are consumed and give nil. One pass:
+    /// sequence numbers and indexes are read from every event.
     public mutating func readInt() throws -> Int64? {
-        let span = try skipValue()
-        var i = span.start
-        var negative = false
-        if bytes[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+        skipWhitespace()
+        guard pos < bytes.count, bytes[pos] == UInt8(ascii: "-") || (bytes[pos] &- UInt8(ascii: "0")) < 10 else {
+            try skipValue()
+            return nil
+        }
+        let start = pos
+        let negative = bytes[start] == UInt8(ascii: "-")
+        var i = negative ? start + 1 : start
         var value: Int64 = 0
-        while i < span.end {
-            let c = bytes[i]
-            guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else { return nil }
+        var overflow = false
+        while i < bytes.count {
+            let digit = bytes[i] &- UInt8(ascii: "0")
+            guard digit < 10 else { break }
             let (m, o1) = value.multipliedReportingOverflow(by: 10)
-            let (a, o2) = m.addingReportingOverflow(Int64(c - UInt8(ascii: "0")))
-            if o1 || o2 { return nil }
+            let (a, o2) = m.addingReportingOverflow(Int64(digit))
+            overflow = overflow || o1 || o2
             value = a
             i += 1
         }
+        if i < bytes.count, bytes[i] == UInt8(ascii: ".") || bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
+            try scanNumber()   // not an integer: the full number grammar validates and consumes it
+            return nil
+        }
+        let digitsStart = negative ? start + 1 : start
+        pos = i
+        if i == digitsStart { throw error("invalid number") }
+        if i - digitsStart > 1 && bytes[digitsStart] == UInt8(ascii: "0") { throw error("leading zero in number") }
+        if overflow { return nil }
         return negative ? -value : value
     }
 

@@ -104,4 +104,64 @@ import Testing
             #expect(value == nil)
         }
     }
+
+    /// readInt parses integers in one pass; whatever it returns, it consumes exactly one value,
+    /// so the member after it is read correctly.
+    @Test(arguments: [
+        ("0", Int64(0)), ("7", 7), ("-12", -12), ("9223372036854775807", Int64.max),
+        ("9223372036854775808", nil), ("-0", 0), ("1.5", nil), ("2e3", nil), ("-4E-1", nil),
+        ("\"7\"", nil), ("null", nil), ("[1]", nil), ("{\"a\":1}", nil), (" 42", 42),
+    ] as [(String, Int64?)])
+    func readIntConsumesOneValue(_ literal: String, _ expected: Int64?) throws {
+        let doc = Array("{\"n\":\(literal),\"after\":true}".utf8)
+        try doc.withUnsafeBytes { raw in
+            var s = JSONScanner(raw)
+            var value: Int64?? = .none
+            var sawAfter = false
+            try s.forEachMember { s, key, _ in
+                if s.span(key, equals: "n") { value = .some(try s.readInt()) } else { sawAfter = true; try s.skipValue() }
+            }
+            try s.expectEnd()
+            #expect(value == .some(expected))
+            #expect(sawAfter)
+        }
+    }
+
+    @Test(arguments: ["-", "01", "-01", "1.", "1e", "-.5", "00"])
+    func readIntRejectsMalformedNumbers(_ literal: String) {
+        Array("[\(literal)]".utf8).withUnsafeBytes { raw in
+            var s = JSONScanner(raw)
+            #expect(throws: JSONSyntaxError.self) {
+                try s.forEachElement { s in _ = try s.readInt() }
+            }
+        }
+    }
+
+    /// The last bytes of a buffer are scanned from a padded word: a string cut off there is
+    /// unterminated whatever its length, and one that ends there is read exactly.
+    @Test func stringScanAtTheEndOfTheBuffer() throws {
+        for length in 0..<12 {
+            let body = String(repeating: "k", count: length)
+            Array("\"\(body)".utf8).withUnsafeBytes { raw in
+                var s = JSONScanner(raw)
+                #expect(throws: JSONSyntaxError("unterminated string", at: 0)) { try s.scanString() }
+            }
+            Array("\"\(body)\\".utf8).withUnsafeBytes { raw in   // ends inside an escape
+                var s = JSONScanner(raw)
+                #expect(throws: JSONSyntaxError.self) { try s.scanString() }
+            }
+            try Array("\"\(body)\"".utf8).withUnsafeBytes { raw in
+                var s = JSONScanner(raw)
+                let (span, escaped) = try s.scanString()
+                #expect(span == JSONSpan(start: 1, end: 1 + length) && !escaped && s.position == raw.count)
+            }
+        }
+    }
+
+    @Test func controlCharacterErrorNamesItsOffset() {
+        Array("\"abcdefghij\u{01}\"".utf8).withUnsafeBytes { raw in
+            var s = JSONScanner(raw)
+            #expect(throws: JSONSyntaxError("control character in string", at: 11)) { try s.scanString() }
+        }
+    }
 }

@@ -49,41 +49,53 @@ public enum EventType: Int32, Sendable {
         }
     }
 
-    /// Known type names, most frequent first: a delta costs one length check and one compare.
-    private static let names: [(StaticString, EventType)] = [
-        ("response.output_text.delta", .outputTextDelta),
-        ("response.function_call_arguments.delta", .functionCallArgumentsDelta),
-        ("response.reasoning_summary_text.delta", .reasoningSummaryTextDelta),
-        ("response.reasoning_text.delta", .reasoningTextDelta),
-        ("response.refusal.delta", .refusalDelta),
-        ("response.created", .responseCreated),
-        ("response.in_progress", .responseInProgress),
-        ("response.output_item.added", .outputItemAdded),
-        ("response.content_part.added", .contentPartAdded),
-        ("response.output_text.done", .outputTextDone),
-        ("response.content_part.done", .contentPartDone),
-        ("response.output_item.done", .outputItemDone),
-        ("response.completed", .responseCompleted),
-        ("response.function_call_arguments.done", .functionCallArgumentsDone),
-        ("response.reasoning_summary_text.done", .reasoningSummaryTextDone),
-        ("response.reasoning_text.done", .reasoningTextDone),
-        ("response.refusal.done", .refusalDone),
-        ("response.queued", .responseQueued),
-        ("response.failed", .responseFailed),
-        ("response.incomplete", .responseIncomplete),
-        ("error", .error),
-        ("response.done", .responseDone),
-    ]
-
-    /// Classifies the type name held in `bytes[span]`.
+    /// Classifies the type name held in `bytes[span]`: a switch on the length, then word
+    /// compares against the few names of that length, most frequent first.
     static func classify(_ bytes: UnsafeRawBufferPointer, _ span: JSONSpan) -> EventType {
-        for (name, type) in names where name.utf8CodeUnitCount == span.count {
-            let p = name.utf8Start
-            var equal = true
-            for i in 0..<span.count where bytes[span.start + i] != p[i] { equal = false; break }
-            if equal { return type }
+        let s = JSONScanner(bytes)
+        switch span.count {
+        case 5:
+            if s.span(span, equals: "error") { return .error }
+        case 13:
+            if s.span(span, equals: "response.done") { return .responseDone }
+        case 15:
+            if s.span(span, equals: "response.queued") { return .responseQueued }
+            if s.span(span, equals: "response.failed") { return .responseFailed }
+        case 16:
+            if s.span(span, equals: "response.created") { return .responseCreated }
+        case 18:
+            if s.span(span, equals: "response.completed") { return .responseCompleted }
+        case 19:
+            if s.span(span, equals: "response.incomplete") { return .responseIncomplete }
+        case 20:
+            if s.span(span, equals: "response.in_progress") { return .responseInProgress }
+        case 21:
+            if s.span(span, equals: "response.refusal.done") { return .refusalDone }
+        case 22:
+            if s.span(span, equals: "response.refusal.delta") { return .refusalDelta }
+        case 25:
+            if s.span(span, equals: "response.output_text.done") { return .outputTextDone }
+            if s.span(span, equals: "response.output_item.done") { return .outputItemDone }
+        case 26:
+            if s.span(span, equals: "response.output_text.delta") { return .outputTextDelta }
+            if s.span(span, equals: "response.output_item.added") { return .outputItemAdded }
+            if s.span(span, equals: "response.content_part.done") { return .contentPartDone }
+        case 27:
+            if s.span(span, equals: "response.content_part.added") { return .contentPartAdded }
+        case 28:
+            if s.span(span, equals: "response.reasoning_text.done") { return .reasoningTextDone }
+        case 29:
+            if s.span(span, equals: "response.reasoning_text.delta") { return .reasoningTextDelta }
+        case 36:
+            if s.span(span, equals: "response.reasoning_summary_text.done") { return .reasoningSummaryTextDone }
+        case 37:
+            if s.span(span, equals: "response.function_call_arguments.done") { return .functionCallArgumentsDone }
+            if s.span(span, equals: "response.reasoning_summary_text.delta") { return .reasoningSummaryTextDelta }
+        case 38:
+            if s.span(span, equals: "response.function_call_arguments.delta") { return .functionCallArgumentsDelta }
+        default:
+            break
         }
         return .other
     }
 }
-

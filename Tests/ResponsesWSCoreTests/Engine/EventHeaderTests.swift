@@ -26,6 +26,15 @@ private func text(_ bytes: [UInt8], _ span: JSONSpan) -> String {
         #expect(!h.type.isTerminal)
     }
 
+    /// Servers send compact JSON, but whitespace anywhere JSON allows it must read the same.
+    @Test func whitespaceBetweenTokensIsAllowed() throws {
+        let (h, b) = try decode("{ \"type\" :\t\"response.output_text.delta\" ,\n \"sequence_number\" : 12 ,\r\n\"delta\": \"x\" , \"item_id\":\"m\" }\n")
+        #expect(h.type == .outputTextDelta)
+        #expect(h.sequenceNumber == 12)
+        #expect(text(b, h.delta) == "x")
+        #expect(text(b, h.itemID) == "m")
+    }
+
     @Test func lifecycleEventsExposeTheResponseIdAndStatus() throws {
         let (h, b) = try decode(#"{"type":"response.completed","sequence_number":9,"response":{"id":"resp_42","object":"response","status":"completed","output":[{"type":"message"}],"usage":{"input_tokens":3}}}"#)
         #expect(h.type == .responseCompleted)

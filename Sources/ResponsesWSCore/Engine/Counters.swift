@@ -1,7 +1,9 @@
 import Synchronization
 
-/// Transport counters of a client or a session (rws_stats). Lock-free: incremented on the I/O
-/// thread, read from any thread.
+/// Transport counters of a client or a session (rws_stats). Written only on the client's event
+/// loop (one writer), read from any thread. With one writer an increment needs no locked
+/// read-modify-write: `add` is a relaxed load and store, which costs what a plain `+=` does,
+/// and readers still see whole values.
 public final class Counters: Sendable {
     public let turns = Atomic<UInt64>(0)
     public let turnsOK = Atomic<UInt64>(0)
@@ -52,21 +54,26 @@ public enum Counter: Sendable {
 }
 
 extension Counters {
+    /// Adds `n` to one counter. Call on the client's event loop only (the single writer).
     @inline(__always) public func add(_ counter: Counter, _ n: UInt64 = 1) {
         switch counter {
-        case .turns: turns.wrappingAdd(n, ordering: .relaxed)
-        case .turnsOK: turnsOK.wrappingAdd(n, ordering: .relaxed)
-        case .events: events.wrappingAdd(n, ordering: .relaxed)
-        case .bytesSent: bytesSent.wrappingAdd(n, ordering: .relaxed)
-        case .bytesReceived: bytesReceived.wrappingAdd(n, ordering: .relaxed)
-        case .connects: connects.wrappingAdd(n, ordering: .relaxed)
-        case .reconnects: reconnects.wrappingAdd(n, ordering: .relaxed)
-        case .incrementalSends: incrementalSends.wrappingAdd(n, ordering: .relaxed)
-        case .fullResends: fullResends.wrappingAdd(n, ordering: .relaxed)
-        case .fallbacks: fallbacks.wrappingAdd(n, ordering: .relaxed)
-        case .rotations: rotations.wrappingAdd(n, ordering: .relaxed)
-        case .unknownOutcomes: unknownOutcomes.wrappingAdd(n, ordering: .relaxed)
+        case .turns: Self.bump(turns, n)
+        case .turnsOK: Self.bump(turnsOK, n)
+        case .events: Self.bump(events, n)
+        case .bytesSent: Self.bump(bytesSent, n)
+        case .bytesReceived: Self.bump(bytesReceived, n)
+        case .connects: Self.bump(connects, n)
+        case .reconnects: Self.bump(reconnects, n)
+        case .incrementalSends: Self.bump(incrementalSends, n)
+        case .fullResends: Self.bump(fullResends, n)
+        case .fallbacks: Self.bump(fallbacks, n)
+        case .rotations: Self.bump(rotations, n)
+        case .unknownOutcomes: Self.bump(unknownOutcomes, n)
         }
+    }
+
+    @inline(__always) private static func bump(_ counter: borrowing Atomic<UInt64>, _ n: UInt64) {
+        counter.store(counter.load(ordering: .relaxed) &+ n, ordering: .relaxed)
     }
 }
 

@@ -4,8 +4,7 @@ import ResponsesJSON
 /// Receiving a turn's events: delivery to the caller, the recoveries that happen before anything
 /// was delivered, and the end of the turn. Event loop only.
 extension Session {
-    func handle(_ message: ByteBuffer, for turn: Turn) {
-        let now = NIODeadline.now()
+    func handle(_ message: ByteBuffer, for turn: Turn, receivedAt now: NIODeadline) {
         let size = UInt64(message.readableBytes)
         turn.bytesReceived &+= size
         count.add(.bytesReceived, size)
@@ -262,7 +261,7 @@ extension Session: WebSocketConnectionDelegate {
             }
             return
         }
-        handle(message, for: turn)
+        handle(message, for: turn, receivedAt: c.lastReadAt)
     }
 
     public func webSocket(_ c: WebSocketConnection, didCloseWith error: TransportError?) {
@@ -280,7 +279,7 @@ extension Session: HTTPStreamDelegate {
     public func httpStream(_ stream: HTTPSSEConnection, didReceiveEvent data: ByteBuffer) {
         guard let turn = current, turn.http === stream, !turn.isFinished else { return }
         if turn.phase == .sending { turn.phase = .sent }
-        handle(data, for: turn)
+        handle(data, for: turn, receivedAt: .now())
     }
 
     public func httpStream(_ stream: HTTPSSEConnection, didFinishWith error: TransportError?) {

@@ -21,7 +21,11 @@ public final class WebSocketConnection: @unchecked Sendable {
     /// When the upgrade completed (for connection-age limits, §5.7).
     public let openedAt: NIODeadline
     /// Set and read on `eventLoop` only.
-    public weak var delegate: WebSocketConnectionDelegate?
+    public weak var delegate: WebSocketConnectionDelegate? {
+        didSet { delegateVersion &+= 1 }
+    }
+    /// Changes whenever `delegate` is set, so the frame handler knows its loaded copy is stale.
+    private(set) var delegateVersion: UInt64 = 0
     private let channel: Channel
     private let handler: WebSocketFrameHandler
 
@@ -44,6 +48,9 @@ public final class WebSocketConnection: @unchecked Sendable {
         eventLoop.preconditionInEventLoop()
         return handler.bytesSent
     }
+
+    /// When the socket read that carried the message being delivered happened. Event loop only.
+    public var lastReadAt: NIODeadline { handler.lastReadAt }
 
     /// Text payload bytes delivered to the delegate. Event loop only.
     public var bytesReceived: UInt64 {

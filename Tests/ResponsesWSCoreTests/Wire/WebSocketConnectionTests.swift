@@ -32,6 +32,20 @@ import Testing
         await #expect(throws: TransportError.self) { try await connection.sendText(ByteBuffer(string: "late")).get() }
     }
 
+    /// The frame handler loads the delegate once per read; a delegate replaced in the middle of
+    /// a read must still get every message after the switch.
+    @Test func delegateReplacedMidReadGetsTheRestOfTheRead() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let handOff = HandOffRecorder()
+        let connection = try await WebSocketConnection.connect(
+            to: server.endpoint("/burst"), config: ConnectionConfig(), on: clientGroup.next(), delegate: handOff).get()
+        try await connection.sendText(ByteBuffer(string: "20")).get()
+        #expect(try await handOff.next.waitForMessages(19) == (1..<20).map { "b\($0)" })
+        #expect(handOff.first.texts == ["b0"])
+        try await connection.close().get()
+    }
+
     @Test func sendTextOnTheEventLoopAndFromManyThreads() async throws {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }

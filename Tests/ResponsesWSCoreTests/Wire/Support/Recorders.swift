@@ -39,6 +39,22 @@ final class WebSocketRecorder: WebSocketConnectionDelegate, Sendable {
     }
 }
 
+/// Records one message, then hands the connection to `next` (as a session does when it returns
+/// a connection to the pool in the middle of a read).
+final class HandOffRecorder: WebSocketConnectionDelegate, Sendable {
+    let first = WebSocketRecorder()
+    let next = WebSocketRecorder()
+
+    func webSocket(_ connection: WebSocketConnection, didReceiveText message: ByteBuffer) {
+        first.webSocket(connection, didReceiveText: message)
+        connection.delegate = next
+    }
+
+    func webSocket(_ connection: WebSocketConnection, didCloseWith error: TransportError?) {
+        first.webSocket(connection, didCloseWith: error)
+    }
+}
+
 /// Records an HTTP stream's delegate calls.
 final class HTTPRecorder: HTTPStreamDelegate, Sendable {
     struct State: Sendable {

@@ -200,6 +200,13 @@ final class ScriptedWebSocketHandler: ChannelInboundHandler {
                 sendFragments([piece, piece, piece], context: context)
             case "/silent":
                 break
+            case "/burst":
+                // N messages in one write: the client gets them in one socket read.
+                for index in 0..<(Int(text) ?? 0) {
+                    let frame = WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: "b\(index)"))
+                    context.write(wrapOutboundOut(frame), promise: nil)
+                }
+                context.flush()
             default:
                 context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: payload)), promise: nil)
             }

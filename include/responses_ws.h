@@ -204,7 +204,8 @@ typedef struct rws_client_options {
     uint32_t ping_interval_ms;     /* WebSocket ping on a quiet connection. Default 30000. */
 
     /* Size limits, in bytes */
-    uint64_t max_message_bytes;    /* largest server message accepted. Default 64 MiB. */
+    uint64_t max_message_bytes;    /* largest server message accepted. Default 64 MiB; values
+                                      above 4 GiB act as 4 GiB. */
     uint64_t max_request_bytes;    /* largest request sent. Default 16 MiB, the limit reported
                                       for OpenAI's backend; checked before anything is sent. */
 

@@ -127,7 +127,8 @@ struct ResolvedConfig: Sendable {
         connection.headers = headers
         connection.tls = tls
         connection.connectTimeout = .milliseconds(Int64(max(config.connectTimeoutMs, 1)))
-        connection.maxMessageBytes = Int(clamping: config.maxMessageBytes)
+        // Event headers hold 32-bit offsets: larger limits mean "no practical limit" anyway.
+        connection.maxMessageBytes = Int(clamping: min(config.maxMessageBytes, UInt64(EventHeader.maxEventBytes)))
         connection.pingInterval = config.pingIntervalMs == 0 ? nil : .milliseconds(Int64(config.pingIntervalMs))
         self.connection = connection
         firstEventTimeout = config.firstEventTimeoutMs == 0 ? nil : .milliseconds(Int64(config.firstEventTimeoutMs))

@@ -38,11 +38,22 @@ final class WebSocketFrameHandler: ChannelInboundHandler {
     /// When the bytes being delivered were read: one clock read per socket read, not per message.
     private(set) var lastReadAt = NIODeadline.uptimeNanoseconds(0)
     private var parser: WebSocketFrameParser
-    /// The delegate, loaded strongly once per read instead of once per message: a weak load, and
-    /// the release of what it returned, cost about a tenth of the client's time per event. It is
-    /// reloaded whenever the connection's delegate is replaced mid-read, and dropped after the read.
-    private var readDelegate: (any WebSocketConnectionDelegate)?
-    private var readDelegateVersion: UInt64 = 0
+
+    /// The connection's delegate as loaded for one read: a weak load per message, and the release
+    /// of what it returned, cost about a tenth of the client's time per event. A local of
+    /// `channelRead`, passed down inout, so that calling it costs no retain either.
+    private struct ReadDelegate {
+        var delegate: (any WebSocketConnectionDelegate)?
+        var version: UInt64 = 0
+
+        /// The current delegate, reloaded only when the connection's was replaced (mid-read too).
+        @inline(__always) mutating func refresh(from connection: WebSocketConnection) {
+            if delegate == nil || version != connection.delegateVersion {
+                delegate = connection.delegate
+                version = connection.delegateVersion
+            }
+        }
+    }
 
     init(endpoint: Endpoint, tls: TLSContext?, config: ConnectionConfig) {
         self.endpoint = endpoint
@@ -93,10 +104,10 @@ final class WebSocketFrameHandler: ChannelInboundHandler {
         let now = NIODeadline.now()
         lastReadAt = now
         keepalive?.frameReceived(at: now)   // any byte proves liveness
-        defer { readDelegate = nil }
+        var delegate = ReadDelegate()
         do throws(WebSocketFrameParser.Violation) {
             try parser.feed(unwrapInboundIn(data), allocator: context.channel.allocator) { message in
-                handle(message, context: context)
+                handle(message, delegate: &delegate, context: context)
                 return state == .open || state == .closingByUs
             }
         } catch {
@@ -113,17 +124,14 @@ final class WebSocketFrameHandler: ChannelInboundHandler {
         }
     }
 
-    private func handle(_ message: WebSocketFrameParser.Message, context: ChannelHandlerContext) {
+    private func handle(_ message: WebSocketFrameParser.Message, delegate: inout ReadDelegate, context: ChannelHandlerContext) {
         switch message {
         case .text(let text):
             guard state == .open else { return }  // the caller closed: it wants no more messages
             bytesReceived &+= UInt64(text.readableBytes)
             guard let connection else { return }
-            if readDelegate == nil || readDelegateVersion != connection.delegateVersion {
-                readDelegate = connection.delegate
-                readDelegateVersion = connection.delegateVersion
-            }
-            readDelegate?.webSocket(connection, didReceiveText: text)
+            delegate.refresh(from: connection)
+            delegate.delegate?.webSocket(connection, didReceiveText: text)
         case .binary:
             closeOnError(TransportError(.protocolViolation,
                 "\(endpoint.hostAndPort) sent a binary WebSocket frame; the Responses API sends only text frames (§2 rule 2)",

@@ -48,9 +48,9 @@ struct WebSocketFrameParser {
         // A frame split by the previous read: complete it with just its missing bytes; the
         // rest of this read is parsed in place, without a copy.
         while var held = partial, bytes.readableBytes > 0 {
+            partial = nil   // before writing: a second reference would make the write copy it all
             var piece = bytes.readSlice(length: min(Self.missingBytes(in: held), bytes.readableBytes))!
             held.writeBuffer(&piece)
-            partial = nil
             while let message = try next(from: &held) {
                 guard deliver(message) else { return }
             }
@@ -164,13 +164,12 @@ struct WebSocketFrameParser {
             fragmented = (frame.opcode == 0x1, payload)
             return nil
         case 0x0:
-            guard let (isText, first) = fragmented else {
+            guard case .some((let isText, var joined)) = fragmented else {
                 throw .framing("a continuation frame without a message to continue (RFC 6455 §5.4)")
             }
-            fragmented = nil
-            var joined = first
+            fragmented = nil   // `joined` is then the only reference: appending does not copy it all
             var more = payload
-            joined.writeBuffer(&more)   // copies: fragments are rare
+            joined.writeBuffer(&more)
             guard frame.fin else {
                 fragmented = (isText, joined)
                 return nil

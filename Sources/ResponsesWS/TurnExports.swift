@@ -15,7 +15,11 @@ final class TurnHandle {
     private var pulledCapacity = 1
     /// The pulled events' bytes (frames, response ids, unescaped strings).
     let pullStorage = GrowableBuffer()
-    var batch: [PendingEvent] = []
+    /// Events taken from the turn in one lock and not handed out yet: a pull serves from here
+    /// first, so pulling one event at a time costs no lock per event. Pulls are "one thread at
+    /// a time per turn" (header), so this needs no lock of its own.
+    var inbox: [PendingEvent] = []
+    var inboxHead = 0
     var scratch: [UInt8] = []
     var result: (rws_turn_result, GrowableBuffer)?
 
@@ -192,23 +196,31 @@ private func pull(
     guard !ResponsesClient.onAnyClientThread else {
         return fail(.invalidState, "\(function) must not be called from a callback")
     }
-    switch handle.turn.nextEvents(timeoutMs: timeoutMs, max: capacity, into: &handle.batch) {
-    case .timeout:
-        return fail(.again, "no event within \(timeoutMs) ms; the turn goes on")
-    case .done:
-        return Status.done.rawValue
-    case .event:
-        let batch = handle.batch
-        handle.reservePulled(batch.count)
-        var base = handle.pullStorage.reserve(batch.reduce(0) { $0 + exposedSize($1) })
-        for (i, pending) in batch.enumerated() {
-            base = expose(pending, into: handle.pulled + i, at: base, scratch: &handle.scratch)
-            events[i] = UnsafePointer(handle.pulled + i)
+    if handle.inboxHead == handle.inbox.count {
+        handle.inboxHead = 0
+        switch handle.turn.nextEvents(timeoutMs: timeoutMs, max: .max, into: &handle.inbox) {
+        case .timeout:
+            return fail(.again, "no event within \(timeoutMs) ms; the turn goes on")
+        case .done:
+            return Status.done.rawValue
+        case .event:
+            break
         }
-        count = batch.count
-        handle.batch.removeAll(keepingCapacity: true)   // drop the frames' buffers now
-        return Status.ok.rawValue
     }
+    let served = handle.inboxHead..<min(handle.inbox.count, handle.inboxHead + capacity)
+    handle.reservePulled(served.count)
+    var base = handle.pullStorage.reserve(handle.inbox[served].reduce(0) { $0 + exposedSize($1) })
+    for (i, index) in served.enumerated() {
+        base = expose(handle.inbox[index], into: handle.pulled + i, at: base, scratch: &handle.scratch)
+        events[i] = UnsafePointer(handle.pulled + i)
+    }
+    count = served.count
+    handle.inboxHead = served.upperBound
+    if handle.inboxHead == handle.inbox.count {
+        handle.inbox.removeAll(keepingCapacity: true)   // drop the frames' buffers now
+        handle.inboxHead = 0
+    }
+    return Status.ok.rawValue
 }
 
 /// Bytes `expose` writes for one pulled event.

@@ -264,6 +264,32 @@ static void test_batched_pull(const sim *s) {
     CHECK(n > 0 && strcmp(text, done_text) == 0, "deltas '%s' == done text '%s'", text, done_text);
     rws_turn_free(t);
 
+    /* Single and batched pulls mixed on one turn: every event once, in order, each one's view
+     * intact until the next pull. */
+    CHECK(rws_turn_start(sess, "{\"input\":\"Mix single pulls and batches of three.\"}", 0, NULL, &t) == RWS_OK, "mixed start");
+    int mixed = 0, mixed_ok = 1, single = 1;
+    last_seq = -1;
+    for (;;) {
+        const rws_event *one = NULL;
+        if (single) {
+            rc = rws_turn_next_event(t, 10000, &one);
+            count = rc == RWS_OK ? 1 : 0;
+            batch[0] = one;
+        } else {
+            rc = rws_turn_next_events(t, 10000, batch, 3, &count);
+        }
+        if (rc != RWS_OK) break;
+        for (size_t i = 0; i < count; i++) {
+            if (batch[i]->sequence_number != last_seq + 1 || batch[i]->json.ptr[0] != '{') mixed_ok = 0;
+            last_seq = batch[i]->sequence_number;
+            mixed++;
+        }
+        single = !single;
+    }
+    CHECK(rc == RWS_DONE, "mixed pulls end with RWS_DONE, got %d", rc);
+    CHECK(mixed_ok && mixed == last_seq + 1 && mixed > 6, "mixed pulls: %d events in order", mixed);
+    rws_turn_free(t);
+
     rws_turn_options o;
     rws_turn_options_init(&o);
     o.on_event = on_event_count;

@@ -53,6 +53,7 @@ public final class Turn: @unchecked Sendable {   // loop-confined fields + lock-
 
     // MARK: guarded by `lock` (read from any thread)
     private let lock = ConditionLock()
+    /// Pull mode: events published by the event loop, not yet taken by the reader.
     private var pending: [PendingEvent] = []
     private var pendingHead = 0
     private var finalResult: TurnResult?
@@ -89,8 +90,11 @@ public final class Turn: @unchecked Sendable {   // loop-confined fields + lock-
         set { detachedFlag.store(newValue, ordering: .releasing) }
     }
     private let detachedFlag = Atomic<Bool>(false)
-    /// A wake-up of the pull-mode reader is pending on the event loop (see `enqueue`).
-    private var wakeScheduled = false
+    /// Pull mode: events of the current event-loop turn, published to `pending` in one lock
+    /// when it ends (see `enqueue`). Event loop only.
+    private var staged: [PendingEvent] = []
+    /// A publication of `staged` is scheduled on the event loop.
+    private var publishScheduled = false
 
     init(request: TurnRequest, handler: EventHandler?) {
         self.request = request
@@ -122,59 +126,70 @@ public final class Turn: @unchecked Sendable {   // loop-confined fields + lock-
         case timeout
     }
 
-    /// Pull mode: the next event, `.done` after the last one, `.timeout` if none came in time.
-    public func nextEvent(timeoutMs: Int32) -> Pulled {
-        var out = Pulled.timeout
-        take(timeoutMs: timeoutMs, max: 1, ended: { out = .done }) { out = .event($0[$0.startIndex]) }
-        return out
-    }
-
     /// Pull mode, batched: waits up to `timeoutMs` for at least one event, then moves every
-    /// queued event (up to `max`) into `batch` under one lock. Returns `.done` when the turn
-    /// has ended and nothing is left, `.timeout` when nothing came in time; otherwise `.event`
-    /// of the first moved event (the rest are in `batch` too).
+    /// queued event (up to `max`) into `batch`, replacing its contents, under one lock. Taking
+    /// them all swaps the arrays: no per-event copy. Returns `.done` when the turn has ended and
+    /// nothing is left, `.timeout` when nothing came in time; otherwise `.event` of the first
+    /// moved event (the rest are in `batch` too).
     public func nextEvents(timeoutMs: Int32, max: Int, into batch: inout [PendingEvent]) -> Pulled {
         batch.removeAll(keepingCapacity: true)
         var out = Pulled.timeout
-        take(timeoutMs: timeoutMs, max: max, ended: { out = .done }) { taken in
-            batch.append(contentsOf: taken)
-            out = .event(batch[0])
+        _ = lock.wait(timeoutMs: timeoutMs) {
+            let available = pending.count - pendingHead
+            if available > 0 {
+                if pendingHead == 0 && available <= max {
+                    swap(&pending, &batch)
+                } else {
+                    let n = Swift.min(available, max)
+                    batch.append(contentsOf: pending[pendingHead..<(pendingHead + n)])
+                    pendingHead += n
+                    if pendingHead == pending.count {
+                        pending.removeAll(keepingCapacity: true)
+                        pendingHead = 0
+                    }
+                }
+                out = .event(batch[0])
+                return true
+            }
+            if finalResult != nil { out = .done; return true }
+            return false
         }
         return out
     }
 
-    /// Waits up to `timeoutMs` until events are queued or the turn has ended, then, under the
-    /// lock, hands up to `max` queued events to `body` and removes them (or calls `ended`).
-    private func take(timeoutMs: Int32, max: Int, ended: () -> Void, _ body: (ArraySlice<PendingEvent>) -> Void) {
-        _ = lock.wait(timeoutMs: timeoutMs) {
-            let available = pending.count - pendingHead
-            if available > 0 {
-                let n = Swift.min(available, max)
-                body(pending[pendingHead..<(pendingHead + n)])
-                pendingHead += n
-                if pendingHead == pending.count {
-                    pending.removeAll(keepingCapacity: true)
-                    pendingHead = 0
-                }
-                return true
-            }
-            if finalResult != nil { ended(); return true }
-            return false
-        }
+    /// Pull mode: the next event, `.done` after the last one, `.timeout` if none came in time.
+    public func nextEvent(timeoutMs: Int32) -> Pulled {
+        var one: [PendingEvent] = []
+        return nextEvents(timeoutMs: timeoutMs, max: 1, into: &one)
     }
 
     // MARK: driven by the session (event loop)
 
-    /// Queues a pull-mode event. The reader is woken once per turn of the event loop, after
-    /// everything that one socket read brought is queued, not once per event: a reader that
-    /// keeps up would otherwise sleep and wake (two context switches) for every event.
+    /// Queues a pull-mode event. Events are published to the reader, under one lock and with
+    /// one wake-up, once per turn of the event loop (after everything one socket read brought),
+    /// not once per event: a reader that keeps up would otherwise take the lock, and sleep and
+    /// wake (two context switches), for every event.
     func enqueue(_ event: PendingEvent, on loop: EventLoop) {
-        lock.withLock { pending.append(event) }
-        guard !wakeScheduled else { return }
-        wakeScheduled = true
-        loop.execute {
-            self.wakeScheduled = false
-            self.lock.broadcast()
+        staged.append(event)
+        guard !publishScheduled else { return }
+        publishScheduled = true
+        loop.execute { self.publishStaged() }
+    }
+
+    private func publishStaged() {
+        publishScheduled = false
+        guard !staged.isEmpty else { return }
+        lock.withLock { moveStagedToPending() }
+        lock.broadcast()
+    }
+
+    /// Under `lock`.
+    private func moveStagedToPending() {
+        if pending.isEmpty {
+            swap(&pending, &staged)
+        } else {
+            pending.append(contentsOf: staged)
+            staged.removeAll(keepingCapacity: true)
         }
     }
 
@@ -184,7 +199,10 @@ public final class Turn: @unchecked Sendable {   // loop-confined fields + lock-
         retry?.cancel()
         retry = nil
         phase = .terminal
-        lock.withLock { if finalResult == nil { finalResult = result } }
+        lock.withLock {
+            moveStagedToPending()   // every event goes out before the reader can see the end
+            if finalResult == nil { finalResult = result }
+        }
         lock.broadcast()
     }
 

@@ -154,7 +154,7 @@ struct WebSocketFrameParser {
     }
 
     /// The frame just consumed as a message, or nil when it was a fragment of one that goes on.
-    private mutating func assemble(_ frame: Frame, payload: ByteBuffer) throws(Violation) -> Message? {
+    private mutating func assemble(_ frame: Frame, payload: consuming ByteBuffer) throws(Violation) -> Message? {
         switch frame.opcode {
         case 0x1, 0x2:
             guard fragmented == nil else {

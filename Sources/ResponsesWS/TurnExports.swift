@@ -196,8 +196,7 @@ private func pull(
     guard !ResponsesClient.onAnyClientThread else {
         return fail(.invalidState, "\(function) must not be called from a callback")
     }
-    if handle.inboxHead == handle.inbox.count {
-        handle.inboxHead = 0
+    if handle.inbox.isEmpty {   // emptied whenever it has been served in full (below)
         switch handle.turn.nextEvents(timeoutMs: timeoutMs, max: .max, into: &handle.inbox) {
         case .timeout:
             return fail(.again, "no event within \(timeoutMs) ms; the turn goes on")

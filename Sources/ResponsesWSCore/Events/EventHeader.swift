@@ -8,7 +8,7 @@ import ResponsesJSON
 /// a few times per event, and at 96 bytes a copy is a handful of register moves instead of a
 /// `memcpy` call (at 188 bytes those calls were 8% of the client's time per event).
 public struct EventHeader: Sendable {
-    /// Largest frame a header can describe; `ConnectionConfig` caps message sizes below it.
+    /// Largest frame a header can describe; the client caps max_message_bytes at it.
     public static let maxEventBytes = Int(UInt32.max)
 
     public var type: EventType = .other

@@ -137,7 +137,9 @@ public final class Turn: @unchecked Sendable {   // loop-confined fields + lock-
         _ = lock.wait(timeoutMs: timeoutMs) {
             let available = pending.count - pendingHead
             if available > 0 {
-                if pendingHead == 0 && available <= max {
+                if pendingHead == 0 && available <= max && max > 1 {
+                    // A one-event take copies instead: `nextEvent`'s throwaway array would
+                    // take the queue's storage with it.
                     swap(&pending, &batch)
                 } else {
                     let n = Swift.min(available, max)

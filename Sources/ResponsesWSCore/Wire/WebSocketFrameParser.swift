@@ -30,9 +30,9 @@ struct WebSocketFrameParser {
     /// Largest message accepted, fragments joined (ConnectionConfig.maxMessageBytes).
     let maxMessageBytes: Int
     /// A text or binary message whose first fragment arrived and whose last did not.
-    private var fragmented: (isText: Bool, payload: ByteBuffer)?
+    private(set) var fragmented: (isText: Bool, payload: ByteBuffer)?
     /// The start of a frame whose rest has not arrived yet.
-    private var partial: ByteBuffer?
+    private(set) var partial: ByteBuffer?
 
     init(maxMessageBytes: Int) {
         self.maxMessageBytes = maxMessageBytes

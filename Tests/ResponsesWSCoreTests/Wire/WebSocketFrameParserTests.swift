@@ -93,6 +93,43 @@ import Testing
         }
     }
 
+    /// A frame that arrives over many reads is completed in the one buffer set aside for it,
+    /// and a fragmented message grows in one buffer: neither is copied whole on each read. (A
+    /// copy is made while the old buffer is still referenced, so it always lands elsewhere:
+    /// counting moves of the buffer counts copies.)
+    @Test func largeFramesAndFragmentsGrowInPlace() throws {
+        func base(_ buffer: ByteBuffer?) -> UnsafeRawPointer? { buffer?.withUnsafeReadableBytes { $0.baseAddress } }
+        var parser = WebSocketFrameParser(maxMessageBytes: 1 << 20)
+        let big = Self.frame(0x1, Array(repeating: UInt8(ascii: "z"), count: 100_000))
+        var delivered: [Int] = []
+        var held: UnsafeRawPointer?
+        var heldMoves = 0
+        for start in stride(from: 0, to: big.count, by: 4096) {
+            try parser.feed(ByteBuffer(bytes: big[start..<min(start + 4096, big.count)]), allocator: ByteBufferAllocator()) { message in
+                if case .text(let b) = message { delivered.append(b.readableBytes) }
+                return true
+            }
+            if let now = base(parser.partial) {
+                if held != nil && now != held { heldMoves += 1 }
+                held = now
+            }
+        }
+        #expect(delivered == [100_000])
+        #expect(heldMoves == 0, "the held frame was copied \(heldMoves) times in 24 reads")
+
+        var joined: UnsafeRawPointer?
+        var joinedMoves = 0
+        let pieces = [Self.text("start", fin: false)] + (0..<50).map { _ in Self.frame(0x0, Array(repeating: 0x61, count: 1000), fin: false) }
+        for (index, piece) in pieces.enumerated() {
+            try parser.feed(ByteBuffer(bytes: piece), allocator: ByteBufferAllocator()) { _ in true }
+            guard index >= 2, let now = base(parser.fragmented?.payload) else { continue }   // owned from the 2nd join on
+            if joined != nil && now != joined { joinedMoves += 1 }
+            joined = now
+        }
+        // Growing by doubling may move it a few times (log2 of 50 kB / 2 kB), not once per join.
+        #expect(joinedMoves <= 5, "the joined message moved \(joinedMoves) times in 48 joins")
+    }
+
     @Test func deliverReturningFalseStopsTheRead() throws {
         var parser = WebSocketFrameParser(maxMessageBytes: 1000)
         var count = 0

@@ -124,25 +124,42 @@ public struct JSONScanner {
         return true
     }
 
-    @usableFromInline mutating func scanNumber() throws {
-        if bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+    /// Scans (and validates) the number at the current position. Returns its value when it is
+    /// an integer that fits in Int64, else nil (fractions, exponents, out of range): one pass
+    /// serves both skipping a number and reading one (`readInt`, per event).
+    @usableFromInline @discardableResult mutating func scanNumber() throws -> Int64? {
+        let negative = bytes[pos] == UInt8(ascii: "-")
+        if negative { pos += 1 }
         let digitsStart = pos
-        while pos < bytes.count, bytes[pos] >= UInt8(ascii: "0"), bytes[pos] <= UInt8(ascii: "9") { pos += 1 }
+        var value: Int64 = 0
+        var isInteger = true
+        while pos < bytes.count {
+            let digit = bytes[pos] &- UInt8(ascii: "0")
+            guard digit < 10 else { break }
+            let (m, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = m.addingReportingOverflow(Int64(digit))
+            if o1 || o2 { isInteger = false }
+            value = sum
+            pos += 1
+        }
         if pos == digitsStart { throw error("invalid number") }
         if pos - digitsStart > 1 && bytes[digitsStart] == UInt8(ascii: "0") { throw error("leading zero in number") }
         if pos < bytes.count, bytes[pos] == UInt8(ascii: ".") {
+            isInteger = false
             pos += 1
             let f = pos
             while pos < bytes.count, bytes[pos] >= UInt8(ascii: "0"), bytes[pos] <= UInt8(ascii: "9") { pos += 1 }
             if pos == f { throw error("invalid fraction") }
         }
         if pos < bytes.count, bytes[pos] == UInt8(ascii: "e") || bytes[pos] == UInt8(ascii: "E") {
+            isInteger = false
             pos += 1
             if pos < bytes.count, bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-") { pos += 1 }
             let e = pos
             while pos < bytes.count, bytes[pos] >= UInt8(ascii: "0"), bytes[pos] <= UInt8(ascii: "9") { pos += 1 }
             if pos == e { throw error("invalid exponent") }
         }
+        return isInteger ? (negative ? -value : value) : nil
     }
 
     /// Scans a string at the current position. Returns the span of its contents (without quotes)
@@ -274,38 +291,13 @@ public struct JSONScanner {
     }
 
     /// Parses the integer literal at the current position (and consumes it). Other numbers
-    /// (fractions, exponents, out of range) and other kinds are consumed and give nil. One pass:
-    /// sequence numbers and indexes are read from every event.
+    /// (fractions, exponents, out of range) and other kinds are consumed and give nil.
     public mutating func readInt() throws -> Int64? {
-        skipWhitespace()
-        guard pos < bytes.count, bytes[pos] == UInt8(ascii: "-") || (bytes[pos] &- UInt8(ascii: "0")) < 10 else {
+        guard try peekKind() == .number else {
             try skipValue()
             return nil
         }
-        let start = pos
-        let negative = bytes[start] == UInt8(ascii: "-")
-        var i = negative ? start + 1 : start
-        var value: Int64 = 0
-        var overflow = false
-        while i < bytes.count {
-            let digit = bytes[i] &- UInt8(ascii: "0")
-            guard digit < 10 else { break }
-            let (m, o1) = value.multipliedReportingOverflow(by: 10)
-            let (a, o2) = m.addingReportingOverflow(Int64(digit))
-            overflow = overflow || o1 || o2
-            value = a
-            i += 1
-        }
-        if i < bytes.count, bytes[i] == UInt8(ascii: ".") || bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
-            try scanNumber()   // not an integer: the full number grammar validates and consumes it
-            return nil
-        }
-        let digitsStart = negative ? start + 1 : start
-        pos = i
-        if i == digitsStart { throw error("invalid number") }
-        if i - digitsStart > 1 && bytes[digitsStart] == UInt8(ascii: "0") { throw error("leading zero in number") }
-        if overflow { return nil }
-        return negative ? -value : value
+        return try scanNumber()
     }
 
     /// Decodes the contents of a string span (as returned by `scanString`) into UTF-8, appending

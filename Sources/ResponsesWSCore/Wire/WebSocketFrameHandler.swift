@@ -99,8 +99,7 @@ final class WebSocketFrameHandler: ChannelInboundHandler {
     // MARK: - Inbound messages
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        // Once the peer closed or broke the protocol we are closing TCP: the rest is not read.
-        guard state == .open || state == .closingByUs else { return }
+        guard isReading else { return }
         let now = NIODeadline.now()
         lastReadAt = now
         keepalive?.frameReceived(at: now)   // any byte proves liveness
@@ -108,7 +107,7 @@ final class WebSocketFrameHandler: ChannelInboundHandler {
         do throws(WebSocketFrameParser.Violation) {
             try parser.feed(unwrapInboundIn(data), allocator: context.channel.allocator) { message in
                 handle(message, delegate: &delegate, context: context)
-                return state == .open || state == .closingByUs
+                return isReading
             }
         } catch {
             switch error {
@@ -137,7 +136,7 @@ final class WebSocketFrameHandler: ChannelInboundHandler {
                 "\(endpoint.hostAndPort) sent a binary WebSocket frame; the Responses API sends only text frames (§2 rule 2)",
                 closeCode: 1003), code: .unacceptableData)
         case .ping(let payload):
-            guard state == .open || state == .closingByUs else { return }
+            guard isReading else { return }
             let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: payload)
             context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
         case .pong:
@@ -181,6 +180,10 @@ final class WebSocketFrameHandler: ChannelInboundHandler {
     // MARK: - Operations for WebSocketConnection (on the event loop)
 
     var isOpen: Bool { state == .open }
+
+    /// Whether frames from the peer are still read: not once the peer closed or broke the
+    /// protocol (TCP is being closed then), nor after the close.
+    private var isReading: Bool { state == .open || state == .closingByUs }
 
     func sendText(_ payload: ByteBuffer, eventLoop: EventLoop) -> EventLoopFuture<Void> {
         guard state == .open, let context else {
@@ -261,7 +264,7 @@ final class WebSocketFrameHandler: ChannelInboundHandler {
     }
 
     private func runKeepaliveCheck() {
-        guard state == .open || state == .closingByUs, var policy = keepalive, let context else { return }
+        guard isReading, var policy = keepalive, let context else { return }
         let action = policy.check(now: .now())
         keepalive = policy
         switch action {

@@ -18,18 +18,24 @@ passed=0
 failed=0
 failed_steps=()
 
+timings=()
+run_started=$SECONDS
+
 step() {
     local name=$1
     shift
     echo
     echo "=== $name"
+    local started=$SECONDS
     if "$@"; then
         passed=$((passed + 1))
+        echo "=== ok: $name ($((SECONDS - started)) s)"
     else
         failed=$((failed + 1))
         failed_steps+=("$name")
-        echo "=== FAILED: $name"
+        echo "=== FAILED: $name ($((SECONDS - started)) s)"
     fi
+    timings+=("$(printf '%5d s  %s' $((SECONDS - started)) "$name")")
 }
 
 swift_tests() {
@@ -147,6 +153,9 @@ step "Rust binding" rust_binding
 step "Debian packages, installed use, ABI guard" packaging
 
 echo
+echo "time per step:"
+printf '  %s\n' "${timings[@]}"
+echo "  total: $((SECONDS - run_started)) s"
 if [ ${#failed_steps[@]} -gt 0 ]; then echo "failed steps: ${failed_steps[*]}"; fi
 echo "steps: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

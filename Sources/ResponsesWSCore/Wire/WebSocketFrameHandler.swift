@@ -74,10 +74,20 @@ final class WebSocketFrameHandler: ChannelInboundHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        // Removed by the closed channel's teardown without having seen the end: the connection
+        // closed while NIO was still switching the pipeline to WebSocket (UpgradeEndHold).
+        if !context.channel.isActive { connectionEnded() }
         self.context = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        connectionEnded()
+        context.fireChannelInactive()
+    }
+
+    /// Reports how the connection ended, once.
+    private func connectionEnded() {
+        guard state != .closed else { return }
         state = .closed
         keepaliveCheck?.cancel()
         closeTimeout?.cancel()
@@ -93,7 +103,6 @@ final class WebSocketFrameHandler: ChannelInboundHandler {
             self.connection = nil
             connection.delegate?.webSocket(connection, didCloseWith: result)
         }
-        context.fireChannelInactive()
     }
 
     // MARK: - Inbound messages
@@ -119,6 +128,10 @@ final class WebSocketFrameHandler: ChannelInboundHandler {
             case .framing(let what):
                 closeOnError(TransportError(.protocolViolation,
                     "\(endpoint.hostAndPort) broke WebSocket framing: it sent \(what)", closeCode: 1002), code: .protocolError)
+            case .invalidUTF8(let what):
+                closeOnError(TransportError(.protocolViolation,
+                    "\(endpoint.hostAndPort) broke the WebSocket protocol: it sent \(what)", closeCode: 1007),
+                    code: .dataInconsistentWithMessage)
             }
         }
     }
@@ -141,35 +154,30 @@ final class WebSocketFrameHandler: ChannelInboundHandler {
             context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
         case .pong:
             break  // liveness was recorded when the bytes arrived
-        case .close(let payload):
-            peerClosed(payload, context: context)
+        case .close(let code, let reason):
+            peerClosed(code: code, reason: reason, context: context)
         }
     }
 
-    private func peerClosed(_ closePayload: ByteBuffer, context: ChannelHandlerContext) {
+    private func peerClosed(code: UInt16?, reason reasonBytes: ByteBuffer, context: ChannelHandlerContext) {
         switch state {
         case .open:
-            var payload = closePayload
-            let code = payload.readInteger(as: UInt16.self)
-            let reason = payload.readString(length: payload.readableBytes) ?? ""
+            let reason = String(buffer: reasonBytes)
             let described = code.map(TransportErrorMapping.describeCloseCode) ?? "no status code"
             let suffix = reason.isEmpty ? "" : ": \(reason)"
             outcome = .some(TransportError(.closed,
                 "\(endpoint.hostAndPort) closed the WebSocket with \(described)\(suffix)", closeCode: code ?? 1005))
             state = .closingByPeer
-            // Echo the close (RFC 6455 §5.5.1), then close TCP once it is written.
+            // Echo the close code (RFC 6455 §5.5.1; the parser refused codes no endpoint may
+            // send), then close TCP once it is written.
             var echo = context.channel.allocator.buffer(capacity: 2)
-            if let code, Self.isSendableCloseCode(code) { echo.writeInteger(code) }
+            if let code { echo.writeInteger(code) }
             writeCloseFrame(echo, context: context, thenCloseTCP: true)
         case .closingByUs, .closingByPeer:
             context.close(promise: nil)  // the answer to our close frame
         case .closed:
             break
         }
-    }
-
-    private static func isSendableCloseCode(_ code: UInt16) -> Bool {
-        (1000...4999).contains(code) && code != 1005 && code != 1006 && code != 1015
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

@@ -9,22 +9,30 @@ import NIOCore
 /// client's CPU per event (`perf record` on `rws bench`). This parser does the same job for
 /// the one direction it serves: frames from a server are never masked, and a text message is
 /// handed on as a slice of the read buffer, without a copy, unless it was fragmented.
+///
+/// Text is checked to be UTF-8 as its bytes arrive (RFC 6455 §8.1), including the bytes of a
+/// frame that is still incomplete, so a message fails at its first invalid byte.
 struct WebSocketFrameParser {
     /// One thing the server sent, with fragments already joined.
     enum Message {
         case text(ByteBuffer)
+        /// The first frame of a binary message (the rest is never read: the connection fails).
         case binary
         case ping(ByteBuffer)
         case pong
-        case close(ByteBuffer)
+        /// A valid close frame: its code (nil when it had none) and its UTF-8 reason.
+        case close(code: UInt16?, reason: ByteBuffer)
     }
 
     /// Why the byte stream is not acceptable WebSocket from a server.
     enum Violation: Error, Equatable {
         /// A message (or a frame of one) larger than the limit: close with 1009.
         case tooBig
-        /// Anything else that breaks RFC 6455 §5: close with 1002. The text says what.
+        /// Anything else that breaks RFC 6455 §5 or §7.4: close with 1002. The text says what.
         case framing(String)
+        /// Text (a message or a close reason) that is not UTF-8: close with 1007. The text says
+        /// where.
+        case invalidUTF8(String)
     }
 
     /// Largest message accepted, fragments joined (ConnectionConfig.maxMessageBytes).
@@ -33,6 +41,10 @@ struct WebSocketFrameParser {
     private(set) var fragmented: (isText: Bool, payload: ByteBuffer)?
     /// The start of a frame whose rest has not arrived yet.
     private(set) var partial: ByteBuffer?
+    /// The UTF-8 check of the text message being received (fresh between messages).
+    private var utf8 = UTF8Validator()
+    /// How many payload bytes of the frame held in `partial` were already checked.
+    private var partialChecked = 0
 
     init(maxMessageBytes: Int) {
         self.maxMessageBytes = maxMessageBytes
@@ -54,7 +66,10 @@ struct WebSocketFrameParser {
             while let message = try next(from: &held) {
                 guard deliver(message) else { return }
             }
-            if held.readableBytes > 0 { partial = held }
+            if held.readableBytes > 0 {
+                partial = held
+                try checkPartialText(held)
+            }
         }
         while let message = try next(from: &bytes) {
             guard deliver(message) else { return }
@@ -67,6 +82,47 @@ struct WebSocketFrameParser {
             var tail = allocator.buffer(capacity: frameBytes)
             tail.writeBuffer(&bytes)
             partial = tail
+            try checkPartialText(tail)
+        }
+    }
+
+    /// Checks the payload bytes of an incomplete text frame that arrived since the last check,
+    /// so that invalid UTF-8 fails the connection before the rest of the frame is waited for.
+    private mutating func checkPartialText(_ held: ByteBuffer) throws(Violation) {
+        guard let (b0, _) = held.getMultipleIntegers(at: held.readerIndex, as: (UInt8, UInt8).self),
+              case .known(let headerLength, _) = Self.lengths(in: held),
+              isText(opcode: b0 & 0x0F) else { return }
+        let available = held.readableBytes - headerLength
+        guard available > partialChecked else { return }
+        try checkText(held, from: held.readerIndex + headerLength + partialChecked, count: available - partialChecked)
+        partialChecked = available
+    }
+
+    /// Whether a data frame with `opcode` carries text: a text frame that starts a message, or
+    /// a continuation of a text message.
+    private func isText(opcode: UInt8) -> Bool {
+        opcode == 0x1 ? fragmented == nil : opcode == 0x0 && fragmented?.isText == true
+    }
+
+    private mutating func checkText(_ buffer: ByteBuffer, from index: Int, count: Int) throws(Violation) {
+        let valid = buffer.withUnsafeReadableBytes { bytes in
+            utf8.feed(UnsafeRawBufferPointer(rebasing: bytes[(index - buffer.readerIndex)...].prefix(count)))
+        }
+        if !valid {
+            throw .invalidUTF8("a text message that is not valid UTF-8 (byte \(utf8.validBytes) of the message)")
+        }
+    }
+
+    /// Checks the rest of a complete text frame's payload; at the message's last frame, that
+    /// it does not end inside a character. Resets the check for the next message.
+    private mutating func finishText(_ payload: ByteBuffer, fin: Bool) throws(Violation) {
+        let checked = partialChecked
+        partialChecked = 0
+        try checkText(payload, from: payload.readerIndex + checked, count: payload.readableBytes - checked)
+        guard fin else { return }
+        defer { utf8 = UTF8Validator() }
+        if !utf8.isComplete {
+            throw .invalidUTF8("a text message that is not valid UTF-8 (it ends inside a character)")
         }
     }
 
@@ -160,14 +216,17 @@ struct WebSocketFrameParser {
             guard fragmented == nil else {
                 throw .framing("a new message began before the fragmented one ended (RFC 6455 §5.4)")
             }
-            if frame.fin { return frame.opcode == 0x1 ? .text(payload) : .binary }
-            fragmented = (frame.opcode == 0x1, payload)
+            guard frame.opcode == 0x1 else { return .binary }
+            try finishText(payload, fin: frame.fin)
+            if frame.fin { return .text(payload) }
+            fragmented = (true, payload)
             return nil
         case 0x0:
             guard case .some((let isText, var joined)) = fragmented else {
                 throw .framing("a continuation frame without a message to continue (RFC 6455 §5.4)")
             }
             fragmented = nil   // `joined` is then the only reference: appending does not copy it all
+            if isText { try finishText(payload, fin: frame.fin) }
             var more = payload
             joined.writeBuffer(&more)
             guard frame.fin else {
@@ -175,10 +234,37 @@ struct WebSocketFrameParser {
                 return nil
             }
             return isText ? .text(joined) : .binary
-        case 0x8: return .close(payload)
+        case 0x8: return try Self.close(payload)
         case 0x9: return .ping(payload)
         case 0xA: return .pong
         default: throw .framing("a frame with unknown opcode \(frame.opcode)")
+        }
+    }
+
+    /// A close frame's code and reason (RFC 6455 §5.5.1, §7.4), refused when the code is not
+    /// one an endpoint may send or the reason is not UTF-8.
+    private static func close(_ payload: ByteBuffer) throws(Violation) -> Message {
+        var payload = payload
+        guard payload.readableBytes != 1 else {
+            throw .framing("a close frame with a 1-byte payload (a close code has 2 bytes)")
+        }
+        guard let code = payload.readInteger(as: UInt16.self) else { return .close(code: nil, reason: payload) }
+        guard isValidCloseCode(code) else {
+            throw .framing("a close frame with code \(code), which no endpoint may send (RFC 6455 §7.4)")
+        }
+        var reason = UTF8Validator()
+        let valid = payload.withUnsafeReadableBytes { reason.feed($0) } && reason.isComplete
+        guard valid else { throw .invalidUTF8("a close frame whose reason is not valid UTF-8") }
+        return .close(code: code, reason: payload)
+    }
+
+    /// Codes defined for use in close frames (RFC 6455 §7.4.1 and IANA's registry: 1012–1014),
+    /// and the ranges for libraries and applications (3000–4999). 1004–1006 and 1015 are
+    /// reserved and never sent.
+    static func isValidCloseCode(_ code: UInt16) -> Bool {
+        switch code {
+        case 1000...1003, 1007...1014, 3000...4999: return true
+        default: return false
         }
     }
 }

@@ -42,7 +42,9 @@ import Testing
                 case .binary: seen.append(.binary)
                 case .ping(let b): seen.append(.ping(String(buffer: b)))
                 case .pong: seen.append(.pong)
-                case .close(let b): seen.append(.close(Array(b.readableBytesView)))
+                case .close(let code, let reason):
+                    let codeBytes = code.map { [UInt8($0 >> 8), UInt8($0 & 0xFF)] } ?? []
+                    seen.append(.close(codeBytes + Array(reason.readableBytesView)))
                 }
                 return true
             }
@@ -174,5 +176,116 @@ import Testing
 
     @Test func binaryFramesAreReportedNotDelivered() throws {
         #expect(try Self.parse([Self.frame(0x2, [1, 2, 3])]) == [.binary])
+    }
+
+    @Test func aBinaryMessageIsReportedAtItsFirstFragment() throws {
+        // Its continuation never arrives in the test: the connection fails at the first frame.
+        #expect(try Self.parse([Self.frame(0x2, [1, 2, 3], fin: false)]) == [.binary])
+    }
+
+    // MARK: - UTF-8 (RFC 6455 §8.1)
+
+    static func utf8Violation(_ chunks: [[UInt8]]) -> String? {
+        do {
+            _ = try parse(chunks)
+            return nil
+        } catch {
+            guard case .invalidUTF8(let what) = error else { return "wrong violation: \(error)" }
+            return what
+        }
+    }
+
+    @Test func validMultiByteTextIsDeliveredAtEverySplit() throws {
+        let text = "héllo wörld — 世界 🎉 " + String(repeating: "ascii ", count: 10) + "ÿ"
+        let stream = Self.text(String(text.prefix(9)), fin: false) + Self.frame(0x0, Array(String(text.dropFirst(9)).utf8))
+        for cut in 0...stream.count {
+            #expect(try Self.parse([Array(stream[..<cut]), Array(stream[cut...])]) == [.text(text)], "cut at \(cut)")
+        }
+        // A character split between fragments is whole once joined.
+        let euro = Array("€".utf8)
+        #expect(try Self.parse([Self.frame(0x1, [euro[0]], fin: false) + Self.frame(0x0, Array(euro[1...]))]) == [.text("€")])
+    }
+
+    @Test(arguments: [
+        [0xFF], [0xC0, 0xAF], [0xC1, 0x81], [0x80], [0xE0, 0x80, 0x80], [0xED, 0xA0, 0x80],
+        [0xF0, 0x80, 0x80, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80],
+        [0xCE, 0xBA, 0xE1, 0xBD, 0xB9, 0xCF, 0x83, 0xCE, 0xBC, 0xCE, 0xB5, 0xED, 0xA0, 0x80],
+    ] as [[UInt8]])
+    func invalidTextFailsWith1007(bytes: [UInt8]) {
+        let what = Self.utf8Violation([Self.frame(0x1, Array("ok ".utf8) + bytes + Array(" tail".utf8))])
+        #expect(what?.contains("not valid UTF-8") == true, "\(String(describing: what))")
+    }
+
+    @Test func aMessageEndingInsideACharacterIsInvalid() {
+        let what = Self.utf8Violation([Self.frame(0x1, [0x61, 0xE2, 0x82])])
+        #expect(what?.contains("ends inside a character") == true, "\(String(describing: what))")
+        // The same bytes in a first fragment are fine until the message ends.
+        #expect(Self.utf8Violation([Self.frame(0x1, [0x61, 0xE2, 0x82], fin: false)]) == nil)
+    }
+
+    /// The invalid byte fails the message when it arrives: in an early fragment, or in the first
+    /// bytes of a frame whose rest has not been read (Autobahn 6.4.x).
+    @Test func invalidTextFailsBeforeTheMessageOrFrameIsComplete() {
+        let firstFragment = Self.frame(0x1, Array("κόσμε".utf8) + [0xF4, 0x90, 0x80, 0x80], fin: false)
+        #expect(Self.utf8Violation([firstFragment]) != nil)
+        // A 2000-byte frame of which only the header, some text and the bad byte arrived.
+        let frame = Self.frame(0x1, Array(repeating: 0x61, count: 100) + [0xFF] + Array(repeating: 0x61, count: 1899))
+        #expect(Self.utf8Violation([Array(frame.prefix(50)), Array(frame[50..<110])]) != nil)
+        #expect(Self.utf8Violation([Array(frame.prefix(104))]) == nil)   // the bad byte has not arrived
+    }
+
+    /// The parser's verdict matches the standard library's for every short byte sequence made
+    /// from bytes around the boundaries of RFC 3629's ranges.
+    @Test func agreesWithTheStandardLibrary() throws {
+        let interesting: [UInt8] = [0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF,
+                                    0xE0, 0xE1, 0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xFF]
+        var checked = 0
+        func check(_ bytes: [UInt8]) {
+            let expected = String(validating: bytes, as: UTF8.self) != nil
+            for padding in [0, 13] {   // 13: through the 16-byte ASCII skip first
+                let payload = Array(repeating: UInt8(ascii: "x"), count: padding) + bytes
+                let got = Self.utf8Violation([Self.frame(0x1, payload)]) == nil
+                #expect(got == expected, "\(bytes.map { String($0, radix: 16) }) after \(padding) ASCII bytes")
+            }
+            checked += 1
+        }
+        for a in interesting {
+            check([a])
+            for b in interesting {
+                check([a, b])
+                for c in interesting where a >= 0xC0 { check([a, b, c]) }
+            }
+        }
+        for a: UInt8 in [0xF0, 0xF1, 0xF4] {
+            for b: UInt8 in [0x80, 0x8F, 0x90, 0xBF, 0xC0] {
+                for c: UInt8 in [0x7F, 0x80, 0xBF] { for d: UInt8 in [0x41, 0x80, 0xBF, 0xC0] { check([a, b, c, d]) } }
+            }
+        }
+        #expect(checked > 10_000)
+    }
+
+    // MARK: - Close frames (RFC 6455 §5.5.1, §7.4)
+
+    static func closeFrame(_ code: UInt16?, _ reason: [UInt8] = []) -> [UInt8] {
+        frame(0x8, (code.map { [UInt8($0 >> 8), UInt8($0 & 0xFF)] } ?? []) + reason)
+    }
+
+    @Test(arguments: [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999] as [UInt16])
+    func validCloseCodesAreDelivered(code: UInt16) throws {
+        #expect(try Self.parse([Self.closeFrame(code, Array("bye".utf8))]) == [.close([UInt8(code >> 8), UInt8(code & 0xFF)] + Array("bye".utf8))])
+    }
+
+    @Test(arguments: [0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535] as [UInt16])
+    func invalidCloseCodesAreAProtocolError(code: UInt16) {
+        #expect(throws: WebSocketFrameParser.Violation.framing(
+            "a close frame with code \(code), which no endpoint may send (RFC 6455 §7.4)")) {
+            try Self.parse([Self.closeFrame(code)])
+        }
+    }
+
+    @Test func closePayloadsThatAreNotACodeAndUTF8AreRefused() throws {
+        #expect(try Self.parse([Self.closeFrame(nil)]) == [.close([])])
+        #expect(throws: WebSocketFrameParser.Violation.self) { try Self.parse([Self.frame(0x8, [0x03])]) }
+        #expect(Self.utf8Violation([Self.closeFrame(1000, [0xCE, 0xBA, 0xE1, 0xBD, 0xB9, 0xCF, 0x83, 0xCE, 0xBC, 0xCE, 0xB5, 0xED, 0xA0, 0x80])]) != nil)
     }
 }

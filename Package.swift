@@ -79,7 +79,7 @@ let package = Package(
         ),
         .testTarget(name: "ResponsesJSONTests", dependencies: ["ResponsesJSON"]),
         .testTarget(name: "ResponsesWSSimTests", dependencies: ["ResponsesWSSim", "ResponsesJSON"] + nio),
-        .testTarget(name: "ResponsesWSCoreTests", dependencies: ["ResponsesWSCore", "ResponsesTLS", "ResponsesWSSim", "ResponsesJSON"] + nio),
+        .testTarget(name: "ResponsesWSCoreTests", dependencies: ["ResponsesWSCore", "ResponsesTLS", "COpenSSL", "ResponsesWSSim", "ResponsesJSON"] + nio),
         .testTarget(name: "ResponsesWSTests", dependencies: ["ResponsesWS", "CResponsesWS", "ResponsesWSSim"]),
     ]
 )

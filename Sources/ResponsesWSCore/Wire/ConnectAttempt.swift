@@ -19,6 +19,9 @@ final class ConnectAttempt<Value: Sendable> {
     private var deadline: Scheduled<Void>?
     private(set) var phase: Phase = .tcp
     private(set) var isComplete = false
+    /// A 101 was taken and the WebSocket handlers are being installed: what arrived behind it,
+    /// and the end of the connection, now belong to the frame handler.
+    private(set) var isUpgrading = false
     /// Set by the channel initializer, so a timeout or failure can close it.
     var channel: Channel?
     /// The first error a handler saw; reported if the channel closes before the attempt completes.
@@ -45,6 +48,10 @@ final class ConnectAttempt<Value: Sendable> {
 
     func tlsHandshakeCompleted() {
         if phase == .tcp || phase == .tls { phase = finalPhase }
+    }
+
+    func upgradeAccepted() {
+        isUpgrading = true
     }
 
     func record(_ error: TransportError) {

@@ -136,9 +136,15 @@ public final class WebSocketConnection: @unchecked Sendable {
         let boundDelegate = NIOLoopBound(delegate, eventLoop: eventLoop)
 
         attempt.connect { channel in
+            try channel.pipeline.syncOperations.addHandler(UpgradeEndHold(attempt: boundAttempt.value))
             let handshake = WebSocketHandshakeHandler(request: request, attempt: boundAttempt.value, redactor: redactor)
             let boundHandshake = NIOLoopBound(handshake, eventLoop: channel.eventLoop)
-            let upgrader = WebSocketUpgrader { channel in
+            let upgrader = WebSocketUpgrader(verdict: { verdict in
+                switch verdict {
+                case .success: boundAttempt.value.upgradeAccepted()
+                case .failure(let refusal): boundAttempt.value.record(refusal)
+                }
+            }) { channel in
                 try installFrameHandler(
                     channel: channel, endpoint: endpoint, tls: tls, config: config,
                     attempt: boundAttempt.value, delegate: boundDelegate.value)

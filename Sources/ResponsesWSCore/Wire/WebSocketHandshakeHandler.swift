@@ -97,3 +97,40 @@ final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHa
 
 @available(*, unavailable)
 extension WebSocketHandshakeHandler: Sendable {}
+
+/// Holds back the end of the connection while NIO switches the pipeline from HTTP to WebSocket.
+///
+/// A server may write its 101, a few frames and a close in one segment and drop TCP at once. NIO
+/// can read the EOF before it has finished switching the pipeline (the HTTP decoder's removal
+/// completes a loop turn later). If the end went through then, the HTTP decoder would drop the
+/// bytes behind the 101 and the handshake handler would report an unanswered upgrade. Placed in
+/// front of the HTTP handlers, this keeps the end from them while the upgrade is under way. The
+/// switch completes in the task NIO queued before the close (event-loop tasks run in order), so
+/// the frame handler reads the buffered frames, and then reports the end when the closed
+/// channel's teardown removes it.
+final class UpgradeEndHold: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+
+    private let attempt: ConnectAttempt<WebSocketConnection>
+    private var held = false
+
+    init(attempt: ConnectAttempt<WebSocketConnection>) {
+        self.attempt = attempt
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if attempt.isUpgrading && !attempt.isComplete {
+            held = true
+        } else {
+            context.fireChannelInactive()
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        // Torn down with the upgrade still unfinished (its handlers could not be installed).
+        if held && !attempt.isComplete {
+            attempt.failWithRecordedError(fallback: TransportError(.closed,
+                "\(attempt.endpoint.hostAndPort) closed the connection during the WebSocket upgrade"))
+        }
+    }
+}

@@ -6,18 +6,23 @@ import NIOWebSocket
 /// handshake (the `Sec-WebSocket-Key` it sends and the `Sec-WebSocket-Accept` it checks); this
 /// wrapper keeps that and changes only what is installed after the 101: NIO's frame encoder for
 /// what we send, and `install` (our `WebSocketFrameHandler`, which reads frames itself, see
-/// `WebSocketFrameParser`) instead of NIO's decoder.
+/// `WebSocketFrameParser`) instead of NIO's decoder. It also refuses a 101 that names an
+/// extension or subprotocol, since the client offers neither (RFC 6455 §4.1).
 final class WebSocketUpgrader: NIOHTTPClientProtocolUpgrader, Sendable {
     let supportedProtocol = "websocket"
     let requiredUpgradeHeaders: [String] = []
     private let handshake = NIOWebSocketClientUpgrader(upgradePipelineHandler: { channel, _ in
         channel.eventLoop.makeSucceededVoidFuture()   // never called: `upgrade` below replaces it
     })
+    private let verdict: @Sendable (Result<Void, TransportError>) -> Void
     private let install: @Sendable (Channel) throws -> Void
 
-    /// `install` adds the handlers that read the connection; it runs on the event loop before
-    /// any byte after the 101 is delivered.
-    init(install: @escaping @Sendable (Channel) throws -> Void) {
+    /// `verdict` hears, on the event loop, whether a 101 is taken (success) or refused (the
+    /// reason). `install` adds the handlers that read the connection; it runs on the event loop
+    /// before any byte after the 101 is delivered.
+    init(verdict: @escaping @Sendable (Result<Void, TransportError>) -> Void,
+         install: @escaping @Sendable (Channel) throws -> Void) {
+        self.verdict = verdict
         self.install = install
     }
 
@@ -26,7 +31,18 @@ final class WebSocketUpgrader: NIOHTTPClientProtocolUpgrader, Sendable {
     }
 
     func shouldAllowUpgrade(upgradeResponse: HTTPResponseHead) -> Bool {
-        handshake.shouldAllowUpgrade(upgradeResponse: upgradeResponse)
+        guard handshake.shouldAllowUpgrade(upgradeResponse: upgradeResponse) else { return false }
+        for name in ["Sec-WebSocket-Extensions", "Sec-WebSocket-Protocol"] {
+            let values = upgradeResponse.headers[name].filter { !$0.allSatisfy(\.isWhitespace) }
+            if !values.isEmpty {
+                verdict(.failure(TransportError(.protocolViolation,
+                    "the server accepted the WebSocket upgrade with '\(name): \(values.joined(separator: ", "))', "
+                    + "which the client never offered (RFC 6455 §4.1): nothing was sent")))
+                return false
+            }
+        }
+        verdict(.success(()))
+        return true
     }
 
     func upgrade(context: ChannelHandlerContext, upgradeResponse: HTTPResponseHead) -> EventLoopFuture<Void> {

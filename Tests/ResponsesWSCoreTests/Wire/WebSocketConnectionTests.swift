@@ -291,3 +291,47 @@ import Testing
         #expect(try await recorder.waitForClose() == nil)
     }
 }
+
+/// Answers to the upgrade that a server library would not write, from `RawUpgradeServer`.
+@Suite struct UpgradeAnswerTests {
+    /// RFC 6455 §4.1: bytes after the 101 are frames; a server may write a message and a close
+    /// in the same segment and drop TCP at once. All of it must reach the delegate.
+    @Test func framesGluedToThe101AndAnImmediateCloseAreDelivered() async throws {
+        let server = try await RawUpgradeServer.start { accept in
+            RawUpgradeServer.switchingProtocols(accept: accept)
+                + RawUpgradeServer.frame(0x1, Array(#"{"type":"error","error":{"code":"x"}}"#.utf8))
+                + RawUpgradeServer.frame(0x8, [0x03, 0xF3] + Array("going away".utf8))   // 1011
+        }
+        defer { Task { await server.stop() } }
+        for attempt in 1...20 {
+            let recorder = WebSocketRecorder()
+            _ = try await connect(Endpoint(scheme: .ws, host: "127.0.0.1", port: server.port, path: "/v1/responses"), recorder: recorder)
+            let error = try await recorder.waitForClose()
+            let texts = recorder.state.value.messages.map { String(buffer: $0) }
+            #expect(texts == [#"{"type":"error","error":{"code":"x"}}"#], "attempt \(attempt)")
+            #expect(error?.kind == .closed && error?.closeCode == 1011, "attempt \(attempt): \(String(describing: error))")
+            #expect(error?.message.contains("going away") == true)
+        }
+    }
+
+    /// RFC 6455 §4.1: an extension or subprotocol the client did not offer fails the connection
+    /// before anything is sent on it.
+    @Test(arguments: [
+        ("Sec-WebSocket-Extensions: permessage-deflate", "Sec-WebSocket-Extensions"),
+        ("Sec-WebSocket-Protocol: chat", "Sec-WebSocket-Protocol"),
+    ])
+    func anUnofferedExtensionOrSubprotocolFailsTheConnection(header: String, named: String) async throws {
+        let server = try await RawUpgradeServer.start(closeAfterAnswer: false) { accept in
+            RawUpgradeServer.switchingProtocols(accept: accept, extra: [header])
+        }
+        defer { Task { await server.stop() } }
+        let error = try await connectFailure(Endpoint(scheme: .ws, host: "127.0.0.1", port: server.port, path: "/v1/responses"))
+        #expect(error.kind == .protocolViolation, "\(error)")
+        #expect(error.message.contains(named), "\(error.message)")
+        // Once the client dropped TCP, the server had seen the upgrade request and nothing after
+        // it (no frame, not even a close frame).
+        let log = try await server.received.wait("the client's close") { $0.closed == 1 }
+        let request = String(decoding: log.bytes[0], as: UTF8.self)
+        #expect(request.hasSuffix("\r\n\r\n") && request.hasPrefix("GET /v1/responses"), "\(request)")
+    }
+}

@@ -12,6 +12,7 @@
 //   CResponsesWS      the public C header include/responses_ws.h (+ the C-side thread-local error)
 //   ResponsesWS       thin @c @implementation exports of that header → libresponsesws.so
 //   rws               the command-line tool (sim, run, loop, demo, bench)
+//   rws-autobahn      test-only: the Autobahn echo client (Tests/autobahn)
 import PackageDescription
 
 let versionScript = Context.packageDirectory + "/packaging/responses_ws.map"
@@ -77,6 +78,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ] + nio
         ),
+        // Test-only: the Autobahn echo client over the core's WebSocket client (Tests/autobahn).
+        .executableTarget(name: "rws-autobahn", dependencies: ["ResponsesWSCore"] + nio),
         .testTarget(name: "ResponsesJSONTests", dependencies: ["ResponsesJSON"]),
         .testTarget(name: "ResponsesWSSimTests", dependencies: ["ResponsesWSSim", "ResponsesJSON"] + nio),
         .testTarget(name: "ResponsesWSCoreTests", dependencies: ["ResponsesWSCore", "ResponsesTLS", "COpenSSL", "ResponsesWSSim", "ResponsesJSON"] + nio),

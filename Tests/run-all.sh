@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of responses-ws, in order of what builds on what:
-#   1. Swift suites (JSON layer, simulator, wire, engine, C exports called from Swift)
+#   1. Swift suites (JSON layer, simulator, wire, engine, C exports called from Swift), then the
+#      Autobahn client cases against the library's WebSocket client
 #   2. the public header compiles warning-free as C99 and C++
 #   3. the release libresponsesws.so: exported symbols, SONAME, no dynamic Swift runtime
 #   4. C API tests and the C example, linked against the release .so, against `rws sim`;
@@ -42,6 +43,14 @@ swift_tests() {
     # One test at a time (~40 s): many tests start servers and assert what happens within a
     # deadline, and on two cores the parallel run (~12 s) occasionally starves one of them.
     swift build --build-tests && swift test --skip-build --no-parallel
+}
+
+autobahn() {
+    # The library's own WebSocket client (the rws-autobahn echo driver, built by the Swift step)
+    # against kosoku's fuzzing server: every case OK, NON-STRICT or INFORMATIONAL, and each
+    # binary-message case closed cleanly with 1003 (Tests/autobahn/run.py).
+    python_venv || return 1
+    .venv/bin/python Tests/autobahn/run.py .build/debug/rws-autobahn --report .build/autobahn-report
 }
 
 header_compiles() {
@@ -117,7 +126,7 @@ memcheck() {
 
 python_venv() {
     if [ ! -x .venv/bin/python ]; then python3 -m venv .venv || return 1; fi
-    .venv/bin/pip install --quiet --disable-pip-version-check 'openai[realtime]' pytest cffi
+    .venv/bin/pip install --quiet --disable-pip-version-check 'openai[realtime]' pytest cffi kosoku
 }
 
 openai_sdk() {
@@ -142,6 +151,7 @@ packaging() {
 }
 
 step "Swift tests" swift_tests
+step "Autobahn (kosoku fuzzing server)" autobahn
 step "C header" header_compiles
 step "release library" release_library
 step "C API tests" c_tests

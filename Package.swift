@@ -83,6 +83,6 @@ let package = Package(
         .testTarget(name: "ResponsesJSONTests", dependencies: ["ResponsesJSON"]),
         .testTarget(name: "ResponsesWSSimTests", dependencies: ["ResponsesWSSim", "ResponsesJSON"] + nio),
         .testTarget(name: "ResponsesWSCoreTests", dependencies: ["ResponsesWSCore", "ResponsesTLS", "COpenSSL", "ResponsesWSSim", "ResponsesJSON"] + nio),
-        .testTarget(name: "ResponsesWSTests", dependencies: ["ResponsesWS", "CResponsesWS", "ResponsesWSSim"]),
+        .testTarget(name: "ResponsesWSTests", dependencies: ["ResponsesWS", "CResponsesWS", "ResponsesWSCore", "ResponsesWSSim"]),
     ]
 )

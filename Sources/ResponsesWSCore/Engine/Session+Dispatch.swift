@@ -200,8 +200,15 @@ extension Session {
             case .success:
                 turn.phase = .sent
             case .failure(let error):
-                // The write may have left in part: the server may have it. Never replayed.
                 guard current === turn, !turn.isFinished else { return }
+                if let error = error as? TransportError, error.nothingSent {
+                    // The connection was gone before a byte left: safe to send again. Its end,
+                    // still to be reported, decides how (webSocket(_:didCloseWith:)); what the
+                    // server said before closing (an error event) still reaches this turn.
+                    turn.phase = .notSent
+                    return
+                }
+                // The write may have left in part: the server may have it. Never replayed.
                 abortConnection(c)
                 complete(turn, RWSError(.outcomeUnknown, "the connection failed while the request was being written (\(error)); the server may have received it, so it was not replayed"))
             }

@@ -271,6 +271,11 @@ extension Session: WebSocketConnectionDelegate {
         }
         if chainConnection === c { chainConnection = nil }
         guard let turn = current, turn.connection === c, !turn.isFinished else { return }
+        if turn.phase == .notSent {
+            // Closed before the request was written (Session.send): retry or fail as a connect.
+            connectFailed(turn, error ?? TransportError(.closed, "the connection closed before the request was written"))
+            return
+        }
         complete(turn, RWSError(transport: error, phase: turn.phase))
     }
 }

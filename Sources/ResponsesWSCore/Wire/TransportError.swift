@@ -40,6 +40,9 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     public var closeCode: UInt16?
     /// Up to 4 KiB of an HTTP error body (credentials redacted).
     public var body: String?
+    /// For a failed `WebSocketConnection.sendText`: the connection was closed before any byte of
+    /// the message was written, so the server cannot have it.
+    public var nothingSent = false
 
     public init(_ kind: Kind, _ message: String, httpStatus: Int? = nil, closeCode: UInt16? = nil, body: String? = nil) {
         self.kind = kind

@@ -59,7 +59,8 @@ public final class WebSocketConnection: @unchecked Sendable {
     }
 
     /// Writes one masked text frame. The future succeeds once the bytes were written to the
-    /// socket and fails (with a `TransportError`) if the connection is closing or gone.
+    /// socket and fails (with a `TransportError`) if the connection is closing or gone; its
+    /// `nothingSent` tells that no byte of the message left.
     /// Callable from any thread.
     public func sendText(_ payload: ByteBuffer) -> EventLoopFuture<Void> {
         if eventLoop.inEventLoop {

@@ -194,15 +194,21 @@ final class WebSocketFrameHandler: ChannelInboundHandler {
     private var isReading: Bool { state == .open || state == .closingByUs }
 
     func sendText(_ payload: ByteBuffer, eventLoop: EventLoop) -> EventLoopFuture<Void> {
-        guard state == .open, let context else {
-            return eventLoop.makeFailedFuture(notOpenError())
+        // Not open, or TCP already gone (the server closed right behind its 101, and the frames
+        // that came with it are still to be read): nothing is written.
+        guard state == .open, let context, context.channel.isActive else {
+            var error = notOpenError()
+            error.nothingSent = true
+            return eventLoop.makeFailedFuture(error)
         }
         let frame = WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: payload)
         let promise = eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(frame), promise: promise)
         bytesSent &+= UInt64(payload.readableBytes)
-        return promise.futureResult.assumeIsolated().flatMapErrorThrowing { [self] _ in
-            throw notOpenError()
+        return promise.futureResult.assumeIsolated().flatMapErrorThrowing { [self] failure in
+            var error = notOpenError()
+            error.nothingSent = failure as? ChannelError == .ioOnClosedChannel
+            throw error
         }.nonisolated()
     }
 

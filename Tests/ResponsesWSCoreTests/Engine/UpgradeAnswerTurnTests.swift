@@ -69,4 +69,33 @@ import Testing
         let log = server.received.value
         #expect(log.bytes.allSatisfy { !String(decoding: $0, as: UTF8.self).contains("response.create") })
     }
+
+    /// RFC 6455 §8.1: invalid UTF-8 in the answer fails the connection with 1007; the turn, sent
+    /// already, ends RWS_E_PROTOCOL and is not replayed.
+    @Test func invalidUTF8InTheAnswerFailsTheTurnWith1007() async throws {
+        let created = Array(#"{"type":"response.created","response":{"id":"resp_1","status":"in_progress"}}"#.utf8)
+        let badDelta = Array(#"{"type":"response.output_text.delta","delta":""#.utf8) + [0xFF, 0xFE, 0xC0, 0xAF] + Array(#""}"#.utf8)
+        let server = try await RawUpgradeServer.start(
+            reply: RawUpgradeServer.frame(0x1, created) + RawUpgradeServer.frame(0x1, Array(badDelta.prefix(125)))
+        ) { accept in RawUpgradeServer.switchingProtocols(accept: accept) }
+        defer { Task { await server.stop() } }
+        let client = try client(port: server.port)
+        defer { try? client.shutdown() }
+        let session = try client.makeSession(defaults: defaults)
+        let (result, events) = try session.run(#"{"input":"hi"}"#)
+        #expect(result.status == .protocolViolation, "\(result.status): \(result.message)")
+        #expect(result.message.contains("not valid UTF-8"), "\(result.message)")
+        #expect(events.allSatisfy { $0.header.type != .outputTextDelta }, "the invalid delta reached the caller")
+        // One connection, one request, then the client's close frame with 1007 (masked).
+        let log = try await server.received.wait("the client's close") { $0.closed == 1 }
+        #expect(log.bytes.count == 1)
+        let sent = log.bytes[0]
+        // The last frame: 0x88 (FIN, close), 0x82 (masked, 2 bytes), the mask, the masked code.
+        let closeAt = sent.count - 8
+        #expect(closeAt > 0 && sent[closeAt] == 0x88 && sent[closeAt + 1] == 0x82, "no close frame with a code last")
+        guard closeAt > 0 else { return }
+        let mask = Array(sent[(closeAt + 2)..<(closeAt + 6)])
+        let code = (UInt16(sent[closeAt + 6] ^ mask[0]) << 8) | UInt16(sent[closeAt + 7] ^ mask[1])
+        #expect(code == 1007)
+    }
 }

@@ -19,14 +19,17 @@ final class RawUpgradeServer: Sendable {
     private let channel: Channel
 
     /// `answer` gets the upgrade's `Sec-WebSocket-Accept` value and returns the bytes to write.
-    static func start(closeAfterAnswer: Bool = true, answer: @escaping @Sendable (_ accept: String) -> [UInt8]) async throws -> RawUpgradeServer {
+    /// With `reply`, the connection stays open and `reply` is written once when the client's
+    /// first bytes after the upgrade (its request) arrive.
+    static func start(closeAfterAnswer: Bool = true, reply: [UInt8]? = nil,
+                      answer: @escaping @Sendable (_ accept: String) -> [UInt8]) async throws -> RawUpgradeServer {
         let received = Observed(Log())
         let channel = try await ServerBootstrap(group: serverGroup)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        Handler(answer: answer, closeAfterAnswer: closeAfterAnswer, received: received))
+                        Handler(answer: answer, reply: reply, closeAfterAnswer: closeAfterAnswer && reply == nil, received: received))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -65,14 +68,16 @@ final class RawUpgradeServer: Sendable {
     private final class Handler: ChannelInboundHandler {
         typealias InboundIn = ByteBuffer
         let answer: @Sendable (String) -> [UInt8]
+        var reply: [UInt8]?
         let closeAfterAnswer: Bool
         let received: Observed<Log>
         var request: [UInt8] = []
         var index: Int?
         var answered = false
 
-        init(answer: @escaping @Sendable (String) -> [UInt8], closeAfterAnswer: Bool, received: Observed<Log>) {
+        init(answer: @escaping @Sendable (String) -> [UInt8], reply: [UInt8]?, closeAfterAnswer: Bool, received: Observed<Log>) {
             self.answer = answer
+            self.reply = reply
             self.closeAfterAnswer = closeAfterAnswer
             self.received = received
         }
@@ -92,6 +97,11 @@ final class RawUpgradeServer: Sendable {
             let bytes = Array(unwrapInboundIn(data).readableBytesView)
             let slot = index!
             received.update { $0.bytes[slot] += bytes }
+            if answered, let bytes = reply {
+                reply = nil
+                context.writeAndFlush(NIOAny(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
+                return
+            }
             guard !answered else { return }
             request += bytes
             let text = String(decoding: request, as: UTF8.self)

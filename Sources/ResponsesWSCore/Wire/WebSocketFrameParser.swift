@@ -105,8 +105,9 @@ struct WebSocketFrameParser {
     }
 
     private mutating func checkText(_ buffer: ByteBuffer, from index: Int, count: Int) throws(Violation) {
+        guard count > 0 else { return }
         let valid = buffer.withUnsafeReadableBytes { bytes in
-            utf8.feed(UnsafeRawBufferPointer(rebasing: bytes[(index - buffer.readerIndex)...].prefix(count)))
+            utf8.feed(UnsafeRawBufferPointer(start: bytes.baseAddress! + (index - buffer.readerIndex), count: count))
         }
         if !valid {
             throw .invalidUTF8("a text message that is not valid UTF-8 (byte \(utf8.validBytes) of the message)")

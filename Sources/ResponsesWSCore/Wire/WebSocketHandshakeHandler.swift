@@ -118,6 +118,16 @@ final class UpgradeEndHold: ChannelInboundHandler, RemovableChannelHandler {
         self.attempt = attempt
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        // Once connected, and unless it holds the end, it leaves the pipeline: reads then go
+        // straight to the frame handler.
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        attempt.futureResult.whenSuccess { _ in
+            let (hold, context) = bound.value
+            if !hold.held { context.pipeline.syncOperations.removeHandler(context: context, promise: nil) }
+        }
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         if attempt.isUpgrading && !attempt.isComplete {
             held = true

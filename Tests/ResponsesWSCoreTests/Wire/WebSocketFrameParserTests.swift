@@ -242,7 +242,7 @@ import Testing
         var checked = 0
         func check(_ bytes: [UInt8]) {
             let expected = String(validating: bytes, as: UTF8.self) != nil
-            for padding in [0, 13] {   // 13: through the 16-byte ASCII skip first
+            for padding in [0, 13, 45] {   // through the 32-byte and 8-byte ASCII skips first
                 let payload = Array(repeating: UInt8(ascii: "x"), count: padding) + bytes
                 let got = Self.utf8Violation([Self.frame(0x1, payload)]) == nil
                 #expect(got == expected, "\(bytes.map { String($0, radix: 16) }) after \(padding) ASCII bytes")

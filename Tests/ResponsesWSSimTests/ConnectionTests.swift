@@ -114,13 +114,9 @@ import Testing
             ws.sendClose(code: .normalClosure)
             let result = try await ws.closeCode()
             #expect(result.code == 1000)
-            // The session is counted as closed.
-            var open = true
-            for _ in 0..<50 where open {
-                open = sim.connectionStats().first?.isOpen ?? false
-                if open { try await Task.sleep(for: .milliseconds(20)) }
-            }
-            #expect(!open)
+            // The session is counted as closed (waits for the server's side of the close).
+            let stats = try await sim.waitForStats { $0.websocketConnections.first?.isOpen == false }
+            #expect(stats.websocketConnections.count == 1)
         }
     }
 

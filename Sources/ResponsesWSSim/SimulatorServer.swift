@@ -106,6 +106,14 @@ public final class Simulator: Sendable {
         }
     }
 
+    /// Re-checks every connection's age against `config.now` (for tests that advance an
+    /// injected clock: the `pushLimitWhenIdle` timers run on real time and would fire late).
+    public func checkConnectionAges() {
+        for channel in shared.openChannels() {
+            channel.pipeline.fireUserInboundEventTriggered(SimulatorAgeCheckEvent())
+        }
+    }
+
     /// Stops accepting, closes WebSocket sessions with 1001 (going away), closes HTTP connections,
     /// then stops the event loops. Idempotent.
     public func shutdown() async {
@@ -124,6 +132,9 @@ public final class Simulator: Sendable {
 
 /// Sent through every open connection's pipeline by `Simulator.shutdown()`.
 struct SimulatorShutdownEvent: Sendable {}
+
+/// Sent through every open connection's pipeline by `Simulator.checkConnectionAges()`.
+struct SimulatorAgeCheckEvent: Sendable {}
 
 /// `waitForStats` gave up; `stats` is the last snapshot it saw.
 public struct SimulatorWaitTimeout: Error, CustomStringConvertible {

@@ -56,10 +56,10 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        openedAt = .now()
+        openedAt = shared.config.now()
         if shared.config.pushLimitWhenIdle {
-            let age = TimeAmount.nanoseconds(Int64(shared.config.maxConnectionAge * 1e9))
-            ageTimer = context.eventLoop.assumeIsolated().scheduleTask(in: age) { [weak self] in self?.ageLimitReached() }
+            // A real-time timer; with an injected clock, Simulator.checkConnectionAges() re-checks.
+            ageTimer = context.eventLoop.assumeIsolated().scheduleTask(in: maxAge) { [weak self] in self?.ageLimitReached() }
         }
     }
 
@@ -84,6 +84,13 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
         if event is SimulatorShutdownEvent {
             // §5.8: server going away.
             sendCloseFrame(.goingAway, reason: "server shutting down")
+            return
+        }
+        if event is SimulatorAgeCheckEvent {
+            if shared.config.pushLimitWhenIdle, !ageReached, ageTimer != nil, shared.config.now() - openedAt >= maxAge {
+                ageTimer?.cancel()
+                ageLimitReached()
+            }
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -177,7 +184,7 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
         let faults = shared.faults.nextRequest()
         if faults.contains(.dropBeforeEvents) { abortConnection(); return }
         if faults.contains(.close1011) { sendCloseFrame(.unexpectedServerError, reason: "internal error (injected)"); return }
-        if faults.contains(.limit) || NIODeadline.now() - openedAt >= maxAge {
+        if faults.contains(.limit) || shared.config.now() - openedAt >= maxAge {
             sendLimitAndClose()
             return
         }

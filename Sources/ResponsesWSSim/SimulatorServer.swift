@@ -91,7 +91,7 @@ public final class Simulator: Sendable {
     /// now and again whenever a WebSocket connection opens or closes (other counters change
     /// without notice, so wait on an open or a close). `timeout` only guards against hangs.
     @discardableResult
-    public func waitForStats(timeout: TimeAmount = .seconds(10),
+    public func waitForStats(timeout: TimeAmount = .seconds(60),
                              until predicate: (SimulatorStats) -> Bool) async throws -> SimulatorStats {
         let registry = shared.stats
         let guardTimer = group.next().scheduleTask(in: timeout) { registry.changed() }

@@ -252,13 +252,13 @@ private func rotatedTurns(_ results: [TurnResult]) -> [TurnResult] {
         try await withSimulator { sim, client in
             let session = try client.makeSession(defaults: defaults)
             let handshake = try session.prewarm(nil)
-            #expect(handshake.wait(timeoutMs: 10_000)?.status == .ok)
+            #expect(handshake.wait(timeoutMs: hangGuardMs)?.status == .ok)
             #expect(client.counters.snapshot.connects == 1)   // the client saw the 101
             #expect(creates(sim) == 0)
             let warm = try Array(#"{"instructions":"You are terse.","input":"context to prepare"}"#.utf8)
                 .withUnsafeBytes { try session.prepare($0) }
             let warmup = try session.prewarm(warm)
-            let warmResult = warmup.wait(timeoutMs: 10_000)
+            let warmResult = warmup.wait(timeoutMs: hangGuardMs)
             #expect(warmResult?.status == .ok)
             #expect(warmResult?.response.outputItems.isEmpty == true)
             let (first, _) = try session.run(#"{"instructions":"You are terse.","input":[]}"#)
@@ -274,7 +274,7 @@ private func rotatedTurns(_ results: [TurnResult]) -> [TurnResult] {
             let session = try client.makeSession(defaults: defaults)
             let request = try Array(#"{"input":"long"}"#.utf8).withUnsafeBytes { try session.prepare($0) }
             let turn = try session.start(request, handler: nil)
-            guard case .event = turn.nextEvent(timeoutMs: 10_000) else { Issue.record("no event"); return }
+            guard case .event = turn.nextEvent(timeoutMs: hangGuardMs) else { Issue.record("no event"); return }
             let status = await Task.detached { session.cancel(turn) }.value
             #expect(status == .ok)
             #expect(turn.result?.status == .cancelled)

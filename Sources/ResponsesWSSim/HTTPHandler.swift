@@ -205,7 +205,6 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler, EventSi
 
     private func finishStream(_ run: ResponseRun, _ outcome: RunOutcome) {
         self.run = nil
-        shared.stats.http.add(.eventsSent, run.eventsWritten)
         switch outcome {
         case .completed(let node), .incomplete(let node): record(node)
         case .failed, .aborted: break
@@ -257,6 +256,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler, EventSi
 
     func writeEvent(type: StaticString, capacity: Int, _ body: (inout ByteBuffer) -> Void) {
         guard let context else { return }
+        shared.stats.http.add(.eventsSent)   // before the peer can see it (as WebSocketSession)
         var buffer = batch.take() ?? context.channel.allocator.buffer(capacity: max(16 << 10, capacity + 64))
         // SSE framing (§2.3: WebSocket must NOT use it; HTTP streaming does).
         buffer.writeStaticString("event: ")

@@ -14,6 +14,10 @@ enum HTTPRouter {
         shared.track(channel)
         let config = shared.config
         let handler = HTTPHandler(shared: shared)
+        // The connection's counters are registered when the upgrade is accepted, before the 101
+        // is written: NIO runs upgradePipelineHandler only after that write, and a client that
+        // has its 101 must already find the connection in the stats.
+        let accepted = NIOLoopBoundBox<ConnectionCounters?>(nil, eventLoop: channel.eventLoop)
         let upgrader = NIOWebSocketServerUpgrader(
             maxFrameSize: config.maxMessageBytes,
             // Protocol errors are answered by WebSocketSession: an oversized message first gets an
@@ -21,7 +25,12 @@ enum HTTPRouter {
             automaticErrorHandling: false,
             shouldUpgrade: { channel, head in
                 switch webSocketDecision(head, config: config) {
-                case .upgrade: return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
+                case .upgrade:
+                    let counters = shared.stats.registerWebSocket()
+                    accepted.value = counters
+                    // Also closed when the upgrade never completes (WebSocketSession not added).
+                    channel.closeFuture.whenComplete { _ in shared.stats.connectionClosed(counters) }
+                    return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
                 // nil: no upgrade; the request then reaches HTTPHandler, which answers it.
                 case .answer: return channel.eventLoop.makeSucceededFuture(nil)
                 }
@@ -40,7 +49,8 @@ enum HTTPRouter {
                     try ops.addHandler(NIOWebSocketFrameAggregator(
                         minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1 << 20,
                         maxAccumulatedFrameSize: config.maxMessageBytes))
-                    try ops.addHandler(WebSocketSession(shared: shared, counters: shared.stats.registerWebSocket(), outlet: outlet))
+                    let counters = accepted.value ?? shared.stats.registerWebSocket()
+                    try ops.addHandler(WebSocketSession(shared: shared, counters: counters, outlet: outlet))
                 }
             })
         let ops = channel.pipeline.syncOperations

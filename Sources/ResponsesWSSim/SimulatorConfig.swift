@@ -15,6 +15,9 @@ public struct SimulatorConfig: Sendable {
     /// §5.7: connection lifetime in seconds; past it the next create gets
     /// `websocket_connection_limit_reached`, then a close.
     public var maxConnectionAge: Double = 3600
+    /// The clock connection ages are measured with. Tests inject a `TestClock` to age
+    /// connections without waiting; anything else should keep the real one.
+    public var now: @Sendable () -> NIODeadline = { NIODeadline.now() }
     /// Also push the limit error, unsolicited, on an idle socket when it reaches its age (§5.7 [O]).
     public var pushLimitWhenIdle = false
     /// §5.8: the close code sent after the limit error (OpenAI does not document one).

@@ -87,6 +87,33 @@ public final class Simulator: Sendable {
     /// Per-connection counters of WebSocket connections, oldest first.
     public func connectionStats() -> [ConnectionStats] { stats().websocketConnections }
 
+    /// Waits until `predicate` holds for the stats and returns them. The predicate is checked
+    /// now and again whenever a WebSocket connection opens or closes (other counters change
+    /// without notice, so wait on an open or a close). `timeout` only guards against hangs.
+    @discardableResult
+    public func waitForStats(timeout: TimeAmount = .seconds(60),
+                             until predicate: (SimulatorStats) -> Bool) async throws -> SimulatorStats {
+        let registry = shared.stats
+        let guardTimer = group.next().scheduleTask(in: timeout) { registry.changed() }
+        defer { guardTimer.cancel() }
+        let deadline = NIODeadline.now() + timeout
+        while true {
+            let generation = registry.generation
+            let stats = stats()
+            if predicate(stats) { return stats }
+            if NIODeadline.now() >= deadline { throw SimulatorWaitTimeout(stats: stats) }
+            await registry.waitForChange(after: generation)
+        }
+    }
+
+    /// Re-checks every connection's age against `config.now` (for tests that advance an
+    /// injected clock: the `pushLimitWhenIdle` timers run on real time and would fire late).
+    public func checkConnectionAges() {
+        for channel in shared.openChannels() {
+            channel.pipeline.fireUserInboundEventTriggered(SimulatorAgeCheckEvent())
+        }
+    }
+
     /// Stops accepting, closes WebSocket sessions with 1001 (going away), closes HTTP connections,
     /// then stops the event loops. Idempotent.
     public func shutdown() async {
@@ -105,6 +132,15 @@ public final class Simulator: Sendable {
 
 /// Sent through every open connection's pipeline by `Simulator.shutdown()`.
 struct SimulatorShutdownEvent: Sendable {}
+
+/// Sent through every open connection's pipeline by `Simulator.checkConnectionAges()`.
+struct SimulatorAgeCheckEvent: Sendable {}
+
+/// `waitForStats` gave up; `stats` is the last snapshot it saw.
+public struct SimulatorWaitTimeout: Error, CustomStringConvertible {
+    public var stats: SimulatorStats
+    public var description: String { "the simulator's stats never matched: \(stats.json)" }
+}
 
 /// State shared by all connections of one simulator.
 final class SimulatorShared: Sendable {

@@ -135,6 +135,9 @@ final class StatsRegistry: Sendable {
         var connections: [ConnectionCounters] = []
         var retired = ConnectionStats(id: 0, isOpen: false)
         var upgrades = 0
+        /// Bumped when a WebSocket connection opens or closes; wakes `waitForChange`.
+        var generation = 0
+        var watchers: [CheckedContinuation<Void, Never>] = []
     }
 
     private let state = Mutex(State())
@@ -145,7 +148,8 @@ final class StatsRegistry: Sendable {
     func connectionAccepted() { accepted.wrappingAdd(1, ordering: .relaxed) }
 
     func registerWebSocket() -> ConnectionCounters {
-        state.withLock { s in
+        defer { changed() }
+        return state.withLock { s in
             let counters = ConnectionCounters(id: s.nextID)
             s.nextID += 1
             s.upgrades += 1
@@ -156,6 +160,36 @@ final class StatsRegistry: Sendable {
                 closed -= 1
             }
             return counters
+        }
+    }
+
+    /// Marks a WebSocket connection closed (idempotent) and wakes the stats waiters.
+    func connectionClosed(_ counters: ConnectionCounters) {
+        guard counters.isOpen.exchange(false, ordering: .relaxed) else { return }
+        changed()
+    }
+
+    /// Wakes every `waitForChange` caller (also used as the waiters' hang guard).
+    func changed() {
+        let woken = state.withLock { s in
+            s.generation += 1
+            defer { s.watchers.removeAll() }
+            return s.watchers
+        }
+        for watcher in woken { watcher.resume() }
+    }
+
+    var generation: Int { state.withLock { $0.generation } }
+
+    /// Returns once `changed()` was called after `generation` was read.
+    func waitForChange(after generation: Int) async {
+        await withCheckedContinuation { (watcher: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { s in
+                if s.generation != generation { return true }
+                s.watchers.append(watcher)
+                return false
+            }
+            if now { watcher.resume() }
         }
     }
 

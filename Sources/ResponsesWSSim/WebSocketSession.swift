@@ -56,17 +56,17 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        openedAt = .now()
+        openedAt = shared.config.now()
         if shared.config.pushLimitWhenIdle {
-            let age = TimeAmount.nanoseconds(Int64(shared.config.maxConnectionAge * 1e9))
-            ageTimer = context.eventLoop.assumeIsolated().scheduleTask(in: age) { [weak self] in self?.ageLimitReached() }
+            // A real-time timer; with an injected clock, Simulator.checkConnectionAges() re-checks.
+            ageTimer = context.eventLoop.assumeIsolated().scheduleTask(in: maxAge) { [weak self] in self?.ageLimitReached() }
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         closing = true
         ageTimer?.cancel()
-        counters.isOpen.store(false, ordering: .relaxed)
+        shared.stats.connectionClosed(counters)
         for run in Array(runs.values) { run.abort() }
         runs.removeAll()
         parked.removeAll()
@@ -76,7 +76,7 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        counters.isOpen.store(false, ordering: .relaxed)
+        shared.stats.connectionClosed(counters)
         self.context = nil
     }
 
@@ -84,6 +84,13 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
         if event is SimulatorShutdownEvent {
             // §5.8: server going away.
             sendCloseFrame(.goingAway, reason: "server shutting down")
+            return
+        }
+        if event is SimulatorAgeCheckEvent {
+            if shared.config.pushLimitWhenIdle, !ageReached, ageTimer != nil, shared.config.now() - openedAt >= maxAge {
+                ageTimer?.cancel()
+                ageLimitReached()
+            }
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -177,7 +184,7 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
         let faults = shared.faults.nextRequest()
         if faults.contains(.dropBeforeEvents) { abortConnection(); return }
         if faults.contains(.close1011) { sendCloseFrame(.unexpectedServerError, reason: "internal error (injected)"); return }
-        if faults.contains(.limit) || NIODeadline.now() - openedAt >= maxAge {
+        if faults.contains(.limit) || shared.config.now() - openedAt >= maxAge {
             sendLimitAndClose()
             return
         }
@@ -334,7 +341,6 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
 
     private func runFinished(_ run: ResponseRun, _ outcome: RunOutcome, lane key: String?, parentLane: String??) {
         runs[ObjectIdentifier(run)] = nil
-        counters.add(.eventsSent, run.eventsWritten)
         switch outcome {
         case .completed(let node), .incomplete(let node):
             // §5.2: a new response on a lane replaces that lane's cached entry.
@@ -378,7 +384,6 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
             buf.writeStaticString("}")
         }
         flush()
-        counters.add(.eventsSent)
     }
 
     // MARK: lifetime (§5.7)
@@ -416,12 +421,11 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
 
     /// §4.5: a request-scoped `error` event; the socket stays open.
     private func sendError(_ error: APIError, streamID: String?) {
+        counters.add(.errorsSent)   // before the write, as every counter (see writeEvent)
         writeEvent(type: "error", capacity: 256 + error.message.utf8.count) { buf in
             error.writeWebSocketEvent(&buf, streamID: streamID)
         }
         flush()
-        counters.add(.errorsSent)
-        counters.add(.eventsSent)
     }
 
     // MARK: EventSink
@@ -431,6 +435,9 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
 
     func writeEvent(type: StaticString, capacity: Int, _ body: (inout ByteBuffer) -> Void) {
         guard let context else { return }
+        // Counted before the frame can reach the peer: a client that has seen an event must
+        // find it in the stats (tests read them right after receiving, from another thread).
+        counters.add(.eventsSent)
         // Build the JSON in the reused scratch buffer, then frame it into the batch: no
         // allocation per event once the buffers have grown.
         scratch.clear()

@@ -114,23 +114,19 @@ import Testing
             ws.sendClose(code: .normalClosure)
             let result = try await ws.closeCode()
             #expect(result.code == 1000)
-            // The session is counted as closed.
-            var open = true
-            for _ in 0..<50 where open {
-                open = sim.connectionStats().first?.isOpen ?? false
-                if open { try await Task.sleep(for: .milliseconds(20)) }
-            }
-            #expect(!open)
+            // The session is counted as closed (waits for the server's side of the close).
+            let stats = try await sim.waitForStats { $0.websocketConnections.first?.isOpen == false }
+            #expect(stats.websocketConnections.count == 1)
         }
     }
 
     @Test func agedConnectionGetsTheLimitErrorOnTheNextCreateThenAClose() async throws {
-        // 4 s: the first create must finish well before the limit even when every test runs
-        // at once on two busy cores (1.5 s was seen to be too short there).
-        try await withSimulator({ $0.maxConnectionAge = 4 }) { sim in
+        // The default limit (60 min), reached by advancing the simulator's clock.
+        let clock = TestClock()
+        try await withSimulator({ $0.now = clock.function }) { sim in
             let ws = try await TestWebSocket.connect(port: sim.port)
             #expect(try await ws.create(["input": "young"]).terminal["type"] == "response.completed")
-            try await Task.sleep(for: .milliseconds(4100))
+            clock.advance(by: .seconds(3600))
             ws.send(createEvent(["input": "old"]))
             let result = try await ws.closeCode()
             #expect(result.events.count == 1)

@@ -39,6 +39,9 @@ public struct ClientConfig: Sendable {
     public var fallback: FallbackPolicy = .auto
     public var fallbackAfterFailures: UInt32 = 2
     public var fallbackMemoryMs: UInt32 = 600_000
+    /// The clock connection ages are measured with (rotation, warm standby). Tests inject one
+    /// they can advance; everything else keeps the real clock.
+    public var now: @Sendable () -> NIODeadline = { NIODeadline.now() }
 
     public init() {}
 
@@ -78,6 +81,7 @@ struct ResolvedConfig: Sendable {
     let fallback: FallbackPolicy
     let fallbackAfterFailures: Int
     let fallbackMemory: TimeAmount
+    let now: @Sendable () -> NIODeadline
 
     init(_ config: ClientConfig, environment: (String) -> String? = ResolvedConfig.getenv) throws(RWSError) {
         let apiKey = config.apiKey ?? environment("OPENAI_API_KEY") ?? ""
@@ -130,6 +134,8 @@ struct ResolvedConfig: Sendable {
         // Event headers hold 32-bit offsets: larger limits mean "no practical limit" anyway.
         connection.maxMessageBytes = Int(clamping: min(config.maxMessageBytes, UInt64(EventHeader.maxEventBytes)))
         connection.pingInterval = config.pingIntervalMs == 0 ? nil : .milliseconds(Int64(config.pingIntervalMs))
+        connection.now = config.now
+        now = config.now
         self.connection = connection
         firstEventTimeout = config.firstEventTimeoutMs == 0 ? nil : .milliseconds(Int64(config.firstEventTimeoutMs))
         idleTimeout = config.idleTimeoutMs == 0 ? nil : .milliseconds(Int64(config.idleTimeoutMs))

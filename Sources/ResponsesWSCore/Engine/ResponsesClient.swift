@@ -105,7 +105,7 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
     /// Whether `c` is too old to start a turn on (§5.7: rotate before the server's limit).
     func isNearEndOfLife(_ c: WebSocketConnection) -> Bool {
         guard let maxAge = config.maxConnectionAge else { return false }
-        return NIODeadline.now() + config.rotationMargin >= c.openedAt + maxAge
+        return config.now() + config.rotationMargin >= c.openedAt + maxAge
     }
 
     // MARK: fallback memory (event loop)

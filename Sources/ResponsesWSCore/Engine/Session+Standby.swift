@@ -37,6 +37,7 @@ final class Standby: WebSocketConnectionDelegate {
         if (outcome.type == .responseCompleted || outcome.type == .responseDone) && !outcome.id.isEmpty {
             state = .ready(c, head: outcome.id, covers: covering)
             session.standbyAfterTurn()   // catch up if turns completed meanwhile
+            session.onStandbyReady?()
         } else {
             session.dropStandby()
         }
@@ -55,10 +56,12 @@ extension Session {
         guard config.warmStandby, let maxAge = config.maxConnectionAge, let c = connection, c === chainConnection,
               let last = lastRequest, !storesResponses(last), transcript.isComplete, !closed else { return }
         let windowOpens = c.openedAt + maxAge - config.rotationMargin - config.rotationMargin
-        let now = NIODeadline.now()
+        let now = config.now()
         guard now >= windowOpens else {
+            // A real-time timer for the remaining wait (`now` may be a test clock, which the
+            // next turn boundary reads again).
             standbyTimer?.cancel()
-            standbyTimer = client.loop.scheduleTask(deadline: windowOpens) { [self] in
+            standbyTimer = client.loop.scheduleTask(in: windowOpens - now) { [self] in
                 standbyTimer = nil
                 standbyAfterTurn()
             }

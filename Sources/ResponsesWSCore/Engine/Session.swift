@@ -47,6 +47,9 @@ public final class Session: @unchecked Sendable {   // mutable state is loop-con
     var closed = false
     var standby: Standby?
     var standbyTimer: Scheduled<Void>?
+    /// Tests only: called on the loop each time a warm-up lands on the standby, so a test can
+    /// wait for that instead of sleeping.
+    var onStandbyReady: (() -> Void)?
 
     init(client: ResponsesClient, defaults: JSONObject, streamID: String?, inputMode: InputMode) {
         self.client = client

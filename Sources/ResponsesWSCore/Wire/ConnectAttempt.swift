@@ -112,7 +112,16 @@ final class ConnectAttempt<Value: Sendable> {
                     try initialize(channel)
                 }
             }
-        bootstrap.connect(host: endpoint.host, port: endpoint.port).whenComplete { result in
+        // An IP literal is connected to directly: NIO's connect(host:port:) would first hop to
+        // a Dispatch queue for getaddrinfo (and run Happy Eyeballs), which a busy process can
+        // hold up while the deadline, armed above, keeps running.
+        let connected: EventLoopFuture<Channel>
+        if let address = try? SocketAddress(ipAddress: endpoint.host, port: endpoint.port) {
+            connected = bootstrap.connect(to: address)
+        } else {
+            connected = bootstrap.connect(host: endpoint.host, port: endpoint.port)
+        }
+        connected.whenComplete { result in
             let attempt = bound.value
             switch result {
             case .success:

@@ -19,6 +19,8 @@ public struct ConnectionConfig: Sendable {
     public var pingInterval: TimeAmount?
     /// How long `close()` waits for the server's close frame before closing TCP anyway.
     public var closeTimeout: TimeAmount
+    /// Stamps `WebSocketConnection.openedAt`: the clock connection ages are measured with.
+    public var now: @Sendable () -> NIODeadline = { NIODeadline.now() }
 
     public static let defaultUserAgent = "responses-ws/0.1"
 

@@ -29,12 +29,12 @@ public final class WebSocketConnection: @unchecked Sendable {
     private let channel: Channel
     private let handler: WebSocketFrameHandler
 
-    init(channel: Channel, endpoint: Endpoint, handler: WebSocketFrameHandler) {
+    init(channel: Channel, endpoint: Endpoint, handler: WebSocketFrameHandler, openedAt: NIODeadline) {
         self.channel = channel
         self.eventLoop = channel.eventLoop
         self.endpoint = endpoint
         self.handler = handler
-        self.openedAt = .now()
+        self.openedAt = openedAt
     }
 
     /// Whether messages can still be sent. Event loop only.
@@ -172,7 +172,7 @@ public final class WebSocketConnection: @unchecked Sendable {
         guard !attempt.isComplete else { return }  // timed out meanwhile; the channel is closing
         let handler = WebSocketFrameHandler(endpoint: endpoint, tls: tls, config: config)
         try channel.pipeline.syncOperations.addHandler(handler)
-        let connection = WebSocketConnection(channel: channel, endpoint: endpoint, handler: handler)
+        let connection = WebSocketConnection(channel: channel, endpoint: endpoint, handler: handler, openedAt: config.now())
         connection.delegate = delegate
         handler.connection = connection
         attempt.succeed(connection)

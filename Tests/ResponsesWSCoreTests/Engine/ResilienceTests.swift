@@ -1,4 +1,3 @@
-import Glibc
 import NIOCore
 import ResponsesJSON
 import ResponsesWSSim
@@ -20,15 +19,21 @@ private func upgradeAttempts(_ sim: Simulator) -> Int {
 }
 
 /// Runs `n` turns of new user messages and returns their results.
-private func chat(_ session: Session, turns n: Int, pauseMs: Int64 = 0) throws -> [TurnResult] {
+private func chat(_ session: Session, turns n: Int, from first: Int = 1) throws -> [TurnResult] {
     var results: [TurnResult] = []
-    for i in 1...n {
+    for i in first..<(first + n) {
         let (result, events) = try session.run(#"{"input":"message \#(i)"}"#)
         #expect(!events.contains { $0.header.type == .error && result.status == .ok }, "an error event leaked into turn \(i)")
         results.append(result)
-        if pauseMs > 0 { usleep(UInt32(pauseMs * 1000)) }
     }
     return results
+}
+
+/// Counts the warm-ups that land on `session`'s standby.
+private func standbyWarmups(_ session: Session, _ client: ResponsesClient) throws -> Observed<Int> {
+    let landed = Observed(0)
+    try client.runOnLoop { session.onStandbyReady = { landed.update { $0 += 1 } } }
+    return landed
 }
 
 /// The turns that started on a connection that replaced an aged one.
@@ -101,11 +106,16 @@ private func rotatedTurns(_ results: [TurnResult]) -> [TurnResult] {
     }
 
     @Test func aLimitPushedOnAnIdleSocketIsNotAnError() async throws {
-        try await withSimulator({ $0.maxConnectionAge = 1; $0.pushLimitWhenIdle = true },
+        let clock = TestClock()
+        try await withSimulator({ $0.pushLimitWhenIdle = true; $0.now = clock.function },
                                 client: { $0.maxConnectionAgeMs = 0 }) { sim, client in
             let session = try client.makeSession(defaults: defaults)
             let first = try chat(session, turns: 1)
-            usleep(1_600_000)   // the server pushes websocket_connection_limit_reached, then closes
+            clock.advance(by: .seconds(3600))
+            sim.checkConnectionAges()   // the server pushes websocket_connection_limit_reached, then closes
+            // The server counts the socket closed once the client answered its close frame,
+            // which the client does after it has read the limit error that came first.
+            try await sim.waitForStats { $0.websocketConnections.first?.isOpen == false }
             let second = try chat(session, turns: 1)
             #expect(first[0].status == .ok && second[0].status == .ok, "\(second[0].message)")
             #expect(session.counters.snapshot.rotations == 1)
@@ -113,34 +123,44 @@ private func rotatedTurns(_ results: [TurnResult]) -> [TurnResult] {
         }
     }
 
+    /// The default limits (the client retires a connection at 54 min and prepares a standby
+    /// from 53 min on; the server's limit is 60 min), aged with a test clock shared by both.
     @Test func rotationHappensAtTurnBoundariesAndStaysIncremental() async throws {
-        // The server's limit is 6 s; the client retires connections from 2.2 s on (3 s minus a
-        // 0.8 s margin) and prepares a warm standby from 1.4 s on: time enough for the warm-up
-        // even on a loaded machine.
-        try await withSimulator({ $0.maxConnectionAge = 6 },
-                                client: { $0.maxConnectionAgeMs = 3000; $0.rotationMarginMs = 800 }) { sim, client in
+        let clock = TestClock()
+        try await withSimulator({ $0.now = clock.function }, client: { $0.now = clock.function }) { sim, client in
             let session = try client.makeSession(defaults: defaults)
-            let results = try chat(session, turns: 18, pauseMs: 250)
+            let warmups = try standbyWarmups(session, client)
+            var results = try chat(session, turns: 2)
+            clock.advance(by: .minutes(53) + .seconds(10))
+            results += try chat(session, turns: 1, from: 3)   // ends in the standby window: a standby warms up
+            try await warmups.wait("the standby's warm-up") { $0 >= 1 }
+            results += try chat(session, turns: 1, from: 4)   // not yet too old; the standby catches up
+            try await warmups.wait("the standby catching up") { $0 >= 2 }
+            clock.advance(by: .minutes(1))
+            results += try chat(session, turns: 3, from: 5)   // the first of these rotates onto the standby
             #expect(results.allSatisfy { $0.status == .ok }, "\(results.map(\.message))")
-            let afterRotation = rotatedTurns(results)
-            #expect(afterRotation.count >= 1)
-            #expect(afterRotation.allSatisfy { $0.incremental && !$0.flags.contains(.fullResend) }, "\(afterRotation.map(\.flags.rawValue)) \(TurnFlags.rotated.rawValue)")
-            #expect(session.counters.snapshot.rotations == UInt64(afterRotation.count), "\(results.map(\.flags.rawValue))")
+            #expect(rotatedTurns(results).count == 1 && results[4].flags.contains(.rotated), "\(results.map(\.flags.rawValue))")
+            #expect(results[4].incremental && !results[4].flags.contains(.fullResend), "\(results[4].flags.rawValue)")
+            #expect(results[5].incremental && results[6].incremental)
+            #expect(session.counters.snapshot.rotations == 1)
             #expect(session.counters.snapshot.fullResends == 0)
+            #expect(sim.stats().websocketUpgrades == 2)
             #expect(sim.stats().totals.errorsSent == 0)   // never hit the server's limit
         }
     }
 
     @Test func withoutStandbyARotatedTurnResendsTheContext() async throws {
-        try await withSimulator({ $0.maxConnectionAge = 3 }, client: {
-            $0.maxConnectionAgeMs = 1000; $0.rotationMarginMs = 200; $0.warmStandby = false
-        }) { _, client in
+        let clock = TestClock()
+        try await withSimulator({ $0.now = clock.function }, client: { $0.now = clock.function; $0.warmStandby = false }) { sim, client in
             let session = try client.makeSession(defaults: defaults)
-            let results = try chat(session, turns: 8, pauseMs: 250)
+            var results = try chat(session, turns: 2)
+            clock.advance(by: .minutes(54) + .seconds(10))
+            results += try chat(session, turns: 2, from: 3)
             #expect(results.allSatisfy { $0.status == .ok })
-            let afterRotation = rotatedTurns(results)
-            #expect(afterRotation.count >= 1)
-            #expect(afterRotation.allSatisfy { $0.flags.contains(.fullResend) }, "\(results.map(\.flags.rawValue))")
+            #expect(rotatedTurns(results).count == 1 && results[2].flags.contains(.rotated), "\(results.map(\.flags.rawValue))")
+            #expect(results[2].flags.contains(.fullResend))
+            #expect(results[3].incremental)
+            #expect(sim.stats().websocketUpgrades == 2)
         }
     }
 
@@ -232,13 +252,13 @@ private func rotatedTurns(_ results: [TurnResult]) -> [TurnResult] {
         try await withSimulator { sim, client in
             let session = try client.makeSession(defaults: defaults)
             let handshake = try session.prewarm(nil)
-            #expect(handshake.wait(timeoutMs: 10_000)?.status == .ok)
+            #expect(handshake.wait(timeoutMs: hangGuardMs)?.status == .ok)
             #expect(client.counters.snapshot.connects == 1)   // the client saw the 101
             #expect(creates(sim) == 0)
             let warm = try Array(#"{"instructions":"You are terse.","input":"context to prepare"}"#.utf8)
                 .withUnsafeBytes { try session.prepare($0) }
             let warmup = try session.prewarm(warm)
-            let warmResult = warmup.wait(timeoutMs: 10_000)
+            let warmResult = warmup.wait(timeoutMs: hangGuardMs)
             #expect(warmResult?.status == .ok)
             #expect(warmResult?.response.outputItems.isEmpty == true)
             let (first, _) = try session.run(#"{"instructions":"You are terse.","input":[]}"#)
@@ -254,7 +274,7 @@ private func rotatedTurns(_ results: [TurnResult]) -> [TurnResult] {
             let session = try client.makeSession(defaults: defaults)
             let request = try Array(#"{"input":"long"}"#.utf8).withUnsafeBytes { try session.prepare($0) }
             let turn = try session.start(request, handler: nil)
-            guard case .event = turn.nextEvent(timeoutMs: 10_000) else { Issue.record("no event"); return }
+            guard case .event = turn.nextEvent(timeoutMs: hangGuardMs) else { Issue.record("no event"); return }
             let status = await Task.detached { session.cancel(turn) }.value
             #expect(status == .ok)
             #expect(turn.result?.status == .cancelled)

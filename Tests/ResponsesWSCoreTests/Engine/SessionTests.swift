@@ -5,6 +5,10 @@ import Synchronization
 import Testing
 @testable import ResponsesWSCore
 
+/// How long a test waits for a turn before it gives up: only a guard against hangs, never a
+/// timing assertion, so generous enough for a suite running in parallel on two busy cores.
+let hangGuardMs: Int32 = 60_000
+
 /// Starts a simulator for one test and a client pointed at it; stops both afterwards.
 func withSimulator<R>(
     _ configure: (inout SimulatorConfig) -> Void = { _ in },
@@ -34,7 +38,7 @@ func withSimulator<R>(
 
 extension Session {
     /// Runs one turn in pull mode and returns its result and events.
-    func run(_ json: String, timeoutMs: Int32 = 10_000) throws -> (TurnResult, [PendingEvent]) {
+    func run(_ json: String, timeoutMs: Int32 = hangGuardMs) throws -> (TurnResult, [PendingEvent]) {
         let request = try Array(json.utf8).withUnsafeBytes { try prepare($0) }
         let turn = try start(request, handler: nil)
         var events: [PendingEvent] = []
@@ -93,7 +97,7 @@ let defaults = (["model": "gpt-5.6", "store": false] as JSONValue).objectValue!
                 seen.withLock { $0.append(event.header.sequenceNumber) }
                 return true
             }
-            let result = turn.wait(timeoutMs: 10_000)
+            let result = turn.wait(timeoutMs: hangGuardMs)
             #expect(result?.status == .ok)
             let numbers = seen.withLock { $0 }
             #expect(numbers == Array(0..<Int64(numbers.count)))
@@ -110,7 +114,7 @@ let defaults = (["model": "gpt-5.6", "store": false] as JSONValue).objectValue!
                 let request = try Array(#"{"input":"turn \#(i)"}"#.utf8).withUnsafeBytes { try session.prepare($0) }
                 turns.append(try session.start(request, handler: nil))
             }
-            let results = turns.map { $0.wait(timeoutMs: 10_000) }
+            let results = turns.map { $0.wait(timeoutMs: hangGuardMs) }
             #expect(results.allSatisfy { $0?.status == .ok })
             // each continued from the one before: a chain, not five new conversations
             for i in 1..<5 {
@@ -172,7 +176,7 @@ let defaults = (["model": "gpt-5.6", "store": false] as JSONValue).objectValue!
             let session = try client.makeSession(defaults: defaults)
             let request = try Array(#"{"input":"slow"}"#.utf8).withUnsafeBytes { try session.prepare($0) }
             let turn = try session.start(request, handler: nil)
-            guard case .event = turn.nextEvent(timeoutMs: 10_000) else { Issue.record("no event"); return }
+            guard case .event = turn.nextEvent(timeoutMs: hangGuardMs) else { Issue.record("no event"); return }
             #expect(session.cancel(turn) == .ok)
             #expect(session.cancel(turn) == .done)
             #expect(turn.result?.status == .cancelled)

@@ -12,10 +12,11 @@ import Testing
         _ endpoint: Endpoint,
         body: String = HTTPSSEConnectionTests.body,
         config: ConnectionConfig = ConnectionConfig(),
-        recorder: HTTPRecorder
+        recorder: HTTPRecorder,
+        group: EventLoopGroup = clientGroup
     ) -> HTTPSSEConnection {
         HTTPSSEConnection.post(
-            to: endpoint, body: ByteBuffer(string: body), config: config, on: clientGroup.next(), delegate: recorder)
+            to: endpoint, body: ByteBuffer(string: body), config: config, on: group.next(), delegate: recorder)
     }
 
     @Test func streamsSSEEvents() async throws {
@@ -139,12 +140,12 @@ import Testing
         defer { Task { await silent.stop() } }
         let timedOut = HTTPRecorder()
         let certificates = try TestCertificates.get()
-        // Over TLS the request cannot be sent before a handshake the silent server never answers.
-        // The limit is generous so that, on a loaded machine, the TCP connect (which the kernel
-        // completes at once on loopback) is surely done before it: the timeout must name the
-        // TLS handshake as the stage that hung.
+        // Over TLS the request cannot be sent before a handshake the silent server never answers:
+        // the timeout must name the TLS handshake as the stage that hung. On a loop of its own
+        // the TCP connect (done at once by the kernel on loopback) is always seen first.
         let config = ConnectionConfig(tls: try TLSContext.client(caFile: certificates.localhostCert), connectTimeout: .milliseconds(5000))
-        _ = post(Endpoint(scheme: .https, host: "127.0.0.1", port: silent.port, path: "/v1/responses"), config: config, recorder: timedOut)
+        _ = post(Endpoint(scheme: .https, host: "127.0.0.1", port: silent.port, path: "/v1/responses"), config: config,
+                 recorder: timedOut, group: timeoutClientGroup)
         let error = try #require(try await timedOut.waitForFinish().error)
         #expect(error.kind == .timeout)
         #expect(error.message.contains("TLS handshake"))

@@ -54,7 +54,7 @@ enum TestHTTP {
             channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(string: body))), promise: nil)
         }
         channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
-        let timeout = loop.scheduleTask(in: .seconds(10)) { done.fail(TestTimeout(description: "HTTP response timed out")) }
+        let timeout = loop.scheduleTask(in: TestWebSocket.defaultTimeout) { done.fail(TestTimeout(description: "HTTP response timed out")) }
         defer { timeout.cancel() }
         let result = try await done.futureResult.get()
         try? await channel.close()

@@ -91,7 +91,8 @@ final class Inbox: Sendable {
 final class TestWebSocket: Sendable {
     let channel: Channel
     let inbox: Inbox
-    static let defaultTimeout = TimeAmount.seconds(10)
+    /// Only a guard against hangs, generous for a parallel suite on two busy cores.
+    static let defaultTimeout = TimeAmount.seconds(60)
 
     private init(channel: Channel, inbox: Inbox) {
         self.channel = channel

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 from typing import Iterator, List
 
@@ -25,44 +27,43 @@ TOOLS = [
 
 
 class Sim:
-    """`rws sim --port 0 --tokens-per-second 0 ...` with stdout/stderr in files (never blocks)."""
+    """`rws sim --port 0 --tokens-per-second 0 ...`; stdout is drained by a thread, stderr goes to a file."""
 
     def __init__(self, *args: str) -> None:
         if not os.access(RWS_BIN, os.X_OK):
             pytest.fail(f"simulator not found: set RWS_BIN (tried {RWS_BIN})")
-        self._out = tempfile.NamedTemporaryFile(prefix="rws-sim-", suffix=".out")
         self._err = tempfile.NamedTemporaryFile(prefix="rws-sim-", suffix=".err")
         self.proc = subprocess.Popen(
             [RWS_BIN, "sim", "--port", "0", "--tokens-per-second", "0", *args],
-            stdout=self._out, stderr=self._err,
+            stdout=subprocess.PIPE, stderr=self._err, text=True,
         )
         self.port = self._read_port()
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
+        # Whatever it prints later is read (and dropped) so that it never blocks on a full pipe.
+        self._drain = threading.Thread(target=self.proc.stdout.read, daemon=True)
+        self._drain.start()
 
     def _read_port(self) -> int:
-        with open(self._out.name) as out:
-            for _ in range(1000):
-                line = out.readline()
-                if line.endswith("\n"):
-                    prefix = "listening ws://127.0.0.1:"
-                    assert line.startswith(prefix) and line.rstrip().endswith("/v1"), line
-                    return int(line[len(prefix):].split("/")[0])
-                if self.proc.poll() is not None:
-                    break
-                out.seek(out.tell())
-                import time
-                time.sleep(0.01)
+        """Blocks until the first line ("listening ws://...") or the end of stdout."""
+        ready, _, _ = select.select([self.proc.stdout], [], [], 60)   # only a hang guard
+        line = self.proc.stdout.readline() if ready else ""
+        prefix = "listening ws://127.0.0.1:"
+        if line.startswith(prefix) and line.rstrip().endswith("/v1"):
+            return int(line[len(prefix):].split("/")[0])
         self.proc.kill()
-        raise RuntimeError(f"rws sim did not start: {Path(self._err.name).read_text()}")
+        self.proc.wait()
+        raise RuntimeError(f"rws sim did not start ({line!r}): {Path(self._err.name).read_text()}")
 
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGINT)
         try:
-            assert self.proc.wait(timeout=10) == 0, Path(self._err.name).read_text()
+            assert self.proc.wait(timeout=60) == 0, Path(self._err.name).read_text()
         finally:
             if self.proc.poll() is None:
                 self.proc.kill()
-            self._out.close()
+                self.proc.wait()
+            self._drain.join(timeout=60)
+            self.proc.stdout.close()
             self._err.close()
 
 

@@ -117,18 +117,20 @@ def test_wait_with_a_timeout_raises_would_block_while_the_turn_runs(make_sim) ->
 
 
 def test_cancelling_the_async_consumer_cancels_the_turn(make_sim) -> None:
-    sim = make_sim("--fault", "slow:3000@1")
+    sim = make_sim("--fault", "slow:600000@1")   # never answers within the test
 
     async def main() -> rws.TurnResult:
         with rws.Client(base_url=sim.base_url, api_key=API_KEY) as client, client.session(defaults=MODEL) as session:
             turn = session.turn({"input": "abandoned"})
+            started = asyncio.Event()
 
             async def consume() -> None:
+                started.set()   # runs on into the first pull, which suspends the task
                 async for _ in turn:
                     pass
 
             task = asyncio.create_task(consume())
-            await asyncio.sleep(0.2)
+            await started.wait()   # the consumer now waits inside the iteration
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task

@@ -7,7 +7,8 @@ struct TestTimeout: Error, CustomStringConvertible {
 }
 
 /// A value that changes on some event loop and that tests wait on without polling.
-/// The timeout only guards against hangs; no test asserts on timing.
+/// The timeout only guards against hangs (generous: the suite runs in parallel on busy cores);
+/// no test asserts on timing.
 final class Observed<Value: Sendable>: Sendable {
     private struct Waiter {
         let id: UUID
@@ -47,7 +48,7 @@ final class Observed<Value: Sendable>: Sendable {
     @discardableResult
     func wait(
         _ what: String,
-        timeout: Duration = .seconds(10),
+        timeout: Duration = .seconds(60),
         until predicate: @escaping @Sendable (Value) -> Bool
     ) async throws -> Value {
         try await withThrowingTaskGroup(of: Value.self) { group in

@@ -95,9 +95,10 @@ func connect(
 }
 
 /// Connects and expects a `TransportError`.
-func connectFailure(_ endpoint: Endpoint, config: ConnectionConfig = ConnectionConfig()) async throws -> TransportError {
+func connectFailure(_ endpoint: Endpoint, config: ConnectionConfig = ConnectionConfig(),
+                    group: EventLoopGroup = clientGroup) async throws -> TransportError {
     do {
-        let connection = try await WebSocketConnection.connect(to: endpoint, config: config, on: clientGroup.next()).get()
+        let connection = try await WebSocketConnection.connect(to: endpoint, config: config, on: group.next()).get()
         connection.abort()
         Issue.record("connecting to \(endpoint) unexpectedly succeeded")
         throw TestTimeout(what: "a connect failure")

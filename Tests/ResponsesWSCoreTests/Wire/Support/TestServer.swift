@@ -11,6 +11,11 @@ let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 /// Keepalive tests get loops of their own, so a 10 MB test elsewhere cannot delay their pongs.
 let quietServerGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 let quietClientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+/// Connect-timeout tests, which check the stage a timeout names, get a client loop of their
+/// own: NIO handles a socket's events before due timers, so on an otherwise idle loop the
+/// TCP connect is always seen before the deadline; on the shared loop other tests' work
+/// (10 MB messages, thousands of TLS round trips) could hold the connect up past it.
+let timeoutClientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
 /// What the test server saw.
 struct ServerRecord: Sendable {

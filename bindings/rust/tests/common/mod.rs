@@ -80,18 +80,21 @@ impl Sim {
         drain.join().unwrap_or_default()
     }
 
-    /// SIGINT, then a bounded wait; SIGKILL if it does not exit, so a test never hangs here.
+    /// SIGINT, then wait for the exit; a watchdog sends SIGKILL if it takes a minute (only a
+    /// hang guard: a killed simulator's status is not a success), so a test never hangs here.
     fn signal_and_wait(&mut self) -> Option<std::process::ExitStatus> {
-        let _ = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status();
-        for _ in 0..200 {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-INT", &pid]).status();
+        let (exited, exit_seen) = std::sync::mpsc::channel::<()>();
+        let watchdog = std::thread::spawn(move || {
+            if exit_seen.recv_timeout(std::time::Duration::from_secs(60)).is_err() {
+                let _ = Command::new("kill").args(["-KILL", &pid]).status();
             }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        None
+        });
+        let status = self.child.wait().ok();
+        let _ = exited.send(());
+        let _ = watchdog.join();
+        status
     }
 }
 

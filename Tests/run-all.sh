@@ -15,6 +15,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+source Tests/lib/sim.sh
 passed=0
 failed=0
 failed_steps=()
@@ -93,14 +94,10 @@ c_example() {
     mkdir -p "$out"
     cc -std=c99 -O2 -Wall -Wextra -Werror -Iinclude examples/agent_loop.c -L.build/release -lresponsesws \
         -Wl,-rpath,"$ROOT/.build/release" -o "$out/agent_loop" || return 1
-    local log="$out/sim.log" port pid
-    .build/release/rws sim --port 0 > "$log" &
-    pid=$!
-    for _ in $(seq 100); do grep -q '^listening' "$log" 2>/dev/null && break; sleep 0.1; done
-    port=$(head -1 "$log" | sed -E 's/.*:([0-9]+)\/v1$/\1/')
-    env -u OPENAI_API_KEY "$out/agent_loop" "http://127.0.0.1:$port/v1" 6 > "$out/agent_loop.out"
+    start_sim .build/release/rws || return 1
+    env -u OPENAI_API_KEY "$out/agent_loop" "$SIM_BASE_URL" 6 > "$out/agent_loop.out"
     local rc=$?
-    kill "$pid"; wait "$pid" 2>/dev/null
+    stop_sim
     cat "$out/agent_loop.out"
     [ $rc -eq 0 ] && grep -q 'tool read_file' "$out/agent_loop.out" && grep -q 'turns=6 ok=6' "$out/agent_loop.out"
 }
@@ -108,19 +105,16 @@ c_example() {
 memcheck() {
     # valgrind 3.19 cannot read the toolchain's DWARF 5: check a copy without debug info.
     command -v valgrind >/dev/null || { echo "valgrind not installed"; return 1; }
-    local out=.build/memcheck port pid rc
+    local out=.build/memcheck rc
     mkdir -p "$out"
     strip --strip-debug -o "$out/libresponsesws.so.0" .build/release/libresponsesws.so || return 1
     cc -std=c99 -O1 -g -Iinclude examples/agent_loop.c -L"$out" -l:libresponsesws.so.0 -Wl,-rpath,"$ROOT/$out" \
         -o "$out/agent_loop" || return 1
-    .build/release/rws sim --port 0 > "$out/sim.log" &
-    pid=$!
-    for _ in $(seq 100); do grep -q '^listening' "$out/sim.log" 2>/dev/null && break; sleep 0.1; done
-    port=$(head -1 "$out/sim.log" | sed -E 's/.*:([0-9]+)\/v1$/\1/')
+    start_sim .build/release/rws || return 1
     valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
-        --suppressions=Tests/c/valgrind.supp "$out/agent_loop" "http://127.0.0.1:$port/v1" 4 > "$out/out.txt" 2> "$out/valgrind.txt"
+        --suppressions=Tests/c/valgrind.supp "$out/agent_loop" "$SIM_BASE_URL" 4 > "$out/out.txt" 2> "$out/valgrind.txt"
     rc=$?
-    kill "$pid"; wait "$pid" 2>/dev/null
+    stop_sim
     grep -E "definitely lost|ERROR SUMMARY" "$out/valgrind.txt"
     [ $rc -eq 0 ]
 }

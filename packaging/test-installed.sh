@@ -43,16 +43,10 @@ step "unpacked $(basename "$lib_deb") and $(basename "$dev_deb") into $root"
 
 # The simulator is a toolchain-linked binary: start it with the normal environment.
 [ -x "$RWS_BIN" ] || die "simulator $RWS_BIN not found or not executable: set RWS_BIN"
-"$RWS_BIN" sim --port 0 --tokens-per-second 0 > "$scratch/sim.out" 2> "$scratch/sim.err" &
-sim_pid=$!
-for _ in $(seq 100); do
-    grep -q '^listening ' "$scratch/sim.out" 2>/dev/null && break
-    kill -0 "$sim_pid" 2>/dev/null || die "rws sim exited: $(cat "$scratch/sim.err")"
-    sleep 0.1
-done
-port=$(sed -n '1s|^listening ws://127.0.0.1:\([0-9]*\)/v1$|\1|p' "$scratch/sim.out")
-[ -n "$port" ] || die "rws sim did not print 'listening ws://127.0.0.1:PORT/v1'; stdout: $(head -3 "$scratch/sim.out")"
-base_url=http://127.0.0.1:$port/v1
+source "$(dirname "$0")/../Tests/lib/sim.sh"
+start_sim "$RWS_BIN" --tokens-per-second 0 || die "rws sim did not start"
+sim_pid=$SIM_PID
+base_url=$SIM_BASE_URL
 step "rws sim listening on $base_url"
 
 # Tools located now, before the toolchain is hidden.

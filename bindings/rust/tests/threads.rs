@@ -4,7 +4,6 @@ mod common;
 
 use std::sync::Arc;
 use std::thread;
-use std::time::Duration;
 
 use common::{json_number, Sim};
 use responses_ws::{CancelHandle, Client, ErrorKind, EventType, Session, Turn};
@@ -23,28 +22,28 @@ fn handles_are_send_and_sync() {
 
 #[test]
 fn a_turn_blocked_in_a_pull_is_cancelled_from_another_thread() {
-    let sim = Sim::start(&["--fault", "slow:2000@1"]);
+    // 1000 tokens at 5 per second: the first turn is still streaming when it is cancelled.
+    let sim = Sim::start(&["--tokens-per-second", "5", "--output-tokens", "1000"]);
     let client = sim.client();
     let session = client.session().unwrap();
     let mut turn = session.start(HELLO).unwrap();
+    // The first event proves the request reached the server: from here the turn is running.
+    let first = turn.next_event().unwrap().expect("a first event");
+    assert_eq!(first.kind(), EventType::ResponseCreated);
     let cancel = turn.cancel_handle();
-    let canceller = thread::spawn(move || {
-        // Give the main thread time to block in next_event; correctness does not depend on it.
-        thread::sleep(Duration::from_millis(200));
-        cancel.cancel()
-    });
+    let canceller = thread::spawn(move || cancel.cancel());
     let mut deltas = 0;
     while let Some(event) = turn.next_event().unwrap() {
         deltas += usize::from(event.kind() == EventType::OutputTextDelta);
     }
     assert!(canceller.join().unwrap().unwrap(), "the turn was running when cancelled");
-    assert_eq!(deltas, 0, "the slow server had not answered yet");
+    assert!(deltas < 1000, "the pull ended before the answer did ({deltas} deltas)");
     let error = turn.wait().unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Cancelled, "{error}");
     assert!(!turn.cancel().unwrap(), "cancelling an ended turn reports it had ended");
 
     // The session reconnects and stays usable; the cancelled request is not replayed.
-    let mut next = session.start(HELLO).unwrap();
+    let mut next = session.start(r#"{"model":"gpt-5.6","input":"Hello","store":false,"max_output_tokens":1}"#).unwrap();
     while next.next_event().unwrap().is_some() {}
     next.wait().unwrap();
     assert_eq!(session.stats().unwrap().connects, 2, "the cancelled turn's connection was closed");

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// Counters of one connection (a WebSocket session, or all HTTP requests together). Written on
@@ -137,7 +138,7 @@ final class StatsRegistry: Sendable {
         var upgrades = 0
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     private let accepted = Atomic<Int>(0)
     let http = ConnectionCounters(id: 0)
     private static let closedToKeep = 1024
@@ -145,7 +146,7 @@ final class StatsRegistry: Sendable {
     func connectionAccepted() { accepted.wrappingAdd(1, ordering: .relaxed) }
 
     func registerWebSocket() -> ConnectionCounters {
-        state.withLock { s in
+        state.withLockedValue { s in
             let counters = ConnectionCounters(id: s.nextID)
             s.nextID += 1
             s.upgrades += 1
@@ -160,7 +161,7 @@ final class StatsRegistry: Sendable {
     }
 
     func snapshot(faultsInjected: Int, storedResponses: Int, costModelEnabled: Bool) -> SimulatorStats {
-        let (connections, retired, upgrades) = state.withLock { s in (s.connections.map(\.snapshot), s.retired, s.upgrades) }
+        let (connections, retired, upgrades) = state.withLockedValue { s in (s.connections.map(\.snapshot), s.retired, s.upgrades) }
         var totals = connections.reduce(retired, Self.sum)
         totals = Self.sum(totals, http.snapshot)
         totals.id = 0

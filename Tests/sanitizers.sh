@@ -40,8 +40,8 @@ asan() {
     [ -x "${VENV:-}/bin/python" ] || { echo "asan: VENV=${VENV:-} has no bin/python"; return 1; }
 
     # C API tests: the executable carries the ASan+UBSan runtime (clang links it in and exports
-    # it to the .so). Leaks are checked here. No -Werror: warnings are
-    # run-all.sh's gcc steps' business, and clang's set differs.
+    # it to the .so). Leaks are checked here. No -Werror: warnings are run-all.sh's gcc steps'
+    # business, and clang's set differs.
     local c_out=.build-asan/c-tests
     mkdir -p "$c_out"
     "$CLANG" -fuse-ld=lld -std=c99 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined \

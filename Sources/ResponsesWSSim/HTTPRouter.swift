@@ -14,6 +14,9 @@ enum HTTPRouter {
         shared.track(channel)
         let config = shared.config
         let handler = HTTPHandler(shared: shared)
+        // Registered when the upgrade is accepted, before the 101 goes out (NIO adds the
+        // session's handlers only after flushing it): a client that has connected is counted.
+        let counters = NIOLoopBoundBox<ConnectionCounters?>(nil, eventLoop: channel.eventLoop)
         let upgrader = NIOWebSocketServerUpgrader(
             maxFrameSize: config.maxMessageBytes,
             // Protocol errors are answered by WebSocketSession: an oversized message first gets an
@@ -21,7 +24,9 @@ enum HTTPRouter {
             automaticErrorHandling: false,
             shouldUpgrade: { channel, head in
                 switch webSocketDecision(head, config: config) {
-                case .upgrade: return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
+                case .upgrade:
+                    counters.value = shared.stats.registerWebSocket()
+                    return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
                 // nil: no upgrade; the request then reaches HTTPHandler, which answers it.
                 case .answer: return channel.eventLoop.makeSucceededFuture(nil)
                 }
@@ -40,7 +45,7 @@ enum HTTPRouter {
                     try ops.addHandler(NIOWebSocketFrameAggregator(
                         minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1 << 20,
                         maxAccumulatedFrameSize: config.maxMessageBytes))
-                    try ops.addHandler(WebSocketSession(shared: shared, counters: shared.stats.registerWebSocket(), outlet: outlet))
+                    try ops.addHandler(WebSocketSession(shared: shared, counters: counters.value ?? shared.stats.registerWebSocket(), outlet: outlet))
                 }
             })
         let ops = channel.pipeline.syncOperations

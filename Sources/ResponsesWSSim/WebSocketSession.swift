@@ -377,8 +377,8 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
             }
             buf.writeStaticString("}")
         }
+        counters.add(.eventsSent)   // before the flush: a client that has the event sees it counted
         flush()
-        counters.add(.eventsSent)
     }
 
     // MARK: lifetime (§5.7)
@@ -419,9 +419,9 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
         writeEvent(type: "error", capacity: 256 + error.message.utf8.count) { buf in
             error.writeWebSocketEvent(&buf, streamID: streamID)
         }
-        flush()
-        counters.add(.errorsSent)
+        counters.add(.errorsSent)   // before the flush: a client that has the error sees it counted
         counters.add(.eventsSent)
+        flush()
     }
 
     // MARK: EventSink

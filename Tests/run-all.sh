@@ -137,6 +137,16 @@ python_binding() {
     VENV="$ROOT/.venv" bash bindings/python/test.sh
 }
 
+# Sanitizers (Tests/sanitizers.sh): each variant builds once per run in its own scratch path.
+sanitizers_asan() {
+    python_venv || return 1
+    VENV="$ROOT/.venv" bash Tests/sanitizers.sh asan
+}
+
+sanitizers_tsan() {
+    bash Tests/sanitizers.sh tsan
+}
+
 rust_binding() {
     bash bindings/rust/test.sh
 }
@@ -154,6 +164,8 @@ step "C example" c_example
 step "memcheck (valgrind)" memcheck
 step "openai SDK against rws sim" openai_sdk
 step "Python binding" python_binding
+step "ASan+UBSan: C API and Python tests" sanitizers_asan
+step "TSan: Swift tests" sanitizers_tsan
 step "Rust binding" rust_binding
 step "Debian packages, installed use, ABI guard" packaging
 

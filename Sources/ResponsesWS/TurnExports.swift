@@ -4,6 +4,7 @@ import Glibc
 import CResponsesWS
 import ResponsesJSON
 import ResponsesWSCore
+import Synchronization
 
 /// The C face of a turn: the core turn plus the memory that must outlive a call — the pulled
 /// events (one, or a batch) and the result's strings (valid until rws_turn_free).
@@ -21,7 +22,12 @@ final class TurnHandle {
     var inbox: [PendingEvent] = []
     var inboxHead = 0
     var scratch: [UInt8] = []
-    var result: (rws_turn_result, GrowableBuffer)?
+    /// The C form of the final result. rws_turn_get_result may run on several threads at once
+    /// (any thread, callbacks included), so it is published once, atomically: the first caller
+    /// to see the end stores it and every caller gets those same strings until rws_turn_free.
+    /// A plain optional filled on first use let two callers each build one, and the second
+    /// store freed the strings the first had handed out.
+    let result = AtomicLazyReference<CResult>()
 
     init(turn: Turn, session: Session) {
         self.turn = turn
@@ -43,6 +49,13 @@ final class TurnHandle {
         pulled.deinitialize(count: pulledCapacity)
         pulled.deallocate()
     }
+}
+
+/// A turn's result as C sees it, and the buffer its strings point into.
+final class CResult {
+    let value: rws_turn_result
+    let storage: GrowableBuffer
+    init(_ value: rws_turn_result, _ storage: GrowableBuffer) { self.value = value; self.storage = storage }
 }
 
 /// What a callback-mode turn calls: the C function, its user data, and one event struct that
@@ -291,13 +304,14 @@ public func rws_turn_get_result(_ turn: OpaquePointer!, _ result: UnsafeMutableP
         copyOut(running, to: UnsafeMutableRawPointer(result), size: size)
         return Status.again.rawValue
     }
-    if handle.result == nil { handle.result = makeResult(final) }
-    copyOut(handle.result!.0, to: UnsafeMutableRawPointer(result), size: size)
+    // A caller that loses the race to publish drops its own copy before handing anything out.
+    let published = handle.result.load() ?? handle.result.storeIfNil(makeResult(final))
+    copyOut(published.value, to: UnsafeMutableRawPointer(result), size: size)
     return Status.ok.rawValue
 }
 
 /// Lays the result's strings out in one buffer owned by the handle.
-private func makeResult(_ r: TurnResult) -> (rws_turn_result, GrowableBuffer) {
+private func makeResult(_ r: TurnResult) -> CResult {
     let storage = GrowableBuffer()
     let parts: [[UInt8]] = [
         Array(r.response.id.utf8), Array(r.response.status.utf8), r.responseJSON,
@@ -330,7 +344,7 @@ private func makeResult(_ r: TurnResult) -> (rws_turn_result, GrowableBuffer) {
     out.elapsed_us = r.elapsedMicros
     out.first_event_us = r.firstEventMicros
     out.flags = r.flags.rawValue
-    return (out, storage)
+    return CResult(out, storage)
 }
 
 @c @implementation

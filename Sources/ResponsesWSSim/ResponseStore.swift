@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The process-wide store of `store: true` responses (§5.2: a continuation that misses the
 /// connection cache is loaded from persisted storage; with `store: false` there is no fallback).
@@ -11,13 +11,13 @@ final class ResponseStore: Sendable {
         var orderStart = 0           // entries before this index were already evicted
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     let capacity: Int
 
     init(capacity: Int) { self.capacity = max(1, capacity) }
 
     func put(_ node: ConversationNode) {
-        state.withLock { s in
+        state.withLockedValue { s in
             if s.nodes.updateValue(node, forKey: node.responseID) == nil { s.order.append(node.responseID) }
             while s.nodes.count > capacity, s.orderStart < s.order.count {
                 s.nodes[s.order[s.orderStart]] = nil
@@ -32,8 +32,8 @@ final class ResponseStore: Sendable {
     }
 
     func get(_ id: String) -> ConversationNode? {
-        state.withLock { $0.nodes[id] }
+        state.withLockedValue { $0.nodes[id] }
     }
 
-    var count: Int { state.withLock { $0.nodes.count } }
+    var count: Int { state.withLockedValue { $0.nodes.count } }
 }

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import ResponsesTLS
 import NIOPosix
@@ -149,7 +150,7 @@ final class SimulatorShared: Sendable {
     let store: ResponseStore
     let stats = StatsRegistry()
     let model: FakeModel
-    private let channels = Mutex<[ObjectIdentifier: Channel]>([:])
+    private let channels = NIOLockedValueBox<[ObjectIdentifier: Channel]>([:])
 
     init(config: SimulatorConfig) {
         self.config = config
@@ -160,11 +161,11 @@ final class SimulatorShared: Sendable {
 
     func track(_ channel: Channel) {
         let id = ObjectIdentifier(channel)
-        channels.withLock { $0[id] = channel }
-        channel.closeFuture.whenComplete { [weak self] _ in self?.channels.withLock { $0[id] = nil } }
+        channels.withLockedValue { $0[id] = channel }
+        channel.closeFuture.whenComplete { [weak self] _ in self?.channels.withLockedValue { $0[id] = nil } }
     }
 
-    func openChannels() -> [Channel] { channels.withLock { Array($0.values) } }
+    func openChannels() -> [Channel] { channels.withLockedValue { Array($0.values) } }
 
     /// The SIMULATED cost of processing `bytes` of input context (`--cost-us-per-input-kb`).
     func simulatedCostMicroseconds(inputBytes bytes: Int) -> Int {

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// Counters of one connection (a WebSocket session, or all HTTP requests together). Written on
@@ -140,7 +141,7 @@ final class StatsRegistry: Sendable {
         var watchers: [CheckedContinuation<Void, Never>] = []
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     private let accepted = Atomic<Int>(0)
     let http = ConnectionCounters(id: 0)
     private static let closedToKeep = 1024
@@ -149,7 +150,7 @@ final class StatsRegistry: Sendable {
 
     func registerWebSocket() -> ConnectionCounters {
         defer { changed() }
-        return state.withLock { s in
+        return state.withLockedValue { s in
             let counters = ConnectionCounters(id: s.nextID)
             s.nextID += 1
             s.upgrades += 1
@@ -171,7 +172,7 @@ final class StatsRegistry: Sendable {
 
     /// Wakes every `waitForChange` caller (also used as the waiters' hang guard).
     func changed() {
-        let woken = state.withLock { s in
+        let woken = state.withLockedValue { s in
             s.generation += 1
             defer { s.watchers.removeAll() }
             return s.watchers
@@ -179,12 +180,12 @@ final class StatsRegistry: Sendable {
         for watcher in woken { watcher.resume() }
     }
 
-    var generation: Int { state.withLock { $0.generation } }
+    var generation: Int { state.withLockedValue { $0.generation } }
 
     /// Returns once `changed()` was called after `generation` was read.
     func waitForChange(after generation: Int) async {
         await withCheckedContinuation { (watcher: CheckedContinuation<Void, Never>) in
-            let now = state.withLock { s in
+            let now = state.withLockedValue { s in
                 if s.generation != generation { return true }
                 s.watchers.append(watcher)
                 return false
@@ -194,7 +195,7 @@ final class StatsRegistry: Sendable {
     }
 
     func snapshot(faultsInjected: Int, storedResponses: Int, costModelEnabled: Bool) -> SimulatorStats {
-        let (connections, retired, upgrades) = state.withLock { s in (s.connections.map(\.snapshot), s.retired, s.upgrades) }
+        let (connections, retired, upgrades) = state.withLockedValue { s in (s.connections.map(\.snapshot), s.retired, s.upgrades) }
         var totals = connections.reduce(retired, Self.sum)
         totals = Self.sum(totals, http.snapshot)
         totals.id = 0

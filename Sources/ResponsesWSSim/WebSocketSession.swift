@@ -383,6 +383,7 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
             }
             buf.writeStaticString("}")
         }
+        counters.add(.eventsSent)   // before the flush: a client that has the event sees it counted
         flush()
     }
 

@@ -30,6 +30,11 @@ static const char *current_test;
 
 #define STR_FMT(s) (int)(s).len, (s).ptr
 
+/* strstr for an rws_str, which is not NUL-terminated: stays within its len bytes. */
+static const char *str_find(rws_str s, const char *needle) {
+    return s.ptr ? memmem(s.ptr, s.len, needle, strlen(needle)) : NULL;
+}
+
 /* Copies a JSON string body (starting after its opening quote) to out, decoding the escapes a
  * text answer may hold (\" \\ \/ \n \t \r and \u00XX). */
 static void json_unescape(const char *in, char *out, size_t out_len) {
@@ -182,8 +187,8 @@ static void test_pull_text_turn(const sim *s) {
             n += e->delta.len;
         }
         if (e->type == RWS_EVENT_OUTPUT_TEXT_DONE) {
-            const char *k = strstr(e->json.ptr, "\"text\":\"");
-            if (k && k < e->json.ptr + e->json.len) json_unescape(k + 8, done_text, sizeof done_text);
+            const char *k = str_find(e->json, "\"text\":\"");
+            if (k) json_unescape(k + 8, done_text, sizeof done_text);
         }
         CHECK(e->json.len > 0 && e->json.ptr[0] == '{', "raw json");
     }
@@ -251,8 +256,8 @@ static void test_batched_pull(const sim *s) {
                 n += e->delta.len;
             }
             if (e->type == RWS_EVENT_OUTPUT_TEXT_DONE) {
-                const char *k = strstr(e->json.ptr, "\"text\":\"");
-                if (k && k < e->json.ptr + e->json.len) json_unescape(k + 8, done_text, sizeof done_text);
+                const char *k = str_find(e->json, "\"text\":\"");
+                if (k) json_unescape(k + 8, done_text, sizeof done_text);
             }
         }
     }
@@ -444,8 +449,8 @@ static void test_chaining_and_connection_reuse(const sim *s) {
     const rws_event *e;
     while (rws_turn_next_event(t, 10000, &e) == RWS_OK) {
         if (e->type == RWS_EVENT_FUNCTION_CALL_ARGUMENTS_DONE || e->type == RWS_EVENT_OUTPUT_ITEM_DONE) {
-            const char *k = strstr(e->json.ptr, "\"call_id\":\"");
-            if (k && k < e->json.ptr + e->json.len) {
+            const char *k = str_find(e->json, "\"call_id\":\"");
+            if (k) {
                 k += 11;
                 size_t m = 0;
                 while (k[m] != '"' && m < sizeof call_id - 1) { call_id[m] = k[m]; m++; }
@@ -478,7 +483,7 @@ static void test_chaining_and_connection_reuse(const sim *s) {
     CHECK(r2.status == RWS_OK, "continuation: %.*s", STR_FMT(r2.error_message));
     char expect[160];
     snprintf(expect, sizeof expect, "\"previous_response_id\":\"%s\"", first_id);
-    CHECK(r2.response_json.len > 0 && strstr(r2.response_json.ptr, expect) != NULL, "chained to %s", first_id);
+    CHECK(r2.response_json.len > 0 && str_find(r2.response_json, expect) != NULL, "chained to %s", first_id);
     CHECK(strstr(text, "42") != NULL, "the answer mentions the tool output: %s", text);
     CHECK(r2.cached_input_tokens > 0, "served from the connection cache (%lld)", (long long)r2.cached_input_tokens);
     rws_turn_free(t);

@@ -138,7 +138,7 @@ extension Session {
     func setHead(_ id: String, warmup: Bool) {
         lastResponseID = id
         lastWasWarmup = warmup
-        chainHead.withLock { $0 = id }
+        chainHead.withLockedValue { $0 = id }
     }
 
     // MARK: ending turns

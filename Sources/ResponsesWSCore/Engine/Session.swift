@@ -1,6 +1,6 @@
 import NIOCore
+import NIOConcurrencyHelpers
 import ResponsesJSON
-import Synchronization
 
 /// How callers pass input (rws_session_options.input_mode).
 public enum InputMode: Int32, Sendable {
@@ -26,7 +26,7 @@ public final class Session: @unchecked Sendable {   // mutable state is loop-con
     let defaults: JSONObject
     public let counters = Counters()
     let count: CounterPair
-    let chainHead = Mutex<String?>(nil)
+    let chainHead = NIOLockedValueBox<String?>(nil)
 
     // MARK: confined to the event loop
     var connection: WebSocketConnection?
@@ -79,7 +79,7 @@ public final class Session: @unchecked Sendable {   // mutable state is loop-con
     // MARK: public API (any thread)
 
     /// The id of the last completed response of the chain.
-    public var lastResponse: String? { chainHead.withLock { $0 } }
+    public var lastResponse: String? { chainHead.withLockedValue { $0 } }
 
     /// The transcript mirror's items (tests and diagnostics). Event loop only.
     var transcriptItems: [[UInt8]] { transcript.items }
@@ -149,7 +149,7 @@ public final class Session: @unchecked Sendable {   // mutable state is loop-con
             chainConnection = nil
             transcript.reset()
             dropStandby()
-            chainHead.withLock { $0 = nil }
+            chainHead.withLockedValue { $0 = nil }
         }
     }
 

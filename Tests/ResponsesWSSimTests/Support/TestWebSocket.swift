@@ -1,10 +1,10 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
 import ResponsesJSON
 import ResponsesWSSim
-import Synchronization
 
 /// Event loops for the test clients (never the simulator's own group).
 let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 2)
@@ -49,10 +49,10 @@ final class Inbox: Sendable {
         var generation = 0
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     func push(_ item: Received) {
-        let waiter = state.withLock { s -> CheckedContinuation<Received, Error>? in
+        let waiter = state.withLockedValue { s -> CheckedContinuation<Received, Error>? in
             if let w = s.waiter { s.waiter = nil; return w }
             s.items.append(item)
             return nil
@@ -62,7 +62,7 @@ final class Inbox: Sendable {
 
     func next(timeout: TimeAmount, on loop: EventLoop) async throws -> Received {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Received, Error>) in
-            let generation = state.withLock { s -> Int? in
+            let generation = state.withLockedValue { s -> Int? in
                 if s.head < s.items.count {
                     let item = s.items[s.head]
                     s.head += 1
@@ -75,7 +75,7 @@ final class Inbox: Sendable {
             }
             guard let generation else { return }
             loop.scheduleTask(in: timeout) {
-                let expired = self.state.withLock { s -> CheckedContinuation<Received, Error>? in
+                let expired = self.state.withLockedValue { s -> CheckedContinuation<Received, Error>? in
                     guard s.generation == generation, let w = s.waiter else { return nil }
                     s.waiter = nil
                     return w

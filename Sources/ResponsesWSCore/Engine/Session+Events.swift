@@ -174,6 +174,10 @@ extension Session {
         if result.response.id.isEmpty, !turn.responseID.isEmpty {
             result.response.id = String(decoding: turn.responseID, as: UTF8.self)
         }
+        // Messages may hold text the server sent (error events, response.failed, close
+        // reasons): a server that echoes the caller's credentials must not get them into logs.
+        result.message = client.redactor.redact(result.message)
+        if let code = result.errorCode { result.errorCode = client.redactor.redact(code) }
         let now = NIODeadline.now()
         result.transport = turn.transport
         result.bytesSent = turn.bytesSent

@@ -317,7 +317,11 @@ extension Session: HTTPStreamDelegate {
             let phase: TurnPhase = turn.firstEventAt == nil && error.kind != .closed ? .notSent : turn.phase
             complete(turn, RWSError(transport: error, phase: phase))
         } else {
-            complete(turn, RWSError(.protocolViolation, "the HTTP stream ended before a terminal event (response.completed, .failed, .incomplete or error)"))
+            // The answer ended cleanly (Content-Length reached, last chunk, or a close-delimited
+            // body's end) without this turn's terminal event: the request was sent and the
+            // server may have run it. However the stream was framed, that is a lost outcome,
+            // not a protocol error, and it is never resent.
+            complete(turn, RWSError(.outcomeUnknown, "the HTTP event stream ended after the request was sent and before a terminal event (response.completed, .failed, .incomplete or error); the server may have run it, so it was not replayed"))
         }
     }
 }

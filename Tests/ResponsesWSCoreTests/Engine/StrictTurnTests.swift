@@ -153,3 +153,30 @@ private func expectNoSecret(_ result: TurnResult, _ what: String) {
         #expect(creationError { $0.extraHeaders = [("User-Agent", "mine/1"), ("X-Trace", "1"), ("OpenAI-Beta", "b")] } == nil)
     }
 }
+
+/// Item: an SSE stream cut after the request was sent is RWS_E_OUTCOME_UNKNOWN, whatever its
+/// framing, and the request is not sent again.
+@Suite struct CutEventStreamTests {
+    static let created = "data: {\"type\":\"response.created\",\"response\":{\"id\":\"resp_1\",\"status\":\"in_progress\"}}\n\n"
+    static let answers: [(String, String)] = [
+        ("connection close", "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n\(created)"),
+        ("content-length", "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: 100000\r\n\r\n\(created)"),
+        ("chunked", "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + String(created.utf8.count, radix: 16) + "\r\n\(created)\r\n"),
+        ("close-delimited, no event", "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"),
+    ]
+
+    @Test(arguments: 0..<answers.count)
+    func aCutStreamIsOutcomeUnknownAndNotResent(_ index: Int) async throws {
+        let (name, answer) = Self.answers[index]
+        let server = try await RawUpgradeServer.start { _ in Array(answer.utf8) }
+        defer { Task { await server.stop() } }
+        let client = try client(port: server.port, transport: .http)
+        defer { try? client.shutdown() }
+        let session = try client.makeSession(defaults: defaults)
+        let (result, _) = try session.run(#"{"input":"hi"}"#)
+        #expect(result.status == .outcomeUnknown, "\(name): \(result.status): \(result.message)")
+        #expect(server.received.value.bytes.count == 1, "\(name): sent again")
+        try session.close()
+    }
+}

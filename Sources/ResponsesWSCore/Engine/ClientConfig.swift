@@ -123,9 +123,11 @@ struct ResolvedConfig: Sendable {
 
         var tls: TLSContext?
         if webSocketEndpoint.isTLS || httpEndpoint.isTLS {
-            let caFile = config.caFile ?? environment("SSL_CERT_FILE").flatMap { $0.isEmpty ? nil : $0 }
+            let envFile = environment("SSL_CERT_FILE").flatMap { $0.isEmpty ? nil : $0 }
+            let caFile = config.caFile ?? envFile
             do {
-                tls = try TLSContext.client(caFile: caFile, verifyPeer: config.verifyPeer)
+                tls = try TLSContext.client(caFile: caFile, verifyPeer: config.verifyPeer,
+                                            caFileOption: config.caFile != nil ? "ca_file" : "SSL_CERT_FILE")
             } catch {
                 throw RWSError(.tls, "cannot set up TLS: \(error)")
             }

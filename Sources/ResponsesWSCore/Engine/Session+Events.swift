@@ -159,6 +159,7 @@ extension Session {
 
     func complete(_ turn: Turn, _ error: RWSError) {
         var result = TurnResult(status: error.status, message: error.message)
+        result.errorStatus = error.httpStatus
         complete(turn, result: &result)
     }
 
@@ -313,6 +314,7 @@ extension Session: HTTPStreamDelegate {
     public func httpStream(_ stream: HTTPSSEConnection, didFinishWith error: TransportError?) {
         guard let turn = current, turn.http === stream, !turn.isFinished else { return }
         if let error {
+            if retryRefusedPost(turn, error) { return }
             // Before any answer the request may still be unsent (connect, TLS, non-2xx status).
             let phase: TurnPhase = turn.firstEventAt == nil && error.kind != .closed ? .notSent : turn.phase
             complete(turn, RWSError(transport: error, phase: phase))

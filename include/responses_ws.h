@@ -181,14 +181,24 @@ typedef struct rws_client_options {
     const char *api_key;           /* NULL: $OPENAI_API_KEY. Sent as "Authorization: Bearer". */
     const char *base_url;          /* NULL: $OPENAI_BASE_URL, else "https://api.openai.com/v1".
                                       The WebSocket URL is derived as the SDKs do:
-                                      https→wss, http→ws, then "/responses" appended. */
+                                      https→wss, http→ws, then "/responses" appended.
+                                      A space, CR/LF or other control byte in it (or in
+                                      websocket_url) is RWS_E_URL at rws_client_new. */
     const char *websocket_url;     /* NULL: derived from base_url. Else a full ws:// or wss://
                                       URL used as is. */
     const char *organization;      /* NULL: $OPENAI_ORG_ID. "OpenAI-Organization" header. */
     const char *project;           /* NULL: $OPENAI_PROJECT_ID. "OpenAI-Project" header. */
     const char *beta;              /* NULL: none. "OpenAI-Beta" header value. */
     const char *const *headers;    /* NULL or a NULL-terminated array of "Name: value" strings
-                                      added to every handshake and HTTP request. */
+                                      added to every handshake and HTTP request. A header
+                                      the library writes itself (Host, Authorization,
+                                      Upgrade, Connection, Sec-WebSocket-*, Content-Length,
+                                      Transfer-Encoding, Content-Type, Accept, TE, Trailer,
+                                      Keep-Alive) is RWS_E_INVALID_ARGUMENT at rws_client_new:
+                                      pass the key as api_key. User-Agent and OpenAI-* replace
+                                      the library's own. Values of credential-like headers
+                                      (Authorization, *key*, *token*, *secret*, *auth*, ...),
+                                      like the API key, are redacted from every message. */
 
     /* TLS */
     const char *ca_file;           /* NULL: $SSL_CERT_FILE, else the system trust store.

@@ -125,7 +125,7 @@ extension JSONScanner {
             return .number(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self))
         case .string:
             let (span, escaped) = try scanString()
-            return .string(string(span, escaped: escaped))
+            return .string(try strictString(span, escaped: escaped))
         case .array:
             var items: [JSONValue] = []
             try forEachElement { s in items.append(try s.parseValue(depth: depth + 1)) }
@@ -133,7 +133,7 @@ extension JSONScanner {
         case .object:
             var object = JSONObject()
             try forEachMember(depth: depth) { s, key, escaped in
-                let k = s.string(key, escaped: escaped)
+                let k = try s.strictString(key, escaped: escaped)
                 object.members.append((k, try s.parseValue(depth: depth + 1)))
             }
             return .object(object)

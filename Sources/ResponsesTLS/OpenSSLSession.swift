@@ -86,7 +86,9 @@ final class OpenSSLSession {
         if isIPLiteral {
             ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name)
         } else {
-            SSL_set_hostflags(ssl, UInt32(X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS))
+            // subjectAltName only (RFC 6125 §6.4.4, CA/B Forum): a certificate without a DNS
+            // SAN must not pass on its subject CN.
+            SSL_set_hostflags(ssl, UInt32(X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT))
             ok = SSL_set1_host(ssl, name)
         }
         guard ok == 1 else {

@@ -38,12 +38,14 @@ public final class TLSContext: @unchecked Sendable {
     /// Trust roots: `caFile` if given, else the file named by `SSL_CERT_FILE` if that is set,
     /// else OpenSSL's system default paths. `verifyPeer: false` skips chain and name checks
     /// (for local testing only).
-    public static func client(caFile: String? = nil, verifyPeer: Bool = true) throws(TLSError) -> TLSContext {
+    /// `caFileOption` names where `caFile` came from in messages ("ca_file", "SSL_CERT_FILE"),
+    /// so that a wrong path points at the setting to fix.
+    public static func client(caFile: String? = nil, verifyPeer: Bool = true, caFileOption: String = "ca_file") throws(TLSError) -> TLSContext {
         let ctx = try makeContext(TLS_client_method())
         let trust: String
         if let caFile {
-            try loadVerifyFile(ctx, caFile, what: "ca_file")
-            trust = "ca_file \(caFile)"
+            try loadVerifyFile(ctx, caFile, what: caFileOption)
+            trust = caFileOption == "ca_file" ? "ca_file \(caFile)" : "\(caFileOption)=\(caFile)"
         } else if let envFile = environment("SSL_CERT_FILE"), !envFile.isEmpty {
             try loadVerifyFile(ctx, envFile, what: "SSL_CERT_FILE")
             trust = "SSL_CERT_FILE=\(envFile)"

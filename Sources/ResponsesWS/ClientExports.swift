@@ -78,7 +78,8 @@ func clientConfig(from options: UnsafePointer<rws_client_options>?) throws(RWSEr
         while let line = header.pointee {
             let text = String(cString: line)
             guard let colon = text.firstIndex(of: ":") else {
-                throw RWSError(.invalidArgument, "extra header \"\(text)\" has no ':'; use \"Name: value\"")
+                // Not echoed: a malformed line may well hold a credential.
+                throw RWSError(.invalidArgument, "extra header #\(config.extraHeaders.count + 1) has no ':'; use \"Name: value\"")
             }
             let name = String(text[..<colon])
             let value = String(text[text.index(after: colon)...].drop { $0 == " " || $0 == "\t" })

@@ -86,6 +86,10 @@ struct ResolvedConfig: Sendable {
     init(_ config: ClientConfig, environment: (String) -> String? = ResolvedConfig.getenv) throws(RWSError) {
         let apiKey = config.apiKey ?? environment("OPENAI_API_KEY") ?? ""
         let baseURL = config.baseURL ?? environment("OPENAI_BASE_URL").flatMap { $0.isEmpty ? nil : $0 } ?? ClientConfig.defaultBaseURL
+        // A space, CR/LF or other control byte would reach the request line of the upgrade or
+        // the POST (request smuggling) or fail later as if the server were at fault.
+        try Self.checkURLBytes(config.webSocketURL, option: "websocket_url")
+        try Self.checkURLBytes(baseURL, option: config.baseURL != nil ? "base_url" : "$OPENAI_BASE_URL")
         do {
             if let ws = config.webSocketURL {
                 webSocketEndpoint = try Endpoint(url: ws)
@@ -113,16 +117,21 @@ struct ResolvedConfig: Sendable {
                   !header.value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A }) else {
                 throw RWSError(.invalidArgument, "bad extra header \"\(header.name)\": use \"Name: value\" with a token name and no line breaks")
             }
-            // An extra header replaces a built-in one of the same name (e.g. User-Agent).
+            if let why = Self.ownedHeaders[header.name.lowercased()] ?? (header.name.lowercased().hasPrefix("sec-websocket-") ? Self.webSocketOwned : nil) {
+                throw RWSError(.invalidArgument, "extra header \"\(header.name)\" is set by the library and cannot be given in headers: \(why)")
+            }
+            // An extra header replaces a built-in one of the same name (User-Agent, OpenAI-*).
             headers.removeAll { $0.name.lowercased() == header.name.lowercased() }
             headers.append(header)
         }
 
         var tls: TLSContext?
         if webSocketEndpoint.isTLS || httpEndpoint.isTLS {
-            let caFile = config.caFile ?? environment("SSL_CERT_FILE").flatMap { $0.isEmpty ? nil : $0 }
+            let envFile = environment("SSL_CERT_FILE").flatMap { $0.isEmpty ? nil : $0 }
+            let caFile = config.caFile ?? envFile
             do {
-                tls = try TLSContext.client(caFile: caFile, verifyPeer: config.verifyPeer)
+                tls = try TLSContext.client(caFile: caFile, verifyPeer: config.verifyPeer,
+                                            caFileOption: config.caFile != nil ? "ca_file" : "SSL_CERT_FILE")
             } catch {
                 throw RWSError(.tls, "cannot set up TLS: \(error)")
             }
@@ -164,6 +173,32 @@ struct ResolvedConfig: Sendable {
     static func getenv(_ name: String) -> String? {
         guard let value = Glibc.getenv(name) else { return nil }
         return String(cString: value)
+    }
+
+    /// Headers the library writes itself, with why a caller's value would break the request.
+    static let ownedHeaders: [String: String] = [
+        "host": "it is taken from the URL (a different Host would send the request, and the key, to another virtual host than the one TLS verified); change base_url or websocket_url",
+        "authorization": "it carries the API key; pass the key as api_key (or $OPENAI_API_KEY)",
+        "upgrade": "it is part of the WebSocket handshake",
+        "connection": "it is part of the WebSocket handshake and HTTP framing",
+        "content-length": "it is computed from the request body",
+        "transfer-encoding": "the library frames the request body itself",
+        "content-type": "the POST body is always application/json",
+        "accept": "the library asks for text/event-stream",
+        "te": "it is a hop-by-hop header the library does not use",
+        "trailer": "it is a hop-by-hop header the library does not use",
+        "keep-alive": "it is a hop-by-hop header the library does not use",
+    ]
+    static let webSocketOwned = "the Sec-WebSocket-* headers are part of the WebSocket handshake"
+
+    /// Refuses a URL with a byte no URL may hold unencoded: controls, space, DEL. The message
+    /// names the option and the offset, not the URL (it may carry a token in its query).
+    static func checkURLBytes(_ url: String?, option: String) throws(RWSError) {
+        guard let url else { return }
+        for (i, c) in url.utf8.enumerated() where c <= 0x20 || c == 0x7F {
+            let what = c == 0x0D || c == 0x0A ? "a line break" : c == 0x20 ? "a space" : "a control character"
+            throw RWSError(.url, "\(option) holds \(what) at byte \(i): percent-encode it (e.g. %20) or remove it")
+        }
     }
 
     /// RFC 9110 token characters, for header names.

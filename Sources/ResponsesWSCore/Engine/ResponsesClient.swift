@@ -8,6 +8,8 @@ import Synchronization
 /// called from any thread; pool state lives on the event loop.
 public final class ResponsesClient: @unchecked Sendable {   // mutable state is loop-confined
     let config: ResolvedConfig
+    /// Removes the configured credentials from every message a turn produces.
+    let redactor: CredentialRedactor
     let group: MultiThreadedEventLoopGroup
     public let loop: EventLoop
     public let counters = Counters()
@@ -28,6 +30,7 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
 
     public init(_ config: ClientConfig) throws(RWSError) {
         self.config = try ResolvedConfig(config)
+        redactor = CredentialRedactor(headers: self.config.connection.headers)
         // A private one-thread group: never NIO's process-wide singleton, which the host
         // process may use for its own purposes (BUILD_RECIPE §4).
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)

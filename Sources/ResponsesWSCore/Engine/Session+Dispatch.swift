@@ -90,13 +90,15 @@ extension Session {
             sendHTTP(turn)
             return
         }
+        let asked = retryAfter(turn, error)
+        if case .ended = asked { return }
         guard isRetryable(error), turn.reconnects < client.config.maxReconnects else {
             complete(turn, RWSError(transport: error, phase: .notSent))
             return
         }
         turn.reconnects += 1
         lostConnection = true
-        let delay = client.config.backoff(attempt: turn.reconnects)
+        let delay = max(client.config.backoff(attempt: turn.reconnects), asked.wait)
         turn.retry = client.loop.scheduleTask(in: delay) { [self] in
             turn.retry = nil
             dispatch(turn)

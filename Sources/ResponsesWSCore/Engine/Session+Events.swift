@@ -20,22 +20,28 @@ extension Session {
                 return
             }
             if header.type == .error, turn.delivered == 0, recover(turn, from: header, frame: frame) { return }
-            note(header, frame: frame, of: turn)
+            // A terminal event of another response does not end this turn: it is delivered as
+            // an ordinary event, labelled with its own id, and the turn waits for its own end
+            // (or a timeout). Failing the turn instead would give up on a response the server
+            // may still be sending; ending it OK would chain to a response that is not ours.
+            let foreign = isForeign(header, frame: frame, of: turn)
+            if !foreign { note(header, frame: frame, of: turn) }
             count.add(.events)
             turn.delivered += 1
             var keepGoing = true
+            let label: [UInt8] = foreign ? [] : turn.responseID
             if let handler = turn.handler {
                 if !turn.detached {
-                    keepGoing = turn.responseID.withUnsafeBytes { rid in
+                    keepGoing = label.withUnsafeBytes { rid in
                         DeliveredEvent.with(frame: frame, header: header, responseID: rid, scratch: &scratch, handler)
                     }
                 }
             } else {
-                turn.enqueue(PendingEvent(frame: message, header: header, responseID: turn.responseID), on: client.loop)
+                turn.enqueue(PendingEvent(frame: message, header: header, responseID: label), on: client.loop)
             }
             // The callback may have cancelled or freed the turn.
             guard !turn.isFinished else { return }
-            if header.type.isTerminal {
+            if header.type.isTerminal && !foreign {
                 finish(turn, terminal: header, frame: frame)
             } else if !keepGoing {
                 cancelOnLoop(turn, RWSError(.aborted, "the event callback returned RWS_STOP"))
@@ -69,6 +75,14 @@ extension Session {
         default:
             return false
         }
+    }
+
+    /// Whether a response event carries an id other than the one this turn learnt from its
+    /// `response.created` (an `error` event has no response id and is never foreign).
+    private func isForeign(_ header: EventHeader, frame: UnsafeRawBufferPointer, of turn: Turn) -> Bool {
+        guard header.type != .error, !turn.responseID.isEmpty, header.responseID.count > 0 else { return false }
+        let id = UnsafeRawBufferPointer(rebasing: frame[header.responseID.start..<header.responseID.end])
+        return !id.elementsEqual(turn.responseID)
     }
 
     /// Journal and id bookkeeping for one delivered event.
@@ -145,6 +159,7 @@ extension Session {
 
     func complete(_ turn: Turn, _ error: RWSError) {
         var result = TurnResult(status: error.status, message: error.message)
+        result.errorStatus = error.httpStatus
         complete(turn, result: &result)
     }
 
@@ -155,6 +170,15 @@ extension Session {
 
     private func complete(_ turn: Turn, result: inout TurnResult) {
         guard !turn.isFinished else { return }
+        // The result names the turn's own response even when it ended without a terminal
+        // event (an error, a timeout, a lost connection after response.created).
+        if result.response.id.isEmpty, !turn.responseID.isEmpty {
+            result.response.id = String(decoding: turn.responseID, as: UTF8.self)
+        }
+        // Messages may hold text the server sent (error events, response.failed, close
+        // reasons): a server that echoes the caller's credentials must not get them into logs.
+        result.message = client.redactor.redact(result.message)
+        if let code = result.errorCode { result.errorCode = client.redactor.redact(code) }
         let now = NIODeadline.now()
         result.transport = turn.transport
         result.bytesSent = turn.bytesSent
@@ -290,11 +314,16 @@ extension Session: HTTPStreamDelegate {
     public func httpStream(_ stream: HTTPSSEConnection, didFinishWith error: TransportError?) {
         guard let turn = current, turn.http === stream, !turn.isFinished else { return }
         if let error {
+            if retryRefusedPost(turn, error) { return }
             // Before any answer the request may still be unsent (connect, TLS, non-2xx status).
             let phase: TurnPhase = turn.firstEventAt == nil && error.kind != .closed ? .notSent : turn.phase
             complete(turn, RWSError(transport: error, phase: phase))
         } else {
-            complete(turn, RWSError(.protocolViolation, "the HTTP stream ended before a terminal event (response.completed, .failed, .incomplete or error)"))
+            // The answer ended cleanly (Content-Length reached, last chunk, or a close-delimited
+            // body's end) without this turn's terminal event: the request was sent and the
+            // server may have run it. However the stream was framed, that is a lost outcome,
+            // not a protocol error, and it is never resent.
+            complete(turn, RWSError(.outcomeUnknown, "the HTTP event stream ended after the request was sent and before a terminal event (response.completed, .failed, .incomplete or error); the server may have run it, so it was not replayed"))
         }
     }
 }

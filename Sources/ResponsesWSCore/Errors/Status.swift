@@ -58,6 +58,8 @@ public enum Status: Int32, Sendable {
 public struct RWSError: Error, Sendable, CustomStringConvertible {
     public var status: Status
     public var message: String
+    /// The HTTP status of an HTTP-level failure (upgrade or POST answer), else 0.
+    public var httpStatus: Int32 = 0
     public init(_ status: Status, _ message: String) { self.status = status; self.message = message }
     public var description: String { message }
 }

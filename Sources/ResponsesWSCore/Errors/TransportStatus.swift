@@ -2,6 +2,11 @@ extension RWSError {
     /// Maps a wire failure to the status a caller acts on. Whether the request may have reached
     /// the server decides between "closed" (safe to send again) and "outcome unknown" (§5.10).
     init(transport error: TransportError?, phase: TurnPhase, fallback: String? = nil) {
+        self.init(mapping: error, phase: phase, fallback: fallback)
+        httpStatus = Int32(clamping: error?.httpStatus ?? 0)
+    }
+
+    private init(mapping error: TransportError?, phase: TurnPhase, fallback: String?) {
         guard let error else {
             if let fallback {
                 self.init(phase < .sending ? .connect : .outcomeUnknown, fallback)

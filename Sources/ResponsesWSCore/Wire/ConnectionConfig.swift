@@ -4,8 +4,9 @@ import ResponsesTLS
 /// How to open a WebSocket or HTTP connection.
 public struct ConnectionConfig: Sendable {
     /// Sent on the WebSocket upgrade GET or the HTTP POST, in order: Authorization, OpenAI-*,
-    /// User-Agent, extras (§1.2). `Host` is derived from the endpoint unless given here; a
-    /// `User-Agent` is added if none is given. Values must not contain CR or LF.
+    /// User-Agent, extras (§1.2). `Host` is derived from the endpoint unless given here (clients
+    /// refuse a caller's `Host` at creation: ClientConfig.ownedHeaders); a `User-Agent` is added
+    /// if none is given. Values must not contain CR or LF.
     public var headers: [(name: String, value: String)]
     /// TLS for wss/https. nil → a shared client context that verifies against `SSL_CERT_FILE`
     /// or the system's trusted roots.

@@ -64,7 +64,7 @@ struct CredentialRedactor: Sendable {
 
     init(headers: [(name: String, value: String)]) {
         var secrets: [String] = []
-        for header in headers where Self.sensitiveHeaders.contains(header.name.lowercased()) {
+        for header in headers where Self.isSensitive(header.name) {
             secrets.append(header.value)
             // "Bearer sk-…": the token may be echoed without its scheme.
             if let space = header.value.firstIndex(of: " ") {
@@ -73,6 +73,14 @@ struct CredentialRedactor: Sendable {
         }
         self.secrets = secrets.filter { $0.count >= Self.minimumSecretLength }
             .sorted { $0.count > $1.count }
+    }
+
+    /// The known credential headers, and any name that looks like one (X-Goog-Api-Key,
+    /// X-Auth-Token, ...): redacting a harmless value costs nothing, leaking a key does.
+    static func isSensitive(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        if sensitiveHeaders.contains(lower) { return true }
+        return ["auth", "key", "token", "secret", "password", "cookie", "credential"].contains { lower.contains($0) }
     }
 
     func redact(_ text: String) -> String {

@@ -43,6 +43,8 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     /// For a failed `WebSocketConnection.sendText`: the connection was closed before any byte of
     /// the message was written, so the server cannot have it.
     public var nothingSent = false
+    /// The `Retry-After` header of a 429 or 503 answer, as sent.
+    public var retryAfter: String?
 
     public init(_ kind: Kind, _ message: String, httpStatus: Int? = nil, closeCode: UInt16? = nil, body: String? = nil) {
         self.kind = kind

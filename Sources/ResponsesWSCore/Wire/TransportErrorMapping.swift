@@ -94,7 +94,9 @@ enum TransportErrorMapping {
             : "no such endpoint \(endpoint.url): check the base URL"
         case 405: explanation = "method not allowed at \(endpoint.url)"
         case 426: explanation = "the server does not support WebSocket mode: use the HTTP transport"
-        case 429: explanation = "rate limited" + (headers.first(name: "retry-after").map { "; retry after \($0) s" } ?? "")
+        case 429: explanation = "rate limited" + (headers.first(name: "retry-after").map {
+            $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } ? "; retry after \($0) s" : "; retry after \($0)"
+        } ?? "")
         case 500...599: explanation = "server error; retry later"
         default: explanation = "unexpected answer \(status.reasonPhrase)"
         }
@@ -103,7 +105,9 @@ enum TransportErrorMapping {
         if let bodyText, !bodyText.isEmpty {
             message += " (body: \(snippet(bodyText)))"
         }
-        return TransportError(kind, message, httpStatus: code, body: bodyText)
+        var error = TransportError(kind, message, httpStatus: code, body: bodyText)
+        if code == 429 || code == 503 { error.retryAfter = headers.first(name: "retry-after") }
+        return error
     }
 
     /// Up to `TransportError.maxBodyBytes` of a body as text, credentials redacted.

@@ -204,3 +204,42 @@ private func text(_ bytes: [UInt8], _ span: JSONSpan) -> String {
         #expect(throws: Never.self) { try Session.validate(streamID: "lane_1.a-b") }
     }
 }
+
+/// A request holding an invalid escape, a lone surrogate or invalid UTF-8 is refused before
+/// anything is sent, with the byte named; valid text keeps its meaning on the wire.
+@Suite struct StrictTurnRequestTests {
+    private func prepare(_ json: [UInt8]) throws(RWSError) -> TurnRequest {
+        try json.withUnsafeBytes { raw in
+            Result { () throws(RWSError) in try TurnRequest.prepare(raw, defaults: JSONObject(), streamID: nil, maxRequestBytes: 1 << 20) }
+        }.get()
+    }
+
+    @Test func refusesInvalidStringsWithTheByteOffset() {
+        let cases: [([UInt8], Int)] = [
+            (Array(#"{"input":"a\qb"}"#.utf8), 11),
+            (Array(#"{"input":"\x41"}"#.utf8), 10),
+            (Array(#"{"input":"\u00zz"}"#.utf8), 10),
+            (Array(#"{"input":"\ud800"}"#.utf8), 10),
+            (Array(#"{"input":"\udc00"}"#.utf8), 10),
+            (Array(#"{"input":"\ud800\u0041"}"#.utf8), 10),
+            (Array(#"{"model":"m","input":[{"type":"message","content":"x"#.utf8) + [0xFE] + Array(#""}]}"#.utf8), 52),
+        ]
+        for (json, offset) in cases {
+            do {
+                _ = try prepare(json)
+                Issue.record("accepted \(String(decoding: json, as: UTF8.self))")
+            } catch {
+                #expect(error.status == .invalidJSON)
+                #expect(error.message.contains("byte \(offset)"), "\(error.message)")
+            }
+        }
+    }
+
+    @Test func validTextIsSentWithItsMeaning() throws {
+        let r = try prepare(Array(#"{"model":"m","temperature":0.70,"input":"caf\u00e9 \ud83d\ude00 €"}"#.utf8))
+        var buffer = r.webSocketBody(items: r.newItems, previousResponseID: nil, streamID: nil, allocator: .init())
+        let wire = String(decoding: buffer.readBytes(length: buffer.readableBytes)!, as: UTF8.self)
+        #expect(wire.contains(#""content":"café 😀 €""#))
+        #expect(wire.contains(#""temperature":0.70"#))
+    }
+}

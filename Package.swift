@@ -12,6 +12,7 @@
 //   CResponsesWS      the public C header include/responses_ws.h (+ the C-side thread-local error)
 //   ResponsesWS       thin @c @implementation exports of that header → libresponsesws.so
 //   rws               the command-line tool (sim, run, loop, demo, bench)
+//   RWSFuzz           libFuzzer harnesses for the hand-written parsers (test-only, Tests/fuzz.sh)
 import PackageDescription
 
 let versionScript = Context.packageDirectory + "/packaging/responses_ws.map"
@@ -76,6 +77,18 @@ let package = Package(
                 "CResponsesWS", "ResponsesWSCore", "ResponsesWSSim", "ResponsesJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ] + nio
+        ),
+        // libFuzzer harnesses (Tests/fuzz.sh builds them with -sanitize=fuzzer and -DRWS_FUZZING).
+        // Not a product: a normal build links a small stand-in main instead of libFuzzer's.
+        .executableTarget(
+            name: "RWSFuzz",
+            dependencies: [
+                "ResponsesWSCore", "ResponsesJSON",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ]
         ),
         .testTarget(name: "ResponsesJSONTests", dependencies: ["ResponsesJSON"]),
         .testTarget(name: "ResponsesWSSimTests", dependencies: ["ResponsesWSSim", "ResponsesJSON"] + nio),

@@ -92,7 +92,11 @@ let package = Package(
         ),
         .testTarget(name: "ResponsesJSONTests", dependencies: ["ResponsesJSON"]),
         .testTarget(name: "ResponsesWSSimTests", dependencies: ["ResponsesWSSim", "ResponsesJSON"] + nio),
-        .testTarget(name: "ResponsesWSCoreTests", dependencies: ["ResponsesWSCore", "ResponsesTLS", "ResponsesWSSim", "ResponsesJSON"] + nio),
+        .testTarget(
+            name: "ResponsesWSCoreTests",
+            dependencies: ["ResponsesWSCore", "ResponsesTLS", "ResponsesWSSim", "ResponsesJSON",
+                           .product(name: "NIOEmbedded", package: "swift-nio")] + nio
+        ),
         .testTarget(name: "ResponsesWSTests", dependencies: ["ResponsesWS", "CResponsesWS", "ResponsesWSSim"]),
     ]
 )

@@ -30,6 +30,7 @@ enum FrameTarget {
                 require(outcome == first, "reads \(plan.map(\.count)) gave \(outcome), one read gave \(first) (limit \(limit))")
             } else {
                 first = outcome
+                if verbose { print(outcome) }
             }
         }
     }

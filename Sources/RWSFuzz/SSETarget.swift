@@ -22,6 +22,7 @@ enum SSETarget {
             let outcome = parse(bytes, plan, limit: limit)
             guard let first else {
                 first = outcome
+                if verbose { print(outcome) }
                 continue
             }
             let cuts = plan.map(\.count)

@@ -6,6 +6,9 @@ import Glibc
 import Musl
 #endif
 
+/// RWS_FUZZ_VERBOSE=1: harnesses print what one read of each input gave (replaying by hand).
+let verbose = getenv("RWS_FUZZ_VERBOSE") != nil
+
 /// A failed invariant: print why and abort, which libFuzzer reports as a crash (and saves the input).
 func require(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String) {
     if !condition() {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of responses-ws, in order of what builds on what:
-#   1. Swift suites (JSON layer, simulator, wire, engine, C exports called from Swift)
+#   1. Swift suites (JSON layer, simulator, wire, engine, C exports called from Swift), then
+#      libFuzzer on the hand-written parsers (Tests/fuzz.sh, 30 s per target)
 #   2. the public header compiles warning-free as C99 and C++
 #   3. the release libresponsesws.so: exported symbols, SONAME, no dynamic Swift runtime
 #   4. C API tests and the C example, linked against the release .so, against `rws sim`;
@@ -42,6 +43,10 @@ swift_tests() {
     # One test at a time (~40 s): many tests start servers and assert what happens within a
     # deadline, and on two cores the parallel run (~12 s) occasionally starves one of them.
     swift build --build-tests && swift test --skip-build --no-parallel
+}
+
+fuzzing() {
+    bash Tests/fuzz.sh
 }
 
 header_compiles() {
@@ -142,6 +147,7 @@ packaging() {
 }
 
 step "Swift tests" swift_tests
+step "fuzzing (libFuzzer)" fuzzing
 step "C header" header_compiles
 step "release library" release_library
 step "C API tests" c_tests

@@ -13,6 +13,7 @@
 //   ResponsesWS       thin @c @implementation exports of that header → libresponsesws.so
 //   rws               the command-line tool (sim, run, loop, demo, bench)
 //   rws-autobahn      test-only: the Autobahn echo client (Tests/autobahn)
+//   RWSFuzz           libFuzzer harnesses for the hand-written parsers (test-only, Tests/fuzz.sh)
 import PackageDescription
 
 let versionScript = Context.packageDirectory + "/packaging/responses_ws.map"
@@ -84,9 +85,25 @@ let package = Package(
         ),
         // Test-only: the Autobahn echo client over the core's WebSocket client (Tests/autobahn).
         .executableTarget(name: "rws-autobahn", dependencies: ["ResponsesWSCore"] + nio),
+        // libFuzzer harnesses (Tests/fuzz.sh builds them with -sanitize=fuzzer and -DRWS_FUZZING).
+        // Not a product: a normal build links a small stand-in main instead of libFuzzer's.
+        .executableTarget(
+            name: "RWSFuzz",
+            dependencies: [
+                "ResponsesWSCore", "ResponsesJSON",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "ResponsesJSONTests", dependencies: ["ResponsesJSON"]),
         .testTarget(name: "ResponsesWSSimTests", dependencies: ["ResponsesWSSim", "ResponsesJSON"] + nio),
-        .testTarget(name: "ResponsesWSCoreTests", dependencies: ["ResponsesWSCore", "ResponsesTLS", "COpenSSL", "ResponsesWSSim", "ResponsesJSON"] + nio),
+        .testTarget(
+            name: "ResponsesWSCoreTests",
+            dependencies: ["ResponsesWSCore", "ResponsesTLS", "COpenSSL", "ResponsesWSSim", "ResponsesJSON",
+                           .product(name: "NIOEmbedded", package: "swift-nio")] + nio
+        ),
         .testTarget(name: "ResponsesWSTests", dependencies: ["ResponsesWS", "CResponsesWS", "ResponsesWSCore", "ResponsesWSSim"]),
     ]
 )

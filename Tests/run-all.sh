@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of responses-ws, in order of what builds on what:
-#   1. Swift suites (JSON layer, simulator, wire, engine, C exports called from Swift), then the
-#      Autobahn client cases against the library's WebSocket client
+#   1. Swift suites (JSON layer, simulator, wire, engine, C exports called from Swift), then
+#      libFuzzer on the hand-written parsers (Tests/fuzz.sh, 30 s per target) and the Autobahn
+#      client cases against the library's WebSocket client
 #   2. the public header compiles warning-free as C99 and C++
 #   3. the release libresponsesws.so: exported symbols, SONAME, no dynamic Swift runtime
 #   4. C API tests and the C example, linked against the release .so, against `rws sim`;
@@ -53,6 +54,10 @@ autobahn() {
     # binary-message case closed cleanly with 1003 (Tests/autobahn/run.py).
     python_venv || return 1
     .venv/bin/python Tests/autobahn/run.py .build/debug/rws-autobahn --report .build/autobahn-report
+}
+
+fuzzing() {
+    bash Tests/fuzz.sh
 }
 
 header_compiles() {
@@ -156,6 +161,7 @@ packaging() {
 }
 
 step "Swift tests" swift_tests
+step "fuzzing (libFuzzer)" fuzzing
 step "Autobahn (kosoku fuzzing server)" autobahn
 step "C header" header_compiles
 step "release library" release_library

@@ -24,6 +24,8 @@ struct SSEParser {
     /// The previous chunk ended in CR: a leading LF in the next one belongs to it.
     private var skipLeadingLineFeed = false
     private var atStreamStart = true
+    /// Leading bytes of a byte order mark seen so far: it may be split across reads.
+    private var byteOrderMarkBytes = 0
     private var data: ByteBuffer?
     private var dataLineCount = 0
 
@@ -39,8 +41,18 @@ struct SSEParser {
         var input = chunk
         guard input.readableBytes > 0 else { return }
         if atStreamStart {
+            let mark: [UInt8] = [0xEF, 0xBB, 0xBF]
+            let missing = mark[byteOrderMarkBytes...]
+            let n = min(missing.count, input.readableBytes)
+            if input.readableBytesView.prefix(n).elementsEqual(missing.prefix(n)) {
+                input.moveReaderIndex(forwardBy: n)
+                byteOrderMarkBytes += n
+                guard byteOrderMarkBytes == mark.count else { return }  // the rest decides
+            } else if byteOrderMarkBytes > 0 {
+                partialLine = ByteBuffer(bytes: mark[..<byteOrderMarkBytes])  // not a mark: text
+            }
             atStreamStart = false
-            if input.readableBytesView.starts(with: [0xEF, 0xBB, 0xBF]) { input.moveReaderIndex(forwardBy: 3) }
+            guard input.readableBytes > 0 else { return }
         }
         if skipLeadingLineFeed {
             skipLeadingLineFeed = false

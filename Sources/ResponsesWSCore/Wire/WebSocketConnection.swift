@@ -135,30 +135,48 @@ public final class WebSocketConnection: @unchecked Sendable {
             endpoint: endpoint, tls: tls, timeout: config.connectTimeout, finalPhase: .upgrade, eventLoop: eventLoop)
         let boundAttempt = NIOLoopBound(attempt, eventLoop: eventLoop)
         let boundDelegate = NIOLoopBound(delegate, eventLoop: eventLoop)
-
         attempt.connect { channel in
-            try channel.pipeline.syncOperations.addHandler(UpgradeEndHold(attempt: boundAttempt.value))
-            let handshake = WebSocketHandshakeHandler(request: request, attempt: boundAttempt.value, redactor: redactor)
-            let boundHandshake = NIOLoopBound(handshake, eventLoop: channel.eventLoop)
-            let upgrader = WebSocketUpgrader(verdict: { verdict in
-                switch verdict {
-                case .success: boundAttempt.value.upgradeAccepted()
-                case .failure(let refusal): boundAttempt.value.record(refusal)
-                }
-            }) { channel in
-                try installFrameHandler(
-                    channel: channel, endpoint: endpoint, tls: tls, config: config,
-                    attempt: boundAttempt.value, delegate: boundDelegate.value)
-            }
-            try channel.pipeline.syncOperations.addHTTPClientHandlers(
-                // Frames sent right behind the 101 must reach the WebSocket decoder.
-                leftOverBytesStrategy: .forwardBytes,
-                withClientUpgrade: (upgraders: [upgrader], completionHandler: { context in
-                    context.pipeline.syncOperations.removeHandler(boundHandshake.value, promise: nil)
-                }))
-            try channel.pipeline.syncOperations.addHandler(handshake)
+            try addUpgradeHandlers(to: channel, request: request, endpoint: endpoint, tls: tls, config: config,
+                                   attempt: boundAttempt.value, delegate: boundDelegate.value, redactor: redactor)
         }
         return attempt.futureResult
+    }
+
+    /// The pipeline from the TCP (or TLS) stream to an open WebSocket: the upgrade GET, its
+    /// answer, then the frame handler. Internal so that the fuzz harness drives the same one.
+    static func addUpgradeHandlers(
+        to channel: Channel,
+        request: HTTPRequestHead,
+        endpoint: Endpoint,
+        tls: TLSContext?,
+        config: ConnectionConfig,
+        attempt: ConnectAttempt<WebSocketConnection>,
+        delegate: WebSocketConnectionDelegate?,
+        redactor: CredentialRedactor
+    ) throws {
+        let eventLoop = channel.eventLoop
+        let boundAttempt = NIOLoopBound(attempt, eventLoop: eventLoop)
+        let boundDelegate = NIOLoopBound(delegate, eventLoop: eventLoop)
+        try channel.pipeline.syncOperations.addHandler(UpgradeEndHold(attempt: attempt))
+        let handshake = WebSocketHandshakeHandler(request: request, attempt: attempt, redactor: redactor)
+        let boundHandshake = NIOLoopBound(handshake, eventLoop: eventLoop)
+        let upgrader = WebSocketUpgrader(verdict: { verdict in
+            switch verdict {
+            case .success: boundAttempt.value.upgradeAccepted()
+            case .failure(let refusal): boundAttempt.value.record(refusal)
+            }
+        }) { channel in
+            try installFrameHandler(
+                channel: channel, endpoint: endpoint, tls: tls, config: config,
+                attempt: boundAttempt.value, delegate: boundDelegate.value)
+        }
+        try channel.pipeline.syncOperations.addHTTPClientHandlers(
+            // Frames sent right behind the 101 must reach the WebSocket decoder.
+            leftOverBytesStrategy: .forwardBytes,
+            withClientUpgrade: (upgraders: [upgrader], completionHandler: { context in
+                context.pipeline.syncOperations.removeHandler(boundHandshake.value, promise: nil)
+            }))
+        try channel.pipeline.syncOperations.addHandler(handshake)
     }
 
     private static func installFrameHandler(

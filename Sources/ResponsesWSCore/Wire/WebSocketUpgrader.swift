@@ -30,8 +30,13 @@ final class WebSocketUpgrader: NIOHTTPClientProtocolUpgrader, Sendable {
         handshake.addCustom(upgradeRequestHeaders: &upgradeRequestHeaders)
     }
 
+    /// RFC 6455 §4.1: the 101 must also carry `Connection: Upgrade`, which NIO does not check.
+    /// Without it the HTTP parser reads bytes that follow the head in the same read as another
+    /// response and fails, but accepts the upgrade when they come in a later read (found by fuzzing).
     func shouldAllowUpgrade(upgradeResponse: HTTPResponseHead) -> Bool {
-        guard handshake.shouldAllowUpgrade(upgradeResponse: upgradeResponse) else { return false }
+        let connection = upgradeResponse.headers[canonicalForm: "connection"]
+        guard connection.contains(where: { $0.lowercased() == "upgrade" }),
+              handshake.shouldAllowUpgrade(upgradeResponse: upgradeResponse) else { return false }
         for name in ["Sec-WebSocket-Extensions", "Sec-WebSocket-Protocol"] {
             let values = upgradeResponse.headers[name].filter { !$0.allSatisfy(\.isWhitespace) }
             if !values.isEmpty {

@@ -52,6 +52,29 @@ import Testing
         #expect(try parse(["\u{FEFF}data: a\n\ndata: b\n"]) == ["a"])
     }
 
+    private func parse(bytes chunks: [[UInt8]]) throws -> [String] {
+        var parser = SSEParser(maxEventBytes: 1 << 20)
+        var events: [String] = []
+        for chunk in chunks {
+            try parser.feed(ByteBuffer(bytes: chunk), allocator: ByteBufferAllocator()) { events.append(String(buffer: $0)) }
+        }
+        return events
+    }
+
+    /// Found by the `sse` fuzz target (Tests/fuzz.sh): a byte order mark cut by the first reads
+    /// was kept as text, so the first line's field was not `data` and its event was lost.
+    @Test func byteOrderMarkSplitAcrossReads() throws {
+        let stream = Array("\u{FEFF}data: a\n\ndata: b\n\n".utf8)
+        for cut in 1...3 {
+            #expect(try parse(bytes: [Array(stream[..<cut]), Array(stream[cut...])]) == ["a", "b"], "cut at \(cut)")
+        }
+        #expect(try parse(bytes: stream.map { [$0] }) == ["a", "b"])
+        // Bytes that only begin like a mark are the first line's text, however they arrive.
+        let notMark = [0xEF, 0xBB] + Array("data: a\n\ndata: b\n\n".utf8)
+        #expect(try parse(bytes: [notMark]) == ["b"])
+        #expect(try parse(bytes: [[0xEF], [0xBB], Array(notMark[2...])]) == ["b"])
+    }
+
     @Test func eventTooLarge() {
         #expect(throws: SSEParser.EventTooLarge.self) { try parse(["data: 12345\ndata: 67890\n\n"], maxEventBytes: 8) }
         #expect(throws: SSEParser.EventTooLarge.self) { try parse(["data: " + String(repeating: "a", count: 100)], maxEventBytes: 8) }

@@ -156,7 +156,9 @@ enum UpgradeTarget {
             // upgrader, the handshake handler, then the frame handler).
             try WebSocketConnection.addUpgradeHandlers(
                 to: channel, request: request, endpoint: endpoint, tls: nil, config: config,
-                attempt: attempt, delegate: recorder, redactor: CredentialRedactor(headers: []))
+                attempt: attempt, delegate: recorder, redactor: CredentialRedactor(headers: []),
+                // RFC 6455's sample key: its Accept is the seeds' sampleAccept, the same every run.
+                requestKey: "dGhlIHNhbXBsZSBub25jZQ==")
             try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8080)).wait()
         } catch {
             require(false, "setting up the pipeline failed: \(error)")

@@ -6,6 +6,8 @@ import Glibc
 import Musl
 #endif
 
+import ResponsesJSON
+
 /// RWS_FUZZ_VERBOSE=1: harnesses print what one read of each input gave (replaying by hand).
 let verbose = getenv("RWS_FUZZ_VERBOSE") != nil
 
@@ -66,6 +68,13 @@ struct Choices {
 func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
     guard needle.count <= haystack.count else { return false }
     return (0...(haystack.count - needle.count)).contains { haystack[$0..<($0 + needle.count)].elementsEqual(needle) }
+}
+
+/// The errors only the strict string check of the tree parser raises (StrictStrings.swift): an
+/// invalid escape, a lone surrogate, invalid UTF-8 inside a string.
+func isStrictStringError(_ error: JSONSyntaxError) -> Bool {
+    ["invalid escape", "invalid \\u escape", "unterminated escape", "lone ", "invalid UTF-8 byte",
+     "truncated UTF-8"].contains { error.message.hasPrefix($0) }
 }
 
 #endif

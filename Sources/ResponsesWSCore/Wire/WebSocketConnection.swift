@@ -152,7 +152,8 @@ public final class WebSocketConnection: @unchecked Sendable {
         config: ConnectionConfig,
         attempt: ConnectAttempt<WebSocketConnection>,
         delegate: WebSocketConnectionDelegate?,
-        redactor: CredentialRedactor
+        redactor: CredentialRedactor,
+        requestKey: String = NIOWebSocketClientUpgrader.randomRequestKey()
     ) throws {
         let eventLoop = channel.eventLoop
         let boundAttempt = NIOLoopBound(attempt, eventLoop: eventLoop)
@@ -160,7 +161,7 @@ public final class WebSocketConnection: @unchecked Sendable {
         try channel.pipeline.syncOperations.addHandler(UpgradeEndHold(attempt: attempt))
         let handshake = WebSocketHandshakeHandler(request: request, attempt: attempt, redactor: redactor)
         let boundHandshake = NIOLoopBound(handshake, eventLoop: eventLoop)
-        let upgrader = WebSocketUpgrader(verdict: { verdict in
+        let upgrader = WebSocketUpgrader(requestKey: requestKey, verdict: { verdict in
             switch verdict {
             case .success: boundAttempt.value.upgradeAccepted()
             case .failure(let refusal): boundAttempt.value.record(refusal)

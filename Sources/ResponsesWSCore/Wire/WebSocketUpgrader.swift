@@ -11,17 +11,20 @@ import NIOWebSocket
 final class WebSocketUpgrader: NIOHTTPClientProtocolUpgrader, Sendable {
     let supportedProtocol = "websocket"
     let requiredUpgradeHeaders: [String] = []
-    private let handshake = NIOWebSocketClientUpgrader(upgradePipelineHandler: { channel, _ in
-        channel.eventLoop.makeSucceededVoidFuture()   // never called: `upgrade` below replaces it
-    })
+    private let handshake: NIOWebSocketClientUpgrader
     private let verdict: @Sendable (Result<Void, TransportError>) -> Void
     private let install: @Sendable (Channel) throws -> Void
 
     /// `verdict` hears, on the event loop, whether a 101 is taken (success) or refused (the
     /// reason). `install` adds the handlers that read the connection; it runs on the event loop
     /// before any byte after the 101 is delivered.
-    init(verdict: @escaping @Sendable (Result<Void, TransportError>) -> Void,
+    /// `requestKey` is random except in the fuzz harness, which needs runs to compare.
+    init(requestKey: String = NIOWebSocketClientUpgrader.randomRequestKey(),
+         verdict: @escaping @Sendable (Result<Void, TransportError>) -> Void,
          install: @escaping @Sendable (Channel) throws -> Void) {
+        handshake = NIOWebSocketClientUpgrader(requestKey: requestKey, upgradePipelineHandler: { channel, _ in
+            channel.eventLoop.makeSucceededVoidFuture()   // never called: `upgrade` below replaces it
+        })
         self.verdict = verdict
         self.install = install
     }

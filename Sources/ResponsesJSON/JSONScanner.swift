@@ -300,6 +300,22 @@ public struct JSONScanner {
         return try scanNumber()
     }
 
+    /// The byte a one-letter escape (`\n`, `\"`, ...) stands for; nil for `\u` and invalid ones.
+    @inline(__always)
+    static func simpleEscape(_ letter: UInt8) -> UInt8? {
+        switch letter {
+        case UInt8(ascii: "\""): return 0x22
+        case UInt8(ascii: "\\"): return 0x5C
+        case UInt8(ascii: "/"): return 0x2F
+        case UInt8(ascii: "b"): return 0x08
+        case UInt8(ascii: "f"): return 0x0C
+        case UInt8(ascii: "n"): return 0x0A
+        case UInt8(ascii: "r"): return 0x0D
+        case UInt8(ascii: "t"): return 0x09
+        default: return nil
+        }
+    }
+
     /// Decodes the contents of a string span (as returned by `scanString`) into UTF-8, appending
     /// to `out`. Invalid escapes are replaced by U+FFFD rather than failing: the span was already
     /// validated for structure, and a bad escape inside text must not lose the rest of the event.
@@ -311,15 +327,11 @@ public struct JSONScanner {
             i += 1
             guard i < span.end else { break }
             let e = bytes[i]; i += 1
+            if let byte = Self.simpleEscape(e) {
+                out.append(byte)
+                continue
+            }
             switch e {
-            case UInt8(ascii: "\""): out.append(0x22)
-            case UInt8(ascii: "\\"): out.append(0x5C)
-            case UInt8(ascii: "/"): out.append(0x2F)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
             case UInt8(ascii: "u"):
                 var scalar = readHex4(at: i, end: span.end)
                 i += 4

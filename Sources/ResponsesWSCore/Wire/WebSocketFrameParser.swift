@@ -1,4 +1,5 @@
 import NIOCore
+import ResponsesJSON
 
 /// Reads WebSocket messages sent by a server (RFC 6455 §5) straight out of the socket's bytes.
 ///

@@ -1,15 +1,17 @@
-/// Checks that a text message is UTF-8 (RFC 3629) while its bytes arrive: across fragments and
-/// socket reads, stopping at the first byte that cannot be part of any valid sequence (RFC 6455
-/// §8.1: fail the connection as soon as the data is known to be invalid).
+/// Checks that bytes are UTF-8 (RFC 3629) while they arrive: a WebSocket text message across
+/// fragments and socket reads (RFC 6455 §8.1: fail as soon as the data is known to be invalid),
+/// or the strings of a caller's request JSON (StrictStrings.swift). Stops at the first byte that
+/// cannot be part of any valid sequence.
 ///
 /// Hand-written because nothing at hand validates incrementally without a copy: the standard
 /// library's `String(validating:)` needs the whole message and builds a String, and NIO does not
 /// validate text frames. Responses events are JSON and almost all ASCII, so the ASCII bytes are
 /// skipped 32 at a time; only the bytes of multi-byte sequences go through the state machine.
-/// Tested against `String(validating:)` (UTF8ValidatorTests), fuzzed through the frame parser.
-struct UTF8Validator {
+/// Tested against `String(validating:)` (WebSocketFrameParserTests), fuzzed through the frame
+/// parser and the request parser.
+public struct UTF8Validator: Sendable {
     /// What the next byte must be. Each case names the byte ranges of RFC 3629 §4.
-    enum State: UInt8 {
+    public enum State: UInt8, Sendable {
         /// Between characters: any lead byte.
         case start
         /// 1, 2 or 3 continuation bytes (80–BF) to go.
@@ -24,16 +26,18 @@ struct UTF8Validator {
         case afterF4
     }
 
-    private(set) var state: State = .start
+    public private(set) var state: State = .start
     /// Bytes accepted so far (where a failure is reported).
-    private(set) var validBytes = 0
+    public private(set) var validBytes = 0
+
+    public init() {}
 
     /// True when the bytes so far end between characters: a message may end here.
-    var isComplete: Bool { state == .start }
+    public var isComplete: Bool { state == .start }
 
     /// Feeds the next bytes of the message. Returns false at the first invalid byte (then
     /// `validBytes` is its offset in the message); the validator must not be fed again.
-    mutating func feed(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard let base = bytes.baseAddress else { return true }
         let count = bytes.count
         var index = 0

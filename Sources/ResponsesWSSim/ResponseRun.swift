@@ -53,7 +53,6 @@ final class ResponseRun {
     private var tokenStart = NIODeadline.now()
     private var scheduled: Scheduled<Void>?
     private var done = false
-    private(set) var eventsWritten = 0
 
     /// Events written per batch (one flush each) before yielding the event loop to other work.
     static let batchSize = 256
@@ -161,7 +160,6 @@ final class ResponseRun {
                 writer.close(&buf)
             }
             sequence += 1
-            eventsWritten += 1
             sink.flush()
             finish(.failed)
         }
@@ -210,7 +208,6 @@ final class ResponseRun {
         }
         sequence += 1
         tokenIndex += 1
-        eventsWritten += 1
     }
 
     private var itemStatus: StaticString { plan.truncated ? "incomplete" : "completed" }
@@ -300,7 +297,6 @@ final class ResponseRun {
             return
         }
         sequence += 1
-        eventsWritten += 1
     }
 
     private func writeItem(_ buf: inout ByteBuffer, status: StaticString, complete: Bool) {

@@ -383,7 +383,6 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
             }
             buf.writeStaticString("}")
         }
-        counters.add(.eventsSent)   // before the flush: a client that has the event sees it counted
         flush()
     }
 

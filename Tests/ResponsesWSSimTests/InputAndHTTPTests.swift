@@ -87,6 +87,8 @@ import Testing
             #expect(unknown["type"] == "response.steer.failed")
             #expect(unknown["error"]?["code"] == "response_not_found")
             #expect(unknown["steer"]?["input"] == "faster")
+            // Counted once, before it was written (so already when the client has it).
+            #expect(sim.stats().totals.eventsSent == 1)
 
             ws.send(createEvent(["input": "long", "stream_id": "s"]))
             let created = try await ws.nextEvent()

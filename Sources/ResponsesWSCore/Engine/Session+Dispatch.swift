@@ -96,9 +96,14 @@ extension Session {
             complete(turn, RWSError(transport: error, phase: .notSent))
             return
         }
-        turn.reconnects += 1
         lostConnection = true
-        let delay = max(client.config.backoff(attempt: turn.reconnects), asked.wait)
+        scheduleRetry(turn, notBefore: asked.wait)
+    }
+
+    /// Sends `turn` again after the backoff of its next attempt, or `wait` if that is longer.
+    func scheduleRetry(_ turn: Turn, notBefore wait: TimeAmount) {
+        turn.reconnects += 1
+        let delay = max(client.config.backoff(attempt: turn.reconnects), wait)
         turn.retry = client.loop.scheduleTask(in: delay) { [self] in
             turn.retry = nil
             dispatch(turn)

@@ -56,12 +56,7 @@ extension Session {
         case .ended: return true
         case .after(let wait):
             turn.http = nil
-            turn.reconnects += 1
-            let delay = max(client.config.backoff(attempt: turn.reconnects), wait)
-            turn.retry = client.loop.scheduleTask(in: delay) { [self] in
-                turn.retry = nil
-                dispatch(turn)
-            }
+            scheduleRetry(turn, notBefore: wait)
             return true
         }
     }

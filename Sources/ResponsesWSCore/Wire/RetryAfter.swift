@@ -8,11 +8,16 @@ enum RetryAfter {
     /// The seconds to wait from `now` (0 for a date in the past), or nil when unreadable.
     static func seconds(_ value: String, now: Int) -> Int? {
         let text = value.trimmingSpaces()
-        if !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+        if isDelaySeconds(text) {
             return Int(text.prefix(12)) ?? Int.max   // absurdly long: "never soon"
         }
         guard let date = imfFixdate(text) else { return nil }
         return max(0, date - now)
+    }
+
+    /// Whether `text` is the delay-seconds form (digits only), not a date.
+    static func isDelaySeconds(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
     }
 
     /// "Sun, 06 Nov 1994 08:49:37 GMT" as seconds since the epoch.

@@ -95,7 +95,7 @@ enum TransportErrorMapping {
         case 405: explanation = "method not allowed at \(endpoint.url)"
         case 426: explanation = "the server does not support WebSocket mode: use the HTTP transport"
         case 429: explanation = "rate limited" + (headers.first(name: "retry-after").map {
-            $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } ? "; retry after \($0) s" : "; retry after \($0)"
+            RetryAfter.isDelaySeconds($0) ? "; retry after \($0) s" : "; retry after \($0)"
         } ?? "")
         case 500...599: explanation = "server error; retry later"
         default: explanation = "unexpected answer \(status.reasonPhrase)"

@@ -6,22 +6,14 @@ import Testing
 private let key = "sk-secret-0123456789abcdef"
 private let token = "tok-secret-fedcba9876"
 
-/// A server frame of any size under 64 KiB (RawUpgradeServer.frame handles under 126 bytes).
-private func frame(_ opcode: UInt8, _ text: String) -> [UInt8] {
-    let payload = Array(text.utf8)
-    if payload.count < 126 { return [0x80 | opcode, UInt8(payload.count)] + payload }
-    return [0x80 | opcode, 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)] + payload
-}
+private func frame(_ opcode: UInt8, _ text: String) -> [UInt8] { RawUpgradeServer.frame(opcode, Array(text.utf8)) }
 
-private func client(port: Int, transport: Transport = .webSocket) throws -> ResponsesClient {
-    var config = ClientConfig()
-    config.baseURL = "http://127.0.0.1:\(port)/v1"
+private func configure(_ config: inout ClientConfig, transport: Transport = .webSocket) {
     config.apiKey = key
     config.extraHeaders = [("X-Custom-Token", token)]
     config.fallback = .never
     config.maxReconnects = 0
     config.transport = transport
-    return try ResponsesClient(config)
 }
 
 /// Runs one turn against a server that answers the upgrade and then writes `reply`.
@@ -30,11 +22,7 @@ private func turn(reply: [UInt8], closeAfterAnswer: Bool = false) async throws -
         RawUpgradeServer.switchingProtocols(accept: accept)
     }
     defer { Task { await server.stop() } }
-    let client = try client(port: server.port)
-    defer { try? client.shutdown() }
-    let session = try client.makeSession(defaults: defaults)
-    defer { try? session.close() }
-    return try session.run(#"{"input":"hi"}"#)
+    return try server.turns { configure(&$0) }[0]
 }
 
 private func expectNoSecret(_ result: TurnResult, _ what: String) {
@@ -76,13 +64,9 @@ private func expectNoSecret(_ result: TurnResult, _ what: String) {
             Array("HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
         }
         defer { Task { await server.stop() } }
-        let client = try client(port: server.port)
-        defer { try? client.shutdown() }
-        let session = try client.makeSession(defaults: defaults)
-        let (result, _) = try session.run(#"{"input":"hi"}"#)
+        let (result, _) = try server.turns { configure(&$0) }[0]
         #expect(result.status == .auth, "\(result.status): \(result.message)")
         expectNoSecret(result, "401 body")
-        try session.close()
     }
 }
 
@@ -171,12 +155,8 @@ private func expectNoSecret(_ result: TurnResult, _ what: String) {
         let (name, answer) = Self.answers[index]
         let server = try await RawUpgradeServer.start { _ in Array(answer.utf8) }
         defer { Task { await server.stop() } }
-        let client = try client(port: server.port, transport: .http)
-        defer { try? client.shutdown() }
-        let session = try client.makeSession(defaults: defaults)
-        let (result, _) = try session.run(#"{"input":"hi"}"#)
+        let (result, _) = try server.turns { configure(&$0, transport: .http) }[0]
         #expect(result.status == .outcomeUnknown, "\(name): \(result.status): \(result.message)")
         #expect(server.received.value.bytes.count == 1, "\(name): sent again")
-        try session.close()
     }
 }

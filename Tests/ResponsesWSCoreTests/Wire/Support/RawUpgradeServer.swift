@@ -2,6 +2,7 @@ import COpenSSL
 import Foundation
 import NIOCore
 import NIOPosix
+@testable import ResponsesWSCore
 
 /// A server that answers the WebSocket upgrade with bytes a test writes by hand, in ONE write,
 /// then (optionally) closes TCP: for answers a well-behaved server library will not produce
@@ -60,9 +61,25 @@ final class RawUpgradeServer: Sendable {
         return Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8)
     }
 
-    /// An unmasked server frame (payloads under 126 bytes).
+    /// An unmasked server frame (payloads under 64 KiB).
     static func frame(_ opcode: UInt8, _ payload: [UInt8]) -> [UInt8] {
-        [0x80 | opcode, UInt8(payload.count)] + payload
+        if payload.count < 126 { return [0x80 | opcode, UInt8(payload.count)] + payload }
+        return [0x80 | opcode, 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)] + payload
+    }
+
+    /// Runs `count` turns, each on a new session of one client whose base URL is this server,
+    /// configured further by `configure`; returns their results in order.
+    func turns(_ count: Int = 1, configure: (inout ClientConfig) -> Void) throws -> [(TurnResult, [PendingEvent])] {
+        var config = ClientConfig()
+        config.baseURL = "http://127.0.0.1:\(port)/v1"
+        configure(&config)
+        let client = try ResponsesClient(config)
+        defer { try? client.shutdown() }
+        return try (0..<count).map { _ in
+            let session = try client.makeSession(defaults: defaults)
+            defer { try? session.close() }
+            return try session.run(#"{"input":"hi"}"#)
+        }
     }
 
     private final class Handler: ChannelInboundHandler {

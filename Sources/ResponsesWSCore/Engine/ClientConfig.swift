@@ -148,6 +148,7 @@ struct ResolvedConfig: Sendable {
         connection.maxMessageBytes = Int(clamping: min(config.maxMessageBytes, UInt64(EventHeader.maxEventBytes)))
         connection.pingInterval = config.pingIntervalMs == 0 ? nil : .milliseconds(Int64(config.pingIntervalMs))
         connection.now = config.now
+        connection.lookups = HostLookups()   // fork-safe name lookups (see HostLookups)
         now = config.now
         self.connection = connection
         firstEventTimeout = config.firstEventTimeoutMs == 0 ? nil : .milliseconds(Int64(config.firstEventTimeoutMs))

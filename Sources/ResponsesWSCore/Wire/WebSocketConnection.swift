@@ -140,7 +140,7 @@ public final class WebSocketConnection: @unchecked Sendable {
         let request = HTTPRequestHead(version: .http1_1, method: .GET, uri: endpoint.path, headers: headers)
         let redactor = CredentialRedactor(headers: config.headers)
         let attempt = ConnectAttempt<WebSocketConnection>(
-            endpoint: endpoint, tls: tls, timeout: config.connectTimeout, finalPhase: .upgrade, eventLoop: eventLoop)
+            endpoint: endpoint, tls: tls, timeout: config.connectTimeout, finalPhase: .upgrade, eventLoop: eventLoop, lookups: config.lookups)
         let boundAttempt = NIOLoopBound(attempt, eventLoop: eventLoop)
         let boundDelegate = NIOLoopBound(delegate, eventLoop: eventLoop)
         attempt.connect { channel in

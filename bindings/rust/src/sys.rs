@@ -284,6 +284,8 @@ pub struct rws_client_options {
     pub fallback_after_failures: u32,
     /// how long the client remembers that the endpoint has no WebSocket mode, so later sessions skip the probe. Default 600000 (10 min).
     pub fallback_memory_ms: u32,
+    /// pull mode: undelivered event bytes of a turn above which its connection stops reading until the caller drains half (TCP backpressure, nothing dropped). Default 4 MiB; 0: no limit. Since 0.2.0.
+    pub max_queued_bytes: u64,
 }
 
 /// Session options; fill with [`rws_session_options_init`] first.
@@ -423,6 +425,8 @@ pub struct rws_stats {
     pub rotations: u64,
     /// turns that ended RWS_E_OUTCOME_UNKNOWN
     pub unknown_outcomes: u64,
+    /// times a pull-mode turn's connection stopped reading because its caller was max_queued_bytes behind. Since 0.2.0.
+    pub read_pauses: u64,
 }
 
 // The functions of the header, in its order.
@@ -488,6 +492,8 @@ extern "C" {
         count_out: *mut usize,
     ) -> c_int;
     /// Waits up to timeout_ms (-1 forever) for the turn to end; returns its final status.
+    /// An eventfd readable while the pull-mode turn has queued events or has ended (see the header). Since 0.2.0.
+    pub fn rws_turn_notify_fd(turn: *mut rws_turn) -> c_int;
     pub fn rws_turn_wait(turn: *mut rws_turn, timeout_ms: i32) -> c_int;
     /// Cancels the turn from any thread; RWS_DONE if it had already ended.
     pub fn rws_turn_cancel(turn: *mut rws_turn) -> c_int;

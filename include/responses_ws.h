@@ -395,7 +395,11 @@ typedef struct rws_event {
     int type;                      /* RWS_EVENT_* */
     uint32_t flags;                /* RWS_EVENT_FLAG_* */
     rws_str type_name;             /* the event's "type", e.g. "response.output_text.delta" */
-    rws_str json;                  /* the complete event exactly as the server sent it */
+    rws_str json;                  /* the complete event exactly as the server sent it; except
+                                      that an event other than a *.delta that holds the API key
+                                      or another credential of the client (a server echoing it)
+                                      arrives with it replaced by [REDACTED], as does
+                                      error_message below */
     rws_str response_id;           /* the id of the response this event belongs to, once known */
     rws_str stream_id;             /* "stream_id" (named lanes only) */
     rws_str item_id;               /* "item_id" */

@@ -1032,9 +1032,14 @@ static void test_bounded_pull_queue(void) {
         rc = rws_turn_wait(t, 1000);
         CHECK(rc == RWS_E_AGAIN, "no idle timeout while the caller is behind (%d: %s)", rc, rws_last_error());
         long grown = rss_kib() - before;
-        /* Unbounded, this was the whole answer (~25 MB here, 243 MiB for 200 MB). */
-        CHECK(grown < (long)(2 * limit / 1024) + 12 * 1024, "RSS grew %ld KiB with a %llu KiB limit", grown,
-              (unsigned long long)(limit / 1024));
+        /* Unbounded, this was the whole answer (~25 MB here, 330 MiB for 200 MB). Sanitizers
+         * keep freed memory in quarantine: there only the behaviour is checked. */
+        if (!getenv("RWS_TEST_SANITIZED")) {
+            CHECK(grown < (long)(2 * limit / 1024) + 12 * 1024, "RSS grew %ld KiB with a %llu KiB limit", grown,
+                  (unsigned long long)(limit / 1024));
+        }
+        if (round == 0) printf("  RSS +%ld KiB while a turn is max_queued_bytes (%llu KiB) behind\n", grown,
+                               (unsigned long long)(limit / 1024));
         int64_t last_seq = e->sequence_number;
         int in_order = 1, deltas = 0;
         const rws_event *batch[256];
@@ -1055,7 +1060,7 @@ static void test_bounded_pull_queue(void) {
         if (round == 0) first_turn_rss = rss_kib();
     }
     long drift = rss_kib() - first_turn_rss;
-    CHECK(drift < 8 * 1024, "memory is reused after rws_turn_free (%ld KiB more after 3 turns than after 1)", drift);
+    CHECK(getenv("RWS_TEST_SANITIZED") || drift < 8 * 1024, "memory is reused after rws_turn_free (%ld KiB more after 3 turns than after 1)", drift);
     CHECK(session_read_pauses(sess) >= 6, "paused again and again (%llu)", (unsigned long long)session_read_pauses(sess));
     rws_session_free(sess);
     rws_client_free(c);

@@ -486,7 +486,9 @@ RWS_EXTERN int rws_turn_notify_fd(rws_turn *turn);
 
 /* Waits up to timeout_ms (-1: forever) for the turn to end. Returns the turn's final status
  * (RWS_OK or a negative code), or RWS_E_AGAIN on timeout. In pull mode the events stay queued
- * for rws_turn_next_event. Not from a callback (RWS_E_INVALID_STATE). */
+ * for rws_turn_next_event, and from this call on max_queued_bytes no longer applies to the
+ * turn (waiting for the end before pulling would otherwise never end).
+ * Not from a callback (RWS_E_INVALID_STATE). */
 RWS_EXTERN int rws_turn_wait(rws_turn *turn, int32_t timeout_ms);
 
 /* Cancels the turn from any thread, including a callback. The protocol has no cancel message,

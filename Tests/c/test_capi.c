@@ -1025,12 +1025,16 @@ static void test_bounded_pull_queue(void) {
         /* Not pulling: wait for the library to stop reading (the thing itself, not a delay). */
         int rc = RWS_E_AGAIN;
         for (int i = 0; i < 3000 && session_read_pauses(sess) == pauses_before && rc == RWS_E_AGAIN; i++) {
-            rc = rws_turn_wait(t, 20);
+            poll(NULL, 0, 20);   /* between looks at the counter (rws_turn_wait would lift the limit) */
+            rws_turn_result running;
+            rc = rws_turn_get_result(t, &running, sizeof running) == RWS_E_AGAIN ? RWS_E_AGAIN : running.status;
         }
         CHECK(session_read_pauses(sess) > pauses_before, "reading paused (turn status %d)", rc);
         /* Stay behind for longer than idle_timeout_ms: the turn must go on. */
-        rc = rws_turn_wait(t, 1000);
-        CHECK(rc == RWS_E_AGAIN, "no idle timeout while the caller is behind (%d: %s)", rc, rws_last_error());
+        poll(NULL, 0, 1000);
+        rws_turn_result running;
+        rc = rws_turn_get_result(t, &running, sizeof running);
+        CHECK(rc == RWS_E_AGAIN, "no idle timeout while the caller is behind (%d, status %d)", rc, running.status);
         long grown = rss_kib() - before;
         /* Unbounded, this was the whole answer (~25 MB here, 330 MiB for 200 MB). Sanitizers
          * keep freed memory in quarantine: there only the behaviour is checked. */
@@ -1062,6 +1066,18 @@ static void test_bounded_pull_queue(void) {
     long drift = rss_kib() - first_turn_rss;
     CHECK(getenv("RWS_TEST_SANITIZED") || drift < 8 * 1024, "memory is reused after rws_turn_free (%ld KiB more after 3 turns than after 1)", drift);
     CHECK(session_read_pauses(sess) >= 6, "paused again and again (%llu)", (unsigned long long)session_read_pauses(sess));
+    /* Waiting for the end before pulling (all events held on purpose) lifts the limit. */
+    rws_turn *held = NULL;
+    CHECK(rws_turn_start(sess, "{\"input\":\"hold it all\",\"previous_response_id\":null}", 0, NULL, &held) == RWS_OK, "start");
+    CHECK(rws_turn_wait(held, 120000) == RWS_OK, "rws_turn_wait before pulling ends (%s)", rws_last_error());
+    int held_deltas = 0, held_rc;
+    const rws_event *he;
+    while ((held_rc = rws_turn_next_event(held, 0, &he)) == RWS_OK) held_deltas += he->type == RWS_EVENT_OUTPUT_TEXT_DELTA;
+    rws_turn_result hr;
+    rws_turn_get_result(held, &hr, sizeof hr);
+    CHECK(held_rc == RWS_DONE && held_deltas == (int)hr.output_tokens, "then every event is there (%d deltas of %lld, rc %d)",
+          held_deltas, (long long)hr.output_tokens, held_rc);
+    rws_turn_free(held);
     rws_session_free(sess);
     rws_client_free(c);
     sim_stop(&s);

@@ -128,8 +128,11 @@ public final class Turn: @unchecked Sendable {   // loop-confined fields + lock-
     /// The final result, or nil while the turn runs.
     public var result: TurnResult? { lock.withLock { finalResult } }
 
-    /// Waits up to `timeoutMs` (-1: forever) for the end of the turn.
+    /// Waits up to `timeoutMs` (-1: forever) for the end of the turn. In pull mode the caller
+    /// chose to hold every event until then: the queue limit no longer applies to this turn
+    /// (otherwise a wait before pulling would never end).
     public func wait(timeoutMs: Int32) -> TurnResult? {
+        if isPullMode { liftQueueLimit() }
         var result: TurnResult?
         _ = lock.wait(timeoutMs: timeoutMs) {
             result = finalResult
@@ -221,6 +224,16 @@ public final class Turn: @unchecked Sendable {   // loop-confined fields + lock-
         event.frame.readableBytes + MemoryLayout<PendingEvent>.stride + 32
     }
 
+    /// Set by `wait`: the turn queues without limit from now on.
+    private let queueLimitLifted = Atomic<Bool>(false)
+
+    private func liftQueueLimit() {
+        guard !queueLimitLifted.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        if readingPausedFlag.compareExchange(expected: true, desired: false, ordering: .acquiringAndReleasing).exchanged {
+            onDrained?()
+        }
+    }
+
     /// Whether the event loop stopped reading this turn's connection (queue over its limit).
     public var isReadingPaused: Bool { readingPausedFlag.load(ordering: .relaxed) }
 
@@ -248,6 +261,7 @@ public final class Turn: @unchecked Sendable {   // loop-confined fields + lock-
         staged.append(event)
         let total = queuedBytes.add(Self.queuedSize(of: event), ordering: .relaxed).newValue
         let overLimit = total > maxQueuedBytes && !readingPausedFlag.load(ordering: .relaxed)
+            && !queueLimitLifted.load(ordering: .relaxed)
         if overLimit { readingPausedFlag.store(true, ordering: .releasing) }
         defer { schedulePublish(on: loop) }
         return overLimit

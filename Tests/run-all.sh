@@ -65,6 +65,7 @@ header_compiles() {
     gcc -x c -std=c99 "${cflags[@]}" include/responses_ws.h &&
         g++ -x c++ -std=c++11 "${cflags[@]}" include/responses_ws.h &&
         gcc -std=c99 "${cflags[@]}" examples/agent_loop.c Tests/c/test_capi.c &&
+        g++ -std=c++11 "${cflags[@]}" Tests/c/init_macros_cxx.cpp &&
         echo "header, example and C tests compile warning-free as C99 and C++11"
 }
 

@@ -1,7 +1,7 @@
 import CResponsesWS
 import ResponsesWSCore
 
-private let versionString: StaticString = "0.1.0"
+private let versionString: StaticString = "0.2.0"
 
 @c @implementation
 public func rws_version() -> UnsafePointer<CChar>! {

@@ -34,8 +34,10 @@ fn main() {
         println!("cargo:rustc-link-search=native={dir}");
         if !is_system_dir(Path::new(&dir.to_string())) {
             // The loader does not search a staged or build directory by itself. Link args do not
-            // reach dependent crates: they get the directory as DEP_RESPONSESWS_LIB_DIR instead.
+            // reach dependent crates: they get the directory as DEP_RESPONSESWS_RPATH instead
+            // (the safe crate's build.rs adds it to its tests and examples).
             println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}");
+            println!("cargo:rpath={dir}");
         }
         println!("cargo:lib_dir={dir}");
     }

@@ -68,6 +68,7 @@ impl Drop for ClientHandle {
 /// dropped. Dropped inside an event callback (where the library refuses to free clients),
 /// it is freed on a short-lived helper thread instead.
 #[derive(Clone)]
+#[must_use = "dropping the last Client handle closes its connections"]
 pub struct Client {
     pub(crate) handle: Arc<ClientHandle>,
 }

@@ -59,17 +59,22 @@ mod client;
 mod context;
 mod error;
 mod event;
+mod reactor;
+mod request;
 mod session;
 mod stats;
-pub mod sys;
 mod turn;
 
 pub use client::{Client, ClientBuilder, Fallback, Transport};
 pub use error::{strerror, Error, ErrorKind};
 pub use event::{Event, EventType, OwnedEvent};
+pub use request::{InputItem, Request, RequestJson, Tool};
 pub use session::{InputMode, Session, SessionOptions};
 pub use stats::Stats;
-pub use turn::{CancelHandle, Events, Turn, TurnFlags, TurnResult};
+pub use turn::{CancelHandle, Events, NextEvent, Turn, TurnFlags, TurnResult};
+
+/// The raw declarations of the C header: the `responses-ws-sys` crate.
+pub use responses_ws_sys as sys;
 
 use std::ffi::CStr;
 

@@ -1,10 +1,15 @@
-//! Raw declarations of `include/responses_ws.h`: every function, struct and constant, nothing
-//! more. Kept in this one module so `tests/header_drift.rs` can check it against the header.
+//! Raw declarations of `include/responses_ws.h` (libresponsesws): every function, struct,
+//! constant and typedef, nothing more. The safe API is the `responses-ws` crate; its
+//! `tests/header_drift.rs` checks this file against the header.
 //!
 //! Everything here is `unsafe` to use and follows the header's rules (ownership, threading,
-//! `struct_size`). Prefer the safe API of the crate root.
+//! `struct_size`). The build script links `libresponsesws.so`, found through
+//! `RESPONSESWS_LIB_DIR`, then `pkg-config responsesws`, then the system library path; it
+//! reports the directory to dependents as `DEP_RESPONSESWS_LIB_DIR` (and as
+//! `DEP_RESPONSESWS_RPATH` when the loader would not search it).
 
 #![allow(non_camel_case_types)]
+#![warn(missing_docs)]
 
 use std::ffi::{c_char, c_int, c_void};
 
@@ -21,11 +26,11 @@ macro_rules! constants {
 /// Major version of the header this crate was written against.
 pub const RWS_VERSION_MAJOR: u32 = 0;
 /// Minor version of the header this crate was written against.
-pub const RWS_VERSION_MINOR: u32 = 1;
+pub const RWS_VERSION_MINOR: u32 = 2;
 /// Patch version of the header this crate was written against.
 pub const RWS_VERSION_PATCH: u32 = 0;
 /// `RWS_VERSION_STRING` of the header this crate was written against.
-pub const RWS_VERSION_STRING: &str = "0.1.0";
+pub const RWS_VERSION_STRING: &str = "0.2.0";
 /// `0xMMmmpp` of the header this crate was written against.
 pub const RWS_VERSION_NUMBER: u32 = (RWS_VERSION_MAJOR << 16) | (RWS_VERSION_MINOR << 8) | RWS_VERSION_PATCH;
 
@@ -197,6 +202,19 @@ constants! {
         RWS_TURN_ROTATED = 1 << 4,
     }
 }
+
+/// A status code (`RWS_OK`, `RWS_DONE`, `RWS_E_*`); functions return it as `c_int`.
+pub type rws_status = c_int;
+/// An `RWS_TRANSPORT_*` value.
+pub type rws_transport = c_int;
+/// An `RWS_FALLBACK_*` value.
+pub type rws_fallback = c_int;
+/// An `RWS_INPUT_*` value.
+pub type rws_input_mode = c_int;
+/// An `RWS_EVENT_*` value.
+pub type rws_event_type = c_int;
+/// `RWS_CONTINUE` or `RWS_STOP`.
+pub type rws_callback_result = c_int;
 
 /// A view of library-owned UTF-8 bytes, not NUL-terminated; absent is `{NULL, 0}`.
 #[repr(C)]
@@ -495,6 +513,9 @@ extern "C" {
     pub fn rws_turn_get_result(turn: *mut rws_turn, result: *mut rws_turn_result, result_size: usize) -> c_int;
     /// Releases the turn, cancelling it if it runs; the callback is never called again.
     pub fn rws_turn_free(turn: *mut rws_turn);
+    /// Pull mode: an fd (eventfd) readable while a poll of the turn would not return
+    /// RWS_E_AGAIN. Owned by the turn: never read, write or close it. Negative status on error.
+    pub fn rws_turn_notify_fd(turn: *mut rws_turn) -> c_int;
 
     /// Counters of the whole client.
     pub fn rws_client_stats(client: *mut rws_client, stats: *mut rws_stats, stats_size: usize) -> c_int;

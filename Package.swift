@@ -51,7 +51,8 @@ let package = Package(
         .target(name: "ResponsesJSON", swiftSettings: hotPath),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(name: "ResponsesTLS", dependencies: ["COpenSSL", .product(name: "NIOCore", package: "swift-nio")]),
-        .target(name: "ResponsesWSCore", dependencies: ["ResponsesJSON", "ResponsesTLS"] + nio, swiftSettings: hotPath),
+        .target(name: "CLinuxShims"),
+        .target(name: "ResponsesWSCore", dependencies: ["ResponsesJSON", "ResponsesTLS", "CLinuxShims"] + nio, swiftSettings: hotPath),
         .target(name: "ResponsesWSSim", dependencies: ["ResponsesJSON", "ResponsesTLS"] + nio),
         .target(name: "CResponsesWS"),
         .target(

@@ -254,6 +254,18 @@ typedef struct rws_client_options {
     uint32_t fallback_memory_ms;   /* how long the client remembers that the endpoint has no
                                       WebSocket mode, so later sessions skip the probe.
                                       Default 600000 (10 min). */
+
+    /* Fields below were appended in 0.2.0. */
+
+    /* Memory for events not pulled yet (pull mode). */
+    uint64_t max_queued_bytes;     /* when a pull-mode turn's undelivered events exceed this many
+                                      bytes, the library stops reading its connection: TCP slows
+                                      the server down and nothing is dropped. Reading resumes
+                                      once the caller has pulled half of them. An event larger
+                                      than the limit is still delivered. The idle timeout does
+                                      not run while reading is paused this way (the total one
+                                      does). Events count their JSON plus about 100 bytes of
+                                      bookkeeping. Default 4194304 (4 MiB); 0: no limit. */
 } rws_client_options;
 
 /* Values of rws_client_options.fallback */
@@ -478,6 +490,20 @@ RWS_EXTERN int rws_turn_next_event(rws_turn *turn, int32_t timeout_ms, const rws
  * callback-mode turn, or inside a callback). */
 RWS_EXTERN int rws_turn_next_events(rws_turn *turn, int32_t timeout_ms, const rws_event **events,
                                     size_t capacity, size_t *count_out);
+
+/* Pull mode without a blocked thread: returns a file descriptor that any event loop can watch
+ * for readability (asyncio loop.add_reader, libuv uv_poll_start, epoll/poll, tokio AsyncFd).
+ * It is readable while the turn has queued events or has ended: then rws_turn_next_event(s)
+ * with timeout_ms 0 returns RWS_OK or RWS_DONE instead of RWS_E_AGAIN. Level-triggered: the
+ * library lowers it when a pull finds the queue empty, so after each wake-up pull with
+ * timeout_ms 0 until RWS_E_AGAIN (or RWS_DONE), then wait on the fd again.
+ * The fd is an eventfd (O_NONBLOCK, O_CLOEXEC) owned by the turn: do not read, write or close
+ * it; remove it from your event loop before rws_turn_free, which closes it. It is made at the
+ * first call (later calls return the same fd), so callers that never ask pay nothing.
+ * Any thread, including a callback. Returns the fd (>= 0), or RWS_E_INVALID_ARGUMENT (NULL),
+ * RWS_E_INVALID_STATE (a callback-mode turn), RWS_E_INTERNAL (no fd could be made; see
+ * rws_last_error). Since 0.2.0. */
+RWS_EXTERN int rws_turn_notify_fd(rws_turn *turn);
 
 /* Waits up to timeout_ms (-1: forever) for the turn to end. Returns the turn's final status
  * (RWS_OK or a negative code), or RWS_E_AGAIN on timeout. In pull mode the events stay queued

@@ -25,6 +25,7 @@ public func rws_client_options_init(_ options: UnsafeMutablePointer<rws_client_o
     o.fallback = Int32(RWS_FALLBACK_AUTO)
     o.fallback_after_failures = defaults.fallbackAfterFailures
     o.fallback_memory_ms = defaults.fallbackMemoryMs
+    o.max_queued_bytes = defaults.maxQueuedBytes
     options.pointee = o
 }
 
@@ -74,6 +75,7 @@ func clientConfig(from options: UnsafePointer<rws_client_options>?) throws(RWSEr
     config.fallback = fallback
     config.fallbackAfterFailures = o.fallback_after_failures
     config.fallbackMemoryMs = o.fallback_memory_ms
+    config.maxQueuedBytes = o.max_queued_bytes
     if var header = o.headers {
         while let line = header.pointee {
             let text = String(cString: line)

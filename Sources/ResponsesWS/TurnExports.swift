@@ -222,10 +222,13 @@ private func pull(
     let served = handle.inboxHead..<min(handle.inbox.count, handle.inboxHead + capacity)
     handle.reservePulled(served.count)
     var base = handle.pullStorage.reserve(handle.inbox[served].reduce(0) { $0 + exposedSize($1) })
+    var releasedBytes = 0
     for (i, index) in served.enumerated() {
         base = expose(handle.inbox[index], into: handle.pulled + i, at: base, scratch: &handle.scratch)
         events[i] = UnsafePointer(handle.pulled + i)
+        releasedBytes += Turn.queuedSize(of: handle.inbox[index])
     }
+    handle.turn.released(bytes: releasedBytes)
     count = served.count
     handle.inboxHead = served.upperBound
     if handle.inboxHead == handle.inbox.count {
@@ -269,6 +272,19 @@ private func expose(
         fill(event, from: pinned)
     }
     return decodedBase
+}
+
+@c @implementation
+public func rws_turn_notify_fd(_ turn: OpaquePointer!) -> Int32 {
+    guard let handle = borrow(turn, as: TurnHandle.self) else { return fail(.invalidArgument, "rws_turn_notify_fd: turn is NULL") }
+    guard handle.turn.isPullMode else {
+        return fail(.invalidState, "rws_turn_notify_fd: this turn delivers its events to a callback")
+    }
+    do {
+        return try handle.turn.notificationFD()
+    } catch {
+        return fail(error)
+    }
 }
 
 @c @implementation
@@ -351,5 +367,6 @@ private func makeResult(_ r: TurnResult) -> CResult {
 public func rws_turn_free(_ turn: OpaquePointer!) {
     guard let turn, let handle = borrow(turn, as: TurnHandle.self) else { return }
     handle.session.cancel(handle.turn, message: "the turn was freed before it ended")
+    handle.turn.closeNotifications()
     _ = release(turn, as: TurnHandle.self)
 }

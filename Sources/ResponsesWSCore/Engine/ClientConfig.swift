@@ -39,6 +39,9 @@ public struct ClientConfig: Sendable {
     public var fallback: FallbackPolicy = .auto
     public var fallbackAfterFailures: UInt32 = 2
     public var fallbackMemoryMs: UInt32 = 600_000
+    /// Pull mode: undelivered event bytes of one turn above which the connection is not read
+    /// until the caller drains (TCP backpressure). 0: no limit.
+    public var maxQueuedBytes: UInt64 = 4 << 20
     /// The clock connection ages are measured with (rotation, warm standby). Tests inject one
     /// they can advance; everything else keeps the real clock.
     public var now: @Sendable () -> NIODeadline = { NIODeadline.now() }
@@ -81,6 +84,7 @@ struct ResolvedConfig: Sendable {
     let fallback: FallbackPolicy
     let fallbackAfterFailures: Int
     let fallbackMemory: TimeAmount
+    let maxQueuedBytes: Int
     let now: @Sendable () -> NIODeadline
 
     init(_ config: ClientConfig, environment: (String) -> String? = ResolvedConfig.getenv) throws(RWSError) {
@@ -144,6 +148,7 @@ struct ResolvedConfig: Sendable {
         connection.maxMessageBytes = Int(clamping: min(config.maxMessageBytes, UInt64(EventHeader.maxEventBytes)))
         connection.pingInterval = config.pingIntervalMs == 0 ? nil : .milliseconds(Int64(config.pingIntervalMs))
         connection.now = config.now
+        connection.lookups = HostLookups()   // fork-safe name lookups (see HostLookups)
         now = config.now
         self.connection = connection
         firstEventTimeout = config.firstEventTimeoutMs == 0 ? nil : .milliseconds(Int64(config.firstEventTimeoutMs))
@@ -160,6 +165,7 @@ struct ResolvedConfig: Sendable {
         fallback = config.fallback
         fallbackAfterFailures = Int(max(config.fallbackAfterFailures, 1))
         fallbackMemory = .milliseconds(Int64(config.fallbackMemoryMs))
+        maxQueuedBytes = config.maxQueuedBytes == 0 ? .max : Int(clamping: config.maxQueuedBytes)
     }
 
     /// The wait before reconnect attempt `n` (1-based): doubling from the first delay up to the

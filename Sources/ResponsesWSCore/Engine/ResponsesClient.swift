@@ -178,6 +178,7 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
             sessions.removeAll()
             let closing = idle.map { $0.close() }
             idle.removeAll()
+            config.connection.lookups?.close()
             return closing
         }.wait()
         if let closes {

@@ -36,8 +36,8 @@ extension Session {
                         DeliveredEvent.with(frame: frame, header: header, responseID: rid, scratch: &scratch, handler)
                     }
                 }
-            } else {
-                turn.enqueue(PendingEvent(frame: message, header: header, responseID: label), on: client.loop)
+            } else if turn.enqueue(PendingEvent(frame: message, header: header, responseID: label), on: client.loop) {
+                pauseReading(for: turn)
             }
             // The callback may have cancelled or freed the turn.
             guard !turn.isFinished else { return }
@@ -190,6 +190,7 @@ extension Session {
             if result.status == .ok { count.add(.turnsOK) }
             if result.status == .outcomeUnknown { count.add(.unknownOutcomes) }
         }
+        unpause(turn)
         turn.http = nil
         turn.complete(result)
         if current === turn {
@@ -231,6 +232,45 @@ extension Session {
         c.abort()
     }
 
+    // MARK: the bounded pull queue
+
+    /// The turn's undelivered events went over max_queued_bytes: stop reading its connection
+    /// until the caller has pulled half of them (TCP backpressure; nothing is dropped).
+    private func pauseReading(for turn: Turn) {
+        if let c = turn.connection {
+            c.setReadingPaused(true)
+            turn.pausedConnection = c
+        }
+        turn.http?.setReadingPaused(true)
+    }
+
+    /// What a pull-mode turn calls (from the reader's thread) once a paused queue has drained.
+    /// Set before the turn is queued, so it is in place before the loop can pause; weak, so a
+    /// freed session or turn is not kept alive by it.
+    static func drainHandler(session: Session, turn: Turn) -> @Sendable () -> Void {
+        let loop = session.client.loop
+        return { [weak session, weak turn] in
+            guard let session, let turn else { return }
+            loop.execute { session.resumeReading(for: turn) }
+        }
+    }
+
+    private func resumeReading(for turn: Turn) {
+        guard current === turn, !turn.isFinished else { return }
+        // The pause was ours: the idle clock starts again now.
+        turn.lastEventAt = .now()
+        unpause(turn)
+    }
+
+    /// Reads again wherever `turn` paused them; also when it ends paused (its terminal event
+    /// came in the read that went over the limit, or it was cancelled), so that the connection
+    /// it leaves to the next turn reads.
+    private func unpause(_ turn: Turn) {
+        turn.pausedConnection?.setReadingPaused(false)
+        turn.pausedConnection = nil
+        turn.http?.setReadingPaused(false)
+    }
+
     // MARK: timeouts
 
     /// One timer per turn, re-armed from the last event's time instead of per event, so that
@@ -256,6 +296,8 @@ extension Session {
         var reason: String?
         if let total = config.totalTimeout, now >= turn.startedAt + total {
             reason = "the turn took longer than total_timeout_ms (\(total.nanoseconds / 1_000_000) ms)"
+        } else if turn.isReadingPaused {
+            turn.lastEventAt = now   // the caller is behind, not the server: no idle timeout
         } else if turn.firstEventAt == nil, let first = config.firstEventTimeout, now >= turn.startedAt + first {
             reason = "no event arrived within first_event_timeout_ms (\(first.nanoseconds / 1_000_000) ms)"
         } else if let idle = config.idleTimeout, now >= turn.lastEventAt + idle {

@@ -91,7 +91,13 @@ public final class Session: @unchecked Sendable {   // mutable state is loop-con
 
     /// Queues a turn; it is sent when the session's earlier turns have ended.
     public func start(_ request: TurnRequest, handler: Turn.EventHandler?) throws(RWSError) -> Turn {
-        try enqueue(Turn(request: request, handler: handler))
+        try enqueue(makeTurn(request, handler: handler))
+    }
+
+    private func makeTurn(_ request: TurnRequest, handler: Turn.EventHandler?) -> Turn {
+        let turn = Turn(request: request, handler: handler, maxQueuedBytes: client.config.maxQueuedBytes)
+        if handler == nil { turn.onDrained = Self.drainHandler(session: self, turn: turn) }
+        return turn
     }
 
     /// Warms the session: a connection (handshake only) when `request` is nil, else also the
@@ -102,7 +108,7 @@ public final class Session: @unchecked Sendable {   // mutable state is loop-con
             turn.handshakeOnly = true
             return try enqueue(turn)
         }
-        return try enqueue(Turn(request: request.asWarmup, handler: nil))
+        return try enqueue(makeTurn(request.asWarmup, handler: nil))
     }
 
     private func enqueue(_ turn: Turn) throws(RWSError) -> Turn {

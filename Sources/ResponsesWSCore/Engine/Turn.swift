@@ -57,6 +57,21 @@ public final class Turn: @unchecked Sendable {   // loop-confined fields + lock-
     private var pending: [PendingEvent] = []
     private var pendingHead = 0
     private var finalResult: TurnResult?
+    /// rws_turn_notify_fd: raised while `pending` has events or the turn has ended.
+    private var readiness: ReadinessFD?
+    /// Set by `closeNotifications`: no fd is made any more.
+    private var readinessClosed = false
+
+    // MARK: the bounded pull queue (max_queued_bytes), atomics shared by the loop and the reader
+    /// Bytes of pull-mode events queued and not yet handed out by a pull (`released`).
+    private let queuedBytes = Atomic<Int>(0)
+    /// Set by the event loop when it paused reading for this turn; the reader that drains the
+    /// queue below the low mark clears it and asks the loop to resume (`onDrained`).
+    private let readingPausedFlag = Atomic<Bool>(false)
+    /// Runs on the event loop when a paused turn's queue has drained (set by the session).
+    var onDrained: (@Sendable () -> Void)?
+    /// The limit of `queuedBytes` (ClientConfig.maxQueuedBytes).
+    let maxQueuedBytes: Int
 
     // MARK: confined to the client's event loop
     var phase = TurnPhase.notSent
@@ -81,6 +96,8 @@ public final class Turn: @unchecked Sendable {   // loop-confined fields + lock-
     var retry: Scheduled<Void>?
     var connection: WebSocketConnection?
     var http: HTTPSSEConnection?
+    /// The connection whose reads this turn paused (max_queued_bytes), until it resumes them.
+    var pausedConnection: WebSocketConnection?
     var watchdog: Scheduled<Void>?
     /// Set when the caller freed or cancelled the turn: no callback may start afterwards.
     /// Atomic because a cancel from another client's callback sets it without waiting for
@@ -96,9 +113,10 @@ public final class Turn: @unchecked Sendable {   // loop-confined fields + lock-
     /// A publication of `staged` is scheduled on the event loop.
     private var publishScheduled = false
 
-    init(request: TurnRequest, handler: EventHandler?) {
+    init(request: TurnRequest, handler: EventHandler?, maxQueuedBytes: Int = .max) {
         self.request = request
         self.handler = handler
+        self.maxQueuedBytes = maxQueuedBytes
         startedAt = .now()
         lastEventAt = startedAt
     }
@@ -150,19 +168,71 @@ public final class Turn: @unchecked Sendable {   // loop-confined fields + lock-
                         pendingHead = 0
                     }
                 }
+                if pendingHead == 0 && pending.isEmpty && finalResult == nil { readiness?.lower() }
                 out = .event(batch[0])
                 return true
             }
             if finalResult != nil { out = .done; return true }
+            readiness?.lower()
             return false
         }
         return out
     }
 
     /// Pull mode: the next event, `.done` after the last one, `.timeout` if none came in time.
+    /// The event counts as handed out (`released`).
     public func nextEvent(timeoutMs: Int32) -> Pulled {
         var one: [PendingEvent] = []
-        return nextEvents(timeoutMs: timeoutMs, max: 1, into: &one)
+        let pulled = nextEvents(timeoutMs: timeoutMs, max: 1, into: &one)
+        if case .event(let event) = pulled { released(bytes: Self.queuedSize(of: event)) }
+        return pulled
+    }
+
+    /// The notification fd (rws_turn_notify_fd), made at the first call. Any thread.
+    public func notificationFD() throws(RWSError) -> Int32 {
+        let made: Result<Int32, RWSError> = lock.withLock {
+            if let readiness { return .success(readiness.fd) }
+            guard !readinessClosed else { return .failure(RWSError(.invalidState, "the turn was freed")) }
+            do throws(RWSError) {
+                let fd = try ReadinessFD()
+                readiness = fd
+                if pending.count > pendingHead || finalResult != nil { fd.raise() }
+                return .success(fd.fd)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try made.get()
+    }
+
+    /// Closes the notification fd (rws_turn_free): the caller's copy of the number is dead.
+    public func closeNotifications() {
+        lock.withLock {
+            readiness = nil
+            readinessClosed = true
+        }
+    }
+
+    // MARK: bounded queue
+
+    /// What a queued event counts against max_queued_bytes: its bytes plus what holding it
+    /// costs (the queue entry, the header), so that a stream of tiny deltas is bounded too.
+    public static func queuedSize(of event: PendingEvent) -> Int {
+        event.frame.readableBytes + MemoryLayout<PendingEvent>.stride + 32
+    }
+
+    /// Whether the event loop stopped reading this turn's connection (queue over its limit).
+    public var isReadingPaused: Bool { readingPausedFlag.load(ordering: .relaxed) }
+
+    /// The reader handed out events worth `bytes` (queuedSize): once a paused turn's queue is
+    /// down to half its limit, reading resumes. Any thread; one atomic add in the common case.
+    public func released(bytes: Int) {
+        guard bytes > 0 else { return }
+        let left = queuedBytes.subtract(bytes, ordering: .relaxed).newValue
+        guard left <= maxQueuedBytes / 2, readingPausedFlag.load(ordering: .acquiring),
+              readingPausedFlag.compareExchange(expected: true, desired: false, ordering: .acquiringAndReleasing).exchanged
+        else { return }
+        onDrained?()
     }
 
     // MARK: driven by the session (event loop)
@@ -171,8 +241,19 @@ public final class Turn: @unchecked Sendable {   // loop-confined fields + lock-
     /// one wake-up, once per turn of the event loop (after everything one socket read brought),
     /// not once per event: a reader that keeps up would otherwise take the lock, and sleep and
     /// wake (two context switches), for every event.
-    func enqueue(_ event: PendingEvent, on loop: EventLoop) {
+    /// Returns true when the queue went over max_queued_bytes with this event: the caller
+    /// (the session) then stops reading the connection until `onDrained`.
+    @discardableResult
+    func enqueue(_ event: PendingEvent, on loop: EventLoop) -> Bool {
         staged.append(event)
+        let total = queuedBytes.add(Self.queuedSize(of: event), ordering: .relaxed).newValue
+        let overLimit = total > maxQueuedBytes && !readingPausedFlag.load(ordering: .relaxed)
+        if overLimit { readingPausedFlag.store(true, ordering: .releasing) }
+        defer { schedulePublish(on: loop) }
+        return overLimit
+    }
+
+    private func schedulePublish(on loop: EventLoop) {
         guard !publishScheduled else { return }
         publishScheduled = true
         loop.execute { self.publishStaged() }
@@ -187,12 +268,14 @@ public final class Turn: @unchecked Sendable {   // loop-confined fields + lock-
 
     /// Under `lock`.
     private func moveStagedToPending() {
+        guard !staged.isEmpty else { return }
         if pending.isEmpty {
             swap(&pending, &staged)
         } else {
             pending.append(contentsOf: staged)
             staged.removeAll(keepingCapacity: true)
         }
+        readiness?.raise()
     }
 
     func complete(_ result: TurnResult) {
@@ -204,6 +287,7 @@ public final class Turn: @unchecked Sendable {   // loop-confined fields + lock-
         lock.withLock {
             moveStagedToPending()   // every event goes out before the reader can see the end
             if finalResult == nil { finalResult = result }
+            readiness?.raise()
         }
         lock.broadcast()
     }

@@ -15,6 +15,7 @@ final class ConnectAttempt<Value: Sendable> {
     let tls: TLSContext?
     private let timeout: TimeAmount
     private let finalPhase: Phase
+    private let lookups: HostLookups?
     private let promise: EventLoopPromise<Value>
     private var deadline: Scheduled<Void>?
     private(set) var phase: Phase = .tcp
@@ -27,7 +28,9 @@ final class ConnectAttempt<Value: Sendable> {
     /// The first error a handler saw; reported if the channel closes before the attempt completes.
     private var recordedError: TransportError?
 
-    init(endpoint: Endpoint, tls: TLSContext?, timeout: TimeAmount, finalPhase: Phase, eventLoop: EventLoop) {
+    init(endpoint: Endpoint, tls: TLSContext?, timeout: TimeAmount, finalPhase: Phase, eventLoop: EventLoop,
+         lookups: HostLookups? = nil) {
+        self.lookups = lookups
         self.endpoint = endpoint
         self.tls = tls
         self.timeout = timeout
@@ -99,7 +102,7 @@ final class ConnectAttempt<Value: Sendable> {
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         let endpoint = self.endpoint
         let tls = self.tls
-        let bootstrap = ClientBootstrap(group: eventLoop)
+        var bootstrap = ClientBootstrap(group: eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(timeout)
             .channelInitializer { channel in
@@ -112,6 +115,7 @@ final class ConnectAttempt<Value: Sendable> {
                     try initialize(channel)
                 }
             }
+        if let lookups { bootstrap = bootstrap.resolver(lookups.resolver(on: eventLoop)) }
         // An IP literal is connected to directly: NIO's connect(host:port:) would first hop to
         // a Dispatch queue for getaddrinfo (and run Happy Eyeballs), which a busy process can
         // hold up while the deadline, armed above, keeps running.

@@ -22,6 +22,9 @@ public struct ConnectionConfig: Sendable {
     public var closeTimeout: TimeAmount
     /// Stamps `WebSocketConnection.openedAt`: the clock connection ages are measured with.
     public var now: @Sendable () -> NIODeadline = { NIODeadline.now() }
+    /// Where host names are looked up: a client's own threads (fork safety, HostLookups), or
+    /// nil for NIO's default resolver (standalone connections: tests, tools).
+    public var lookups: HostLookups?
 
     public static let defaultUserAgent = "responses-ws/0.1"
 

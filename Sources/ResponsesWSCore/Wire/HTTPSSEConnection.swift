@@ -26,6 +26,8 @@ public final class HTTPSSEConnection: @unchecked Sendable {
     private var delegate: HTTPStreamDelegate?
     private(set) var isFinished = false
     private var attempt: ConnectAttempt<Void>?
+    /// Withholds socket reads while the reader is behind (`setReadingPaused`). Event loop only.
+    private let readGate = ReadGate()
 
     private init(endpoint: Endpoint, eventLoop: EventLoop, delegate: HTTPStreamDelegate) {
         self.endpoint = endpoint
@@ -91,7 +93,7 @@ public final class HTTPSSEConnection: @unchecked Sendable {
         let request = HTTPRequestHead(version: .http1_1, method: .POST, uri: endpoint.path, headers: headers)
         let redactor = CredentialRedactor(headers: config.headers)
         let attempt = ConnectAttempt<Void>(
-            endpoint: endpoint, tls: tls, timeout: config.connectTimeout, finalPhase: .request, eventLoop: eventLoop)
+            endpoint: endpoint, tls: tls, timeout: config.connectTimeout, finalPhase: .request, eventLoop: eventLoop, lookups: config.lookups)
         self.attempt = attempt
         attempt.futureResult.whenFailure { error in
             self.finish(error as? TransportError ?? TransportError(.connect, "\(error)"))
@@ -103,7 +105,15 @@ public final class HTTPSSEConnection: @unchecked Sendable {
             try channel.pipeline.syncOperations.addHandler(HTTPResponseStreamHandler(
                 connection: self, attempt: boundAttempt.value, request: request, body: body,
                 maxMessageBytes: maxMessageBytes, redactor: redactor))
+            try channel.pipeline.syncOperations.addHandler(self.readGate)
         }
+    }
+
+    /// Stops (or resumes) reading the answer, for a caller that is behind (max_queued_bytes):
+    /// TCP slows the server down and nothing is dropped. Event loop only.
+    public func setReadingPaused(_ paused: Bool) {
+        eventLoop.preconditionInEventLoop()
+        if paused { readGate.pause() } else { readGate.resume() }
     }
 
     func deliver(_ event: ByteBuffer) {

@@ -35,6 +35,14 @@ struct KeepalivePolicy {
         lastReceived = now
     }
 
+    /// Starts over as if a frame arrived now: used while reading is paused on purpose, when
+    /// an unanswered ping proves nothing.
+    mutating func restart(at now: NIODeadline) {
+        lastReceived = now
+        pingSentAt = nil
+        confirmingAt = nil
+    }
+
     var firstCheck: NIODeadline { lastReceived + interval }
 
     mutating func check(now: NIODeadline) -> Action {

@@ -23,6 +23,8 @@ enum TransportErrorMapping {
             if let first = error.connectionErrors.first {
                 return socketFailure(first.error, endpoint: endpoint)
             }
+            // HostLookups says why the name did not resolve (or that the client was freed).
+            if let lookup = (error.dnsAAAAError ?? error.dnsAError) as? TransportError { return lookup }
             return TransportError(.dns, "cannot resolve host '\(endpoint.host)': check the host name in the URL and the DNS settings")
         case ChannelError.connectTimeout(let amount):
             return TransportError(.timeout, "TCP connect to \(endpoint.hostAndPort) timed out after \(describe(amount))")

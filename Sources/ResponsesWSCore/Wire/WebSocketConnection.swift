@@ -79,6 +79,14 @@ public final class WebSocketConnection: @unchecked Sendable {
         return eventLoop.flatSubmit { self.handler.close(code: code, eventLoop: self.eventLoop) }
     }
 
+    /// Stops (or resumes) reading the socket, for a caller that is behind (max_queued_bytes):
+    /// the server is slowed down by TCP, nothing is dropped, and the keepalive does not count
+    /// the silence against the peer. Event loop only.
+    public func setReadingPaused(_ paused: Bool) {
+        eventLoop.preconditionInEventLoop()
+        handler.setReadingPaused(paused)
+    }
+
     /// Closes TCP at once (for cancellation). The delegate then hears `.cancelled`, unless a
     /// close was already under way.
     public func abort() {
@@ -132,7 +140,7 @@ public final class WebSocketConnection: @unchecked Sendable {
         let request = HTTPRequestHead(version: .http1_1, method: .GET, uri: endpoint.path, headers: headers)
         let redactor = CredentialRedactor(headers: config.headers)
         let attempt = ConnectAttempt<WebSocketConnection>(
-            endpoint: endpoint, tls: tls, timeout: config.connectTimeout, finalPhase: .upgrade, eventLoop: eventLoop)
+            endpoint: endpoint, tls: tls, timeout: config.connectTimeout, finalPhase: .upgrade, eventLoop: eventLoop, lookups: config.lookups)
         let boundAttempt = NIOLoopBound(attempt, eventLoop: eventLoop)
         let boundDelegate = NIOLoopBound(delegate, eventLoop: eventLoop)
         attempt.connect { channel in
@@ -191,6 +199,7 @@ public final class WebSocketConnection: @unchecked Sendable {
         guard !attempt.isComplete else { return }  // timed out meanwhile; the channel is closing
         let handler = WebSocketFrameHandler(endpoint: endpoint, tls: tls, config: config)
         try channel.pipeline.syncOperations.addHandler(handler)
+        try channel.pipeline.syncOperations.addHandler(handler.readGate)
         let connection = WebSocketConnection(channel: channel, endpoint: endpoint, handler: handler, openedAt: config.now())
         connection.delegate = delegate
         handler.connection = connection

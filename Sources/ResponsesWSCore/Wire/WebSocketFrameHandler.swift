@@ -38,6 +38,8 @@ final class WebSocketFrameHandler: ChannelInboundHandler {
     /// When the bytes being delivered were read: one clock read per socket read, not per message.
     private(set) var lastReadAt = NIODeadline.uptimeNanoseconds(0)
     private var parser: WebSocketFrameParser
+    /// Withholds socket reads while the reader is behind (`setReadingPaused`).
+    let readGate = ReadGate()
 
     /// The connection's delegate as loaded for one read: a weak load per message, and the release
     /// of what it returned, cost about a tenth of the client's time per event. A local of
@@ -270,6 +272,12 @@ final class WebSocketFrameHandler: ChannelInboundHandler {
         }
     }
 
+    func setReadingPaused(_ paused: Bool) {
+        if paused { readGate.pause() } else { readGate.resume() }
+        // Unread frames may hold the pong: the silence while paused says nothing about the peer.
+        keepalive?.restart(at: .now())
+    }
+
     private func scheduleKeepaliveCheck(at deadline: NIODeadline) {
         guard let context else { return }
         keepaliveCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
@@ -279,6 +287,7 @@ final class WebSocketFrameHandler: ChannelInboundHandler {
 
     private func runKeepaliveCheck() {
         guard isReading, var policy = keepalive, let context else { return }
+        if readGate.isPaused { policy.restart(at: .now()) }
         let action = policy.check(now: .now())
         keepalive = policy
         switch action {

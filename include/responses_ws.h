@@ -91,6 +91,12 @@ RWS_EXTERN uint32_t rws_version_number(void);
 #define RWS_FEATURE_HTTP_SSE     (1u << 2) /* HTTP/SSE transport (RWS_TRANSPORT_HTTP) */
 /* Added in 0.2.0 (header-only additions such as RWS_CLIENT_OPTIONS_INIT need no bit: test
  * them with #ifdef) */
+#define RWS_FEATURE_NOTIFY_FD    (1u << 3) /* rws_turn_notify_fd */
+#define RWS_FEATURE_QUEUE_LIMIT  (1u << 4) /* rws_client_options.max_queued_bytes is honoured */
+#define RWS_FEATURE_FORK_SAFE    (1u << 5) /* after fork(), a child may create and use new
+                                              clients (host names are resolved without
+                                              threads inherited from the parent) */
+/* Append new bits here, one per capability, with the release that added it. */
 
 /* The features compiled into the loaded library, as RWS_FEATURE_* bits. */
 RWS_EXTERN uint32_t rws_features(void);
@@ -285,7 +291,8 @@ RWS_EXTERN void rws_client_options_init(rws_client_options *options);
 #define RWS_CLIENT_OPTIONS_INIT                                                                   \
     { sizeof(rws_client_options), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,                 \
       1, 15000u, 0u, 300000u, 0u, 30000u, 64ull << 20, 16ull << 20, RWS_TRANSPORT_WEBSOCKET,      \
-      3300000u, 60000u, 1, 3u, 200u, 4000u, RWS_FALLBACK_AUTO, 2u, 600000u }
+      3300000u, 60000u, 1, 3u, 200u, 4000u, RWS_FALLBACK_AUTO, 2u, 600000u,                      \
+      4ull << 20 }
 
 /* Creates a client and starts its I/O thread. No connection is opened yet.
  * options: NULL for all defaults (environment variables are honoured either way).

@@ -128,6 +128,8 @@ static void test_version_and_strerror(void) {
     CHECK(strcmp(rws_version(), RWS_VERSION_STRING) == 0, "runtime %s vs header %s", rws_version(), RWS_VERSION_STRING);
     CHECK(rws_version_number() == RWS_VERSION_NUMBER, "version number");
     CHECK((rws_features() & RWS_FEATURE_TLS) != 0, "TLS feature bit");
+    const uint32_t since_0_2 = RWS_FEATURE_NOTIFY_FD | RWS_FEATURE_QUEUE_LIMIT | RWS_FEATURE_FORK_SAFE;
+    CHECK((rws_features() & since_0_2) == since_0_2, "0.2.0 feature bits: 0x%x", rws_features());
     int codes[] = {RWS_E_INVALID_ARGUMENT, RWS_E_INVALID_STATE, RWS_E_NO_MEMORY, RWS_E_INVALID_JSON, RWS_E_AGAIN,
                    RWS_E_INTERNAL, RWS_E_UNSUPPORTED, RWS_E_URL, RWS_E_DNS, RWS_E_CONNECT, RWS_E_TLS,
                    RWS_E_TLS_VERIFY, RWS_E_AUTH, RWS_E_UPGRADE_REFUSED, RWS_E_TIMEOUT, RWS_E_CLOSED,
@@ -163,7 +165,8 @@ static void test_init_macros(void) {
           client_macro.struct_size, client_fn.struct_size);
     CHECK(client_macro.connect_timeout_ms == client_fn.connect_timeout_ms && client_macro.verify_peer == client_fn.verify_peer &&
               client_macro.max_message_bytes == client_fn.max_message_bytes &&
-              client_macro.fallback_memory_ms == client_fn.fallback_memory_ms,
+              client_macro.fallback_memory_ms == client_fn.fallback_memory_ms &&
+              client_macro.max_queued_bytes == client_fn.max_queued_bytes,
           "client defaults differ in a named field");
     CHECK(memcmp(&client_macro, &client_fn, sizeof client_fn) == 0, "RWS_CLIENT_OPTIONS_INIT differs from rws_client_options_init");
     CHECK(memcmp(&session_macro, &session_fn, sizeof session_fn) == 0, "RWS_SESSION_OPTIONS_INIT differs from rws_session_options_init");

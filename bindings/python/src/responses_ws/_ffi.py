@@ -27,6 +27,9 @@ uint32_t rws_version_number(void);
 #define RWS_FEATURE_TLS 1
 #define RWS_FEATURE_PULL 2
 #define RWS_FEATURE_HTTP_SSE 4
+#define RWS_FEATURE_NOTIFY_FD 8
+#define RWS_FEATURE_QUEUE_LIMIT 16
+#define RWS_FEATURE_FORK_SAFE 32
 
 uint32_t rws_features(void);
 

@@ -43,6 +43,12 @@ constants! {
         RWS_FEATURE_PULL = 1 << 1,
         /// HTTP/SSE transport.
         RWS_FEATURE_HTTP_SSE = 1 << 2,
+        /// rws_turn_notify_fd (0.2.0).
+        RWS_FEATURE_NOTIFY_FD = 1 << 3,
+        /// rws_client_options.max_queued_bytes is honoured (0.2.0).
+        RWS_FEATURE_QUEUE_LIMIT = 1 << 4,
+        /// After fork(), a child may create and use new clients (0.2.0).
+        RWS_FEATURE_FORK_SAFE = 1 << 5,
     }
 }
 
@@ -302,6 +308,8 @@ pub struct rws_client_options {
     pub fallback_after_failures: u32,
     /// how long the client remembers that the endpoint has no WebSocket mode, so later sessions skip the probe. Default 600000 (10 min).
     pub fallback_memory_ms: u32,
+    /// when a pull-mode turn's undelivered events exceed this many bytes, the library stops reading its connection until the caller has pulled half of them. Default 4194304 (4 MiB); 0: no limit. (0.2.0)
+    pub max_queued_bytes: u64,
 }
 
 /// Session options; fill with [`rws_session_options_init`] first.

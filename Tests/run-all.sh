@@ -74,7 +74,7 @@ release_library() {
     local so=.build/release/libresponsesws.so
     ln -sf libresponsesws.so .build/release/libresponsesws.so.0
     local bad
-    bad=$(nm -D --defined-only "$so" | awk '{print $NF}' | grep -v '^RESPONSESWS_0$' | grep -v '^rws_[a-z0-9_]*@@RESPONSESWS_0$')
+    bad=$(nm -D --defined-only "$so" | awk '{print $NF}' | grep -vE '^RESPONSESWS_0(\.[0-9]+)?$' | grep -vE '^rws_[a-z0-9_]*@@RESPONSESWS_0(\.[0-9]+)?$')
     if [ -n "$bad" ]; then echo "unexpected exported symbols:"; echo "$bad" | head; return 1; fi
     readelf -d "$so" | grep -q 'SONAME.*\[libresponsesws.so.0\]' || { echo "wrong SONAME"; return 1; }
     if readelf -d "$so" | grep NEEDED | grep -q libswift; then echo "links the Swift runtime dynamically"; return 1; fi

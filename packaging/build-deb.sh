@@ -6,7 +6,7 @@
 # Usage: packaging/build-deb.sh [--no-tools] [OUTDIR]        (default OUTDIR: <repo>/dist)
 #   --no-tools  only the library packages (for tests with stand-in libraries and no `rws`)
 # Input: $RWS_LIB_DIR/libresponsesws.so (default <repo>/.build/release); it is refused unless it
-#        exports only rws_*@@RESPONSESWS_0, has SONAME libresponsesws.so.0, no RUNPATH other than
+#        exports only rws_*@@RESPONSESWS_0[.N], has SONAME libresponsesws.so.0, no RUNPATH other than
 #        SwiftPM's $ORIGIN (removed here) and no NEEDED libswift*.
 # Environment: DEB_REVISION (default 1), DEBFULLNAME/DEBEMAIL (Maintainer), SOURCE_DATE_EPOCH
 #        (changelog date; default: the last commit's time, so rebuilds are reproducible).
@@ -111,19 +111,24 @@ if [ "$tools" = 1 ]; then
 fi
 
 # --- shlibs and symbols: what packages linking the library will depend on. A symbol's minimum
-# version is the baseline release that already had it (abi/exports.txt), else this version.
-baseline_version=$(sed -n 's/^# responsesws \([0-9.]*\):.*/\1/p' "$REPO_ROOT/abi/exports.txt" 2>/dev/null || true)
+# version is the release its version node names (packaging/responses_ws.map): RESPONSESWS_0 is
+# 0.1.0, RESPONSESWS_0.N is 0.N.0.
+node_release() {
+    case $1 in
+        "$SYMBOL_VERSION") echo 0.1.0 ;;
+        "$SYMBOL_VERSION".*) echo "0.${1#"$SYMBOL_VERSION".}.0" ;;
+        *) die "symbol version node '$1' is not $SYMBOL_VERSION or $SYMBOL_VERSION.N" ;;
+    esac
+}
 echo "libresponsesws 0 libresponsesws0 (>= $version)" > "$lib/DEBIAN/shlibs"
 {
     echo "$SONAME libresponsesws0 #MINVER#"
     echo "* Build-Depends-Package: libresponsesws-dev"
-    echo " ${SYMBOL_VERSION}@${SYMBOL_VERSION} ${baseline_version:-$version}"
+    for node in $(exported_symbols "$lib/$libdir/libresponsesws.so.$version" | sed 's/.*@@//' | LC_ALL=C sort -u); do
+        echo " ${node}@${node} $(node_release "$node")"
+    done
     exported_symbols "$lib/$libdir/libresponsesws.so.$version" | while read -r sym; do
-        minver=$version
-        if [ -n "$baseline_version" ] && grep -qxF "$sym" "$REPO_ROOT/abi/exports.txt"; then
-            minver=$baseline_version
-        fi
-        echo " ${sym/@@/@} $minver"
+        echo " ${sym/@@/@} $(node_release "${sym#*@@}")"
     done
 } > "$lib/DEBIAN/symbols"
 echo "activate-noawait ldconfig" > "$lib/DEBIAN/triggers"

@@ -10,6 +10,8 @@ RWS_BIN=${RWS_BIN:-$REPO_ROOT/.build/release/rws}
 HEADER=$REPO_ROOT/include/responses_ws.h
 SONAME=libresponsesws.so.0
 SYMBOL_VERSION=RESPONSESWS_0
+# Any version node of this SONAME: RESPONSESWS_0 (0.1.0) and RESPONSESWS_0.N for later releases.
+SYMBOL_VERSION_RE='RESPONSESWS_0(\.[0-9]+)?'
 
 # Prints "<script>: <message>" on stderr and exits 1.
 die() {
@@ -46,18 +48,18 @@ input_library() {
 # Exported (defined, dynamic) symbols of a library as "name@@VERSION", sorted, without the
 # version-definition symbol itself.
 exported_symbols() {
-    nm -D --defined-only "$1" | awk '{print $NF}' | grep -v "^${SYMBOL_VERSION}\$" | LC_ALL=C sort
+    nm -D --defined-only "$1" | awk '{print $NF}' | grep -vE "^${SYMBOL_VERSION_RE}\$" | LC_ALL=C sort
 }
 
 # Refuses a library that is not a release build of the C API: exports other than
-# rws_*@@RESPONSESWS_0, another SONAME, a RUNPATH/RPATH (with "allow-origin" as second argument:
+# rws_*@@RESPONSESWS_0[.N], another SONAME, a RUNPATH/RPATH (with "allow-origin" as second argument:
 # one other than $ORIGIN), or a dynamically linked Swift runtime.
 check_release_library() {
     local so=$1 allow_origin=${2:-} dyn bad runpath
     need_tool readelf binutils
     need_tool nm binutils
     dyn=$(readelf -d "$so") || die "$so is not an ELF shared library"
-    bad=$(exported_symbols "$so" | grep -v "^rws_[a-z0-9_]*@@${SYMBOL_VERSION}\$" | head -5 || true)
+    bad=$(exported_symbols "$so" | grep -vE "^rws_[a-z0-9_]*@@${SYMBOL_VERSION_RE}\$" | head -5 || true)
     [ -z "$bad" ] || die "$so exports symbols outside the C API (a debug build, or the version script" \
         "packaging/responses_ws.map was not applied), e.g.: $(echo $bad)"
     exported_symbols "$so" | grep -q . || die "$so exports no rws_* symbol"

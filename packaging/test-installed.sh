@@ -145,6 +145,15 @@ grep -q '^turns=4 ok=4 ' "$scratch/agent.out" || die "agent_loop did not finish 
 grep -q 'tool read_file' "$scratch/agent.out" || die "agent_loop made no tool call: $(cat "$scratch/agent.out")"
 step "C agent loop: $(tail -1 "$scratch/agent.out")"
 
+# A program that calls a 0.2 function records the RESPONSESWS_0.2 node it needs, so the loader
+# refuses to start it against a 0.1 library instead of failing at the call.
+printf '#include <responses_ws.h>\nint main(void) { return rws_turn_notify_fd(0) == RWS_E_INVALID_ARGUMENT ? 0 : 1; }\n' > "$scratch/uses02.c"
+hidden cc -std=c99 -Wall -Werror "$scratch/uses02.c" $flags -o "$scratch/uses02" || die "a program calling rws_turn_notify_fd does not build"
+hidden LD_LIBRARY_PATH="$libdir" "$scratch/uses02" || die "rws_turn_notify_fd(NULL) did not return RWS_E_INVALID_ARGUMENT"
+grep -q 'RESPONSESWS_0\.2' <<< "$(objdump -p "$scratch/uses02")" ||
+    die "a program calling rws_turn_notify_fd does not require version RESPONSESWS_0.2: $(objdump -p "$scratch/uses02" | grep -A4 'Version References')"
+step "version nodes: a caller of rws_turn_notify_fd requires RESPONSESWS_0.2"
+
 # Python: ctypes always; the binding when a venv with it is given.
 export RESPONSES_WS_LIBRARY=$libdir/libresponsesws.so.0
 hidden RESPONSES_WS_LIBRARY="$RESPONSES_WS_LIBRARY" /usr/bin/python3 "$REPO_ROOT/packaging/smoke_python.py" ctypes "$version"

@@ -91,6 +91,7 @@ let package = Package(
                 .unsafeFlags([
                     "-static-stdlib", "-use-ld=lld",
                     "-Xlinker", "-l_FoundationCShims", "-Xlinker", "-l_FoundationCollections",
+                    "-Xlinker", "-z", "-Xlinker", "now", // full RELRO, as Debian hardens executables
                 ], .when(configuration: .release)),
             ]
         ),

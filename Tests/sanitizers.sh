@@ -48,7 +48,7 @@ asan() {
         -Wall -Wextra -Iinclude Tests/c/test_capi.c -L"$out" -lresponsesws -Wl,-rpath,"$lib_dir" -lpthread \
         -o "$c_out/test_capi" || return 1
     ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=1 \
-        "$c_out/test_capi" || { echo "C API tests under ASan+UBSan failed"; return 1; }
+        RWS_TEST_SANITIZED=1 "$c_out/test_capi" || { echo "C API tests under ASan+UBSan failed"; return 1; }
 
     # Python binding tests: the interpreter is not sanitized, so the runtime is preloaded (and
     # reaches the `rws sim` subprocesses too, harmlessly). No leak check: CPython keeps much of

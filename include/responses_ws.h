@@ -43,7 +43,15 @@
  *
  * FORK
  *   Threads do not survive fork(). In the child, do not use any handle created before the fork
- *   (not even to free it); create a new client instead. The parent is unaffected.
+ *   (not even to free it); create a new client instead: it starts its own I/O thread and runs
+ *   turns normally, whatever the parent was doing when it forked (connections open, a turn
+ *   streaming, a host name lookup in flight). The library keeps no process-wide threads:
+ *   host names are looked up by getaddrinfo on short-lived threads of the client that asks,
+ *   not on a shared pool (libdispatch's, which NIO uses by default, does not survive fork).
+ *   Handles and their file descriptors (sockets, rws_turn_notify_fd) are inherited by the
+ *   child as plain fds; they are O_CLOEXEC, so exec() drops them. The parent is unaffected.
+ *   Python's multiprocessing "fork" start method, gunicorn and celery prefork workers follow
+ *   this rule when each worker creates its own client after the fork.
  *
  * Every function below is safe to call with NULL handles: it returns RWS_E_INVALID_ARGUMENT
  * (or does nothing, for the _free functions).
@@ -422,7 +430,11 @@ typedef struct rws_event {
     int type;                      /* RWS_EVENT_* */
     uint32_t flags;                /* RWS_EVENT_FLAG_* */
     rws_str type_name;             /* the event's "type", e.g. "response.output_text.delta" */
-    rws_str json;                  /* the complete event exactly as the server sent it */
+    rws_str json;                  /* the complete event exactly as the server sent it; except
+                                      that an event other than a *.delta that holds the API key
+                                      or another credential of the client (a server echoing it)
+                                      arrives with it replaced by [REDACTED], as does
+                                      error_message below */
     rws_str response_id;           /* the id of the response this event belongs to, once known */
     rws_str stream_id;             /* "stream_id" (named lanes only) */
     rws_str item_id;               /* "item_id" */
@@ -582,6 +594,9 @@ typedef struct rws_stats {
     uint64_t fallbacks;            /* switches to HTTP/SSE */
     uint64_t rotations;            /* connections retired for age */
     uint64_t unknown_outcomes;     /* turns that ended RWS_E_OUTCOME_UNKNOWN */
+    /* Appended in 0.2.0 (check struct_size before reading): */
+    uint64_t read_pauses;          /* times a pull-mode turn's connection stopped reading because
+                                      its caller was max_queued_bytes behind */
 } rws_stats;
 
 /* Counters of the whole client / of one session since it was created. Thread-safe; allowed in

@@ -148,6 +148,7 @@ func fillStats(_ counters: Counters, _ stats: UnsafeMutablePointer<rws_stats>?, 
     out.fallbacks = s.fallbacks
     out.rotations = s.rotations
     out.unknown_outcomes = s.unknownOutcomes
+    out.read_pauses = s.readPauses
     copyOut(out, to: UnsafeMutableRawPointer(stats), size: size)
     return Status.ok.rawValue
 }

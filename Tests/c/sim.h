@@ -23,7 +23,7 @@ typedef struct sim {
 } sim;
 
 /* argv-style extra flags, NULL-terminated. Returns 0 on success. */
-static int sim_start(sim *s, const char *const *flags) {
+static inline int sim_start(sim *s, const char *const *flags) {
     const char *bin = getenv("RWS_BIN") ? getenv("RWS_BIN") : ".build/debug/rws";
     const char *argv[32];
     int n = 0;
@@ -72,7 +72,7 @@ static int sim_start(sim *s, const char *const *flags) {
 
 /* Stops the simulator. With `stats` (and the --stats flag given at start), receives what it
  * printed after its first line: the JSON summary of its counters. */
-static void sim_stop_with_stats(sim *s, char *stats, size_t stats_len) {
+static inline void sim_stop_with_stats(sim *s, char *stats, size_t stats_len) {
     if (s->pid <= 0) return;
     kill(s->pid, SIGTERM);
     size_t n = 0;
@@ -86,10 +86,10 @@ static void sim_stop_with_stats(sim *s, char *stats, size_t stats_len) {
     s->pid = 0;
 }
 
-static void sim_stop(sim *s) { sim_stop_with_stats(s, NULL, 0); }
+static inline void sim_stop(sim *s) { sim_stop_with_stats(s, NULL, 0); }
 
 /* The integer after "\"key\":" in a JSON text (the first occurrence), or -1. */
-static long json_int(const char *json, const char *key) {
+static inline long json_int(const char *json, const char *key) {
     char pattern[64];
     snprintf(pattern, sizeof pattern, "\"%s\":", key);
     const char *p = strstr(json, pattern);

@@ -17,6 +17,7 @@ public final class Counters: Sendable {
     public let fallbacks = Atomic<UInt64>(0)
     public let rotations = Atomic<UInt64>(0)
     public let unknownOutcomes = Atomic<UInt64>(0)
+    public let readPauses = Atomic<UInt64>(0)
 
     public init() {}
 
@@ -26,14 +27,15 @@ public final class Counters: Sendable {
         public var connects: UInt64 = 0, reconnects: UInt64 = 0
         public var incrementalSends: UInt64 = 0, fullResends: UInt64 = 0
         public var fallbacks: UInt64 = 0, rotations: UInt64 = 0, unknownOutcomes: UInt64 = 0
+        public var readPauses: UInt64 = 0
         public init() {}
         init(turns: UInt64, turnsOK: UInt64, events: UInt64, bytesSent: UInt64, bytesReceived: UInt64, connects: UInt64,
              reconnects: UInt64, incrementalSends: UInt64, fullResends: UInt64, fallbacks: UInt64, rotations: UInt64,
-             unknownOutcomes: UInt64) {
+             unknownOutcomes: UInt64, readPauses: UInt64) {
             self.turns = turns; self.turnsOK = turnsOK; self.events = events; self.bytesSent = bytesSent
             self.bytesReceived = bytesReceived; self.connects = connects; self.reconnects = reconnects
             self.incrementalSends = incrementalSends; self.fullResends = fullResends; self.fallbacks = fallbacks
-            self.rotations = rotations; self.unknownOutcomes = unknownOutcomes
+            self.rotations = rotations; self.unknownOutcomes = unknownOutcomes; self.readPauses = readPauses
         }
     }
 
@@ -44,13 +46,14 @@ public final class Counters: Sendable {
             bytesReceived: bytesReceived.load(ordering: .relaxed), connects: connects.load(ordering: .relaxed),
             reconnects: reconnects.load(ordering: .relaxed), incrementalSends: incrementalSends.load(ordering: .relaxed),
             fullResends: fullResends.load(ordering: .relaxed), fallbacks: fallbacks.load(ordering: .relaxed),
-            rotations: rotations.load(ordering: .relaxed), unknownOutcomes: unknownOutcomes.load(ordering: .relaxed))
+            rotations: rotations.load(ordering: .relaxed), unknownOutcomes: unknownOutcomes.load(ordering: .relaxed),
+            readPauses: readPauses.load(ordering: .relaxed))
     }
 }
 
 public enum Counter: Sendable {
     case turns, turnsOK, events, bytesSent, bytesReceived, connects, reconnects
-    case incrementalSends, fullResends, fallbacks, rotations, unknownOutcomes
+    case incrementalSends, fullResends, fallbacks, rotations, unknownOutcomes, readPauses
 }
 
 extension Counters {
@@ -69,6 +72,7 @@ extension Counters {
         case .fallbacks: Self.bump(fallbacks, n)
         case .rotations: Self.bump(rotations, n)
         case .unknownOutcomes: Self.bump(unknownOutcomes, n)
+        case .readPauses: Self.bump(readPauses, n)
         }
     }
 

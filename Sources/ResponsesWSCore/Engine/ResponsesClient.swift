@@ -10,7 +10,7 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
     let config: ResolvedConfig
     /// Removes the configured credentials from every message a turn produces.
     let redactor: CredentialRedactor
-    let group: MultiThreadedEventLoopGroup
+    private let ioThread: IOThread
     public let loop: EventLoop
     public let counters = Counters()
     private let shutDown = Atomic<Bool>(false)
@@ -31,10 +31,10 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
     public init(_ config: ClientConfig) throws(RWSError) {
         self.config = try ResolvedConfig(config)
         redactor = CredentialRedactor(headers: self.config.connection.headers)
-        // A private one-thread group: never NIO's process-wide singleton, which the host
-        // process may use for its own purposes (BUILD_RECIPE §4).
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        loop = group.next()
+        // A private I/O thread: never NIO's process-wide singleton, which the host process may
+        // use for its own purposes, and stoppable without Dispatch (fork safety, IOThread).
+        ioThread = try IOThread()
+        loop = ioThread.loop
     }
 
     public var transport: Transport { config.transport }
@@ -188,7 +188,7 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
             _ = try? all.or(timeout.futureResult).wait()
             timeout.cancel()
         }
-        try? group.syncShutdownGracefully()
+        ioThread.stop()
     }
 }
 

@@ -10,6 +10,10 @@ extension Session {
         count.add(.bytesReceived, size)
         if turn.firstEventAt == nil { turn.firstEventAt = now }
         turn.lastEventAt = now
+        deliver(message, for: turn, receivedAt: now)
+    }
+
+    private func deliver(_ message: ByteBuffer, for turn: Turn, receivedAt now: NIODeadline, redacted: Bool = false) {
         message.withUnsafeReadableBytes { frame in
             let header: EventHeader
             do {
@@ -17,6 +21,13 @@ extension Session {
             } catch {
                 abortTransport(of: turn)
                 complete(turn, RWSError(.protocolViolation, "the server sent an event that is not a JSON object with a \"type\" (\(error)); the connection was closed"))
+                return
+            }
+            // A server that echoes a credential (in an error, a failed response's message, a
+            // response object) gets it replaced before any caller sees the event. Deltas, the
+            // hot path, carry model output and are not scanned.
+            if !redacted, header.delta.count == 0, !client.redactor.isEmpty, let clean = client.redactor.redacted(frame) {
+                deliver(ByteBuffer(bytes: clean), for: turn, receivedAt: now, redacted: true)
                 return
             }
             if header.type == .error, turn.delivered == 0, recover(turn, from: header, frame: frame) { return }
@@ -237,6 +248,7 @@ extension Session {
     /// The turn's undelivered events went over max_queued_bytes: stop reading its connection
     /// until the caller has pulled half of them (TCP backpressure; nothing is dropped).
     private func pauseReading(for turn: Turn) {
+        count.add(.readPauses)
         if let c = turn.connection {
             c.setReadingPaused(true)
             turn.pausedConnection = c

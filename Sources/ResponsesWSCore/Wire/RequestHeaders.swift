@@ -1,3 +1,4 @@
+import CLinuxShims
 import NIOHTTP1
 
 /// Builds the headers of the upgrade GET / fallback POST from the configured ones.
@@ -61,6 +62,8 @@ struct CredentialRedactor: Sendable {
     private static let minimumSecretLength = 8
 
     private let secrets: [String]
+    /// The same secrets as bytes, for scanning raw server frames.
+    private let secretBytes: [[UInt8]]
 
     init(headers: [(name: String, value: String)]) {
         var secrets: [String] = []
@@ -73,6 +76,45 @@ struct CredentialRedactor: Sendable {
         }
         self.secrets = secrets.filter { $0.count >= Self.minimumSecretLength }
             .sorted { $0.count > $1.count }
+        secretBytes = self.secrets.map { Array($0.utf8) }
+    }
+
+    /// Whether there is anything to redact at all (no credentials configured: nothing to scan).
+    var isEmpty: Bool { secrets.isEmpty }
+
+    /// A copy of `bytes` with every credential replaced by [REDACTED], or nil when none occurs
+    /// (the common case: no copy). Credentials are header values, so the replacement keeps a
+    /// JSON text valid: they cannot contain a quote or a backslash that mattered.
+    func redacted(_ bytes: UnsafeRawBufferPointer) -> [UInt8]? {
+        guard !secretBytes.isEmpty, bytes.count > 0 else { return nil }
+        var current: [UInt8]?
+        for secret in secretBytes {
+            let found = current.map { copy in copy.withUnsafeBytes { Self.contains($0, secret) } } ?? Self.contains(bytes, secret)
+            guard found else { continue }
+            current = Self.replacing(secret, in: current ?? Array(bytes))
+        }
+        return current
+    }
+
+    private static func contains(_ haystack: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {
+        needle.withUnsafeBytes { n in rws_system_contains(haystack.baseAddress, haystack.count, n.baseAddress, n.count) != 0 }
+    }
+
+    private static func replacing(_ needle: [UInt8], in bytes: [UInt8]) -> [UInt8] {
+        let marker = Array("[REDACTED]".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == needle[0], i + needle.count <= bytes.count, bytes[i..<(i + needle.count)].elementsEqual(needle) {
+                out.append(contentsOf: marker)
+                i += needle.count
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
+        }
+        return out
     }
 
     /// The known credential headers, and any name that looks like one (X-Goog-Api-Key,

@@ -26,8 +26,25 @@ private func turn(reply: [UInt8], closeAfterAnswer: Bool = false) async throws -
 }
 
 private func expectNoSecret(_ result: TurnResult, _ what: String) {
-    for text in [result.message, result.errorCode ?? ""] {
+    for text in [result.message, result.errorCode ?? "", String(decoding: result.responseJSON, as: UTF8.self)] {
         #expect(!text.contains(key) && !text.contains(token), "\(what): \(text)")
+    }
+}
+
+/// What a caller reads of each event (its JSON, its decoded error message) holds no credential.
+private func expectNoSecret(_ events: [PendingEvent], _ what: String) {
+    #expect(!events.isEmpty, "\(what): events were delivered")
+    for event in events {
+        var scratch: [UInt8] = []
+        event.frame.withUnsafeReadableBytes { frame in
+            event.responseID.withUnsafeBytes { rid in
+                DeliveredEvent.with(frame: frame, header: event.header, responseID: rid, scratch: &scratch) { d in
+                    for text in [String(decoding: d.frame, as: UTF8.self), String(decoding: d.errorMessage, as: UTF8.self)] {
+                        #expect(!text.contains(key) && !text.contains(token), "\(what): \(text)")
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -35,18 +52,22 @@ private func expectNoSecret(_ result: TurnResult, _ what: String) {
 @Suite struct CredentialEchoTests {
     @Test func anErrorEventEchoingTheKeyIsRedacted() async throws {
         let error = #"{"type":"error","status":400,"error":{"type":"invalid_request_error","code":"bad","message":"key \#(key) and \#(token) are wrong"}}"#
-        let (result, _) = try await turn(reply: frame(0x1, error))
+        let (result, events) = try await turn(reply: frame(0x1, error))
         #expect(result.status == .invalidRequest, "\(result.status): \(result.message)")
         #expect(result.message.contains("[REDACTED]"), "\(result.message)")
         expectNoSecret(result, "error event")
+        expectNoSecret(events, "error event")
+        #expect(events.first.map { String(buffer: $0.frame).contains("[REDACTED]") } == true, "the event still says what was wrong")
     }
 
     @Test func aFailedResponseEchoingTheKeyIsRedacted() async throws {
         let created = #"{"type":"response.created","response":{"id":"resp_1","status":"in_progress"}}"#
         let failed = #"{"type":"response.failed","response":{"id":"resp_1","status":"failed","error":{"code":"server_error","message":"bad key \#(key)"}}}"#
-        let (result, _) = try await turn(reply: frame(0x1, created) + frame(0x1, failed))
+        let (result, events) = try await turn(reply: frame(0x1, created) + frame(0x1, failed))
         #expect(result.status == .responseFailed, "\(result.status): \(result.message)")
         expectNoSecret(result, "response.failed")
+        expectNoSecret(events, "response.failed")
+        #expect(result.response.id == "resp_1", "the redacted copy still names the response")
     }
 
     @Test func aCloseReasonEchoingTheKeyIsRedacted() async throws {

@@ -113,6 +113,7 @@ typedef struct rws_client_options {
     int fallback;
     uint32_t fallback_after_failures;
     uint32_t fallback_memory_ms;
+    uint64_t max_queued_bytes;
 } rws_client_options;
 
 enum {
@@ -210,6 +211,7 @@ int rws_turn_start(rws_session *session, const char *request_json, size_t reques
 int rws_turn_next_event(rws_turn *turn, int32_t timeout_ms, const rws_event **event_out);
 int rws_turn_next_events(rws_turn *turn, int32_t timeout_ms, const rws_event **events,
                          size_t capacity, size_t *count_out);
+int rws_turn_notify_fd(rws_turn *turn);
 int rws_turn_wait(rws_turn *turn, int32_t timeout_ms);
 int rws_turn_cancel(rws_turn *turn);
 
@@ -257,6 +259,7 @@ typedef struct rws_stats {
     uint64_t fallbacks;
     uint64_t rotations;
     uint64_t unknown_outcomes;
+    uint64_t read_pauses;
 } rws_stats;
 
 int rws_client_stats(rws_client *client, rws_stats *stats, size_t stats_size);

@@ -308,7 +308,7 @@ pub struct rws_client_options {
     pub fallback_after_failures: u32,
     /// how long the client remembers that the endpoint has no WebSocket mode, so later sessions skip the probe. Default 600000 (10 min).
     pub fallback_memory_ms: u32,
-    /// when a pull-mode turn's undelivered events exceed this many bytes, the library stops reading its connection until the caller has pulled half of them. Default 4194304 (4 MiB); 0: no limit. (0.2.0)
+    /// pull mode: undelivered event bytes of a turn above which its connection stops reading until the caller drains half (TCP backpressure, nothing dropped). Default 4 MiB; 0: no limit. Since 0.2.0.
     pub max_queued_bytes: u64,
 }
 
@@ -449,6 +449,8 @@ pub struct rws_stats {
     pub rotations: u64,
     /// turns that ended RWS_E_OUTCOME_UNKNOWN
     pub unknown_outcomes: u64,
+    /// times a pull-mode turn's connection stopped reading because its caller was max_queued_bytes behind. Since 0.2.0.
+    pub read_pauses: u64,
 }
 
 // The functions of the header, in its order.
@@ -513,6 +515,9 @@ extern "C" {
         capacity: usize,
         count_out: *mut usize,
     ) -> c_int;
+    /// An eventfd readable while the pull-mode turn has queued events or has ended (see the
+    /// header): never read, write or close it. Since 0.2.0.
+    pub fn rws_turn_notify_fd(turn: *mut rws_turn) -> c_int;
     /// Waits up to timeout_ms (-1 forever) for the turn to end; returns its final status.
     pub fn rws_turn_wait(turn: *mut rws_turn, timeout_ms: i32) -> c_int;
     /// Cancels the turn from any thread; RWS_DONE if it had already ended.
@@ -521,9 +526,6 @@ extern "C" {
     pub fn rws_turn_get_result(turn: *mut rws_turn, result: *mut rws_turn_result, result_size: usize) -> c_int;
     /// Releases the turn, cancelling it if it runs; the callback is never called again.
     pub fn rws_turn_free(turn: *mut rws_turn);
-    /// Pull mode: an fd (eventfd) readable while a poll of the turn would not return
-    /// RWS_E_AGAIN. Owned by the turn: never read, write or close it. Negative status on error.
-    pub fn rws_turn_notify_fd(turn: *mut rws_turn) -> c_int;
 
     /// Counters of the whole client.
     pub fn rws_client_stats(client: *mut rws_client, stats: *mut rws_stats, stats_size: usize) -> c_int;

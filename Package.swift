@@ -82,7 +82,18 @@ let package = Package(
                 // link flags would reach this executable).
                 "CResponsesWS", "ResponsesWSCore", "ResponsesWSSim", "ResponsesJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ] + nio
+            ] + nio,
+            // Release only, like the library: the packaged `rws` (responses-ws-tools) runs
+            // without the Swift toolchain. Debug builds and sanitizer runs link it dynamically.
+            // ArgumentParser pulls in FoundationEssentials, whose static archive needs its two
+            // helper archives named explicitly; lld resolves them in any order.
+            linkerSettings: [
+                .unsafeFlags([
+                    "-static-stdlib", "-use-ld=lld",
+                    "-Xlinker", "-l_FoundationCShims", "-Xlinker", "-l_FoundationCollections",
+                    "-Xlinker", "-z", "-Xlinker", "now", // full RELRO, as Debian hardens executables
+                ], .when(configuration: .release)),
+            ]
         ),
         // Test-only: the Autobahn echo client over the core's WebSocket client (Tests/autobahn).
         .executableTarget(name: "rws-autobahn", dependencies: ["ResponsesWSCore"] + nio),

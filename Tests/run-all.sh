@@ -65,6 +65,7 @@ header_compiles() {
     gcc -x c -std=c99 "${cflags[@]}" include/responses_ws.h &&
         g++ -x c++ -std=c++11 "${cflags[@]}" include/responses_ws.h &&
         gcc -std=c99 "${cflags[@]}" examples/agent_loop.c Tests/c/test_capi.c &&
+        g++ -std=c++11 "${cflags[@]}" Tests/c/init_macros_cxx.cpp &&
         echo "header, example and C tests compile warning-free as C99 and C++11"
 }
 
@@ -73,7 +74,7 @@ release_library() {
     local so=.build/release/libresponsesws.so
     ln -sf libresponsesws.so .build/release/libresponsesws.so.0
     local bad
-    bad=$(nm -D --defined-only "$so" | awk '{print $NF}' | grep -v '^RESPONSESWS_0$' | grep -v '^rws_[a-z0-9_]*@@RESPONSESWS_0$')
+    bad=$(nm -D --defined-only "$so" | awk '{print $NF}' | grep -vE '^RESPONSESWS_0(\.[0-9]+)?$' | grep -vE '^rws_[a-z0-9_]*@@RESPONSESWS_0(\.[0-9]+)?$')
     if [ -n "$bad" ]; then echo "unexpected exported symbols:"; echo "$bad" | head; return 1; fi
     readelf -d "$so" | grep -q 'SONAME.*\[libresponsesws.so.0\]' || { echo "wrong SONAME"; return 1; }
     if readelf -d "$so" | grep NEEDED | grep -q libswift; then echo "links the Swift runtime dynamically"; return 1; fi

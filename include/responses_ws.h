@@ -77,10 +77,10 @@ extern "C" {
  * ------------------------------------------------------------------------------------------- */
 
 #define RWS_VERSION_MAJOR 0
-#define RWS_VERSION_MINOR 1
+#define RWS_VERSION_MINOR 2
 #define RWS_VERSION_PATCH 0
-#define RWS_VERSION_STRING "0.1.0"
-/* 0xMMmmpp: compare with RWS_VERSION_AT_LEAST(0, 1, 0). */
+#define RWS_VERSION_STRING "0.2.0"
+/* 0xMMmmpp: compare with RWS_VERSION_AT_LEAST(0, 2, 0). */
 #define RWS_VERSION_NUMBER ((RWS_VERSION_MAJOR << 16) | (RWS_VERSION_MINOR << 8) | RWS_VERSION_PATCH)
 #define RWS_VERSION_AT_LEAST(ma, mi, pa) (RWS_VERSION_NUMBER >= (((ma) << 16) | ((mi) << 8) | (pa)))
 
@@ -90,10 +90,21 @@ RWS_EXTERN const char *rws_version(void);
 /* The version of the loaded library as 0xMMmmpp (may be newer than RWS_VERSION_NUMBER). */
 RWS_EXTERN uint32_t rws_version_number(void);
 
-/* Feature bits reported by rws_features(). */
+/* Feature bits reported by rws_features(). A program built against this header may run with an
+ * older 0.x library: test the bit of a capability added after 0.1.0 before relying on it (a
+ * missing function is a load error; a missing field is ignored by an older library).
+ * Bits are never reused; new ones are appended at the end of this list. */
 #define RWS_FEATURE_TLS          (1u << 0) /* wss:// and https:// through the system OpenSSL */
 #define RWS_FEATURE_PULL         (1u << 1) /* rws_turn_next_event, rws_turn_next_events */
 #define RWS_FEATURE_HTTP_SSE     (1u << 2) /* HTTP/SSE transport (RWS_TRANSPORT_HTTP) */
+/* Added in 0.2.0 (header-only additions such as RWS_CLIENT_OPTIONS_INIT need no bit: test
+ * them with #ifdef) */
+#define RWS_FEATURE_NOTIFY_FD    (1u << 3) /* rws_turn_notify_fd */
+#define RWS_FEATURE_QUEUE_LIMIT  (1u << 4) /* rws_client_options.max_queued_bytes is honoured */
+#define RWS_FEATURE_FORK_SAFE    (1u << 5) /* after fork(), a child may create and use new
+                                              clients (host names are resolved without
+                                              threads inherited from the parent) */
+/* Append new bits here, one per capability, with the release that added it. */
 
 /* The features compiled into the loaded library, as RWS_FEATURE_* bits. */
 RWS_EXTERN uint32_t rws_features(void);
@@ -148,6 +159,11 @@ enum {
     RWS_E_INVALID_REQUEST = -37   /* the server rejected the request (status 400) */
 };
 
+/* The type of the status codes above. Functions return them as `int` (the same type, so this
+ * name changes no signature); use it for your own variables. The enums of this header stay
+ * anonymous so that each constant keeps type int in C, C++ and Swift. */
+typedef int rws_status;
+
 /* A short, static description of a status code ("unknown status" for unknown values). */
 RWS_EXTERN const char *rws_strerror(int status);
 
@@ -181,6 +197,7 @@ enum {
     RWS_TRANSPORT_WEBSOCKET = 0,  /* WebSocket mode (the default) */
     RWS_TRANSPORT_HTTP = 1        /* HTTP POST with SSE streaming: full history every turn */
 };
+typedef int rws_transport;        /* an RWS_TRANSPORT_* value */
 
 typedef struct rws_client_options {
     size_t struct_size;            /* set by rws_client_options_init */
@@ -270,9 +287,20 @@ enum {
     RWS_FALLBACK_AUTO = 0,         /* switch to HTTP/SSE when WebSocket mode is unavailable */
     RWS_FALLBACK_NEVER = 1         /* fail the turn instead (RWS_E_UPGRADE_REFUSED, ...) */
 };
+typedef int rws_fallback;          /* an RWS_FALLBACK_* value */
 
 /* Fills `options` with defaults and sets struct_size. Always call it before setting fields. */
 RWS_EXTERN void rws_client_options_init(rws_client_options *options);
+
+/* The same defaults as a static initializer, for declarations:
+ *   rws_client_options options = RWS_CLIENT_OPTIONS_INIT;
+ * Positional, so it also compiles as C++11; the library's C tests check that it equals
+ * rws_client_options_init. */
+#define RWS_CLIENT_OPTIONS_INIT                                                                   \
+    { sizeof(rws_client_options), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,                 \
+      1, 15000u, 0u, 300000u, 0u, 30000u, 64ull << 20, 16ull << 20, RWS_TRANSPORT_WEBSOCKET,      \
+      3300000u, 60000u, 1, 3u, 200u, 4000u, RWS_FALLBACK_AUTO, 2u, 600000u,                      \
+      4ull << 20 }
 
 /* Creates a client and starts its I/O thread. No connection is opened yet.
  * options: NULL for all defaults (environment variables are honoured either way).
@@ -315,8 +343,14 @@ enum {
      * sends the full request on a fresh chain. */
     RWS_INPUT_FULL_HISTORY = 1
 };
+typedef int rws_input_mode;        /* an RWS_INPUT_* value */
 
+/* Fills `options` with defaults (no defaults_json, the default lane, incremental input) and sets
+ * struct_size. Always call it before setting fields. */
 RWS_EXTERN void rws_session_options_init(rws_session_options *options);
+
+/* The same defaults as a static initializer: rws_session_options o = RWS_SESSION_OPTIONS_INIT; */
+#define RWS_SESSION_OPTIONS_INIT { sizeof(rws_session_options), NULL, 0, NULL, RWS_INPUT_INCREMENTAL }
 
 /* Creates a session on `client`. options: NULL for defaults.
  * The session borrows a warm connection from the client at its first turn and keeps it (the
@@ -381,6 +415,7 @@ enum {
     RWS_EVENT_REFUSAL_DONE = 21,
     RWS_EVENT_RESPONSE_DONE = 22          /* legacy terminal event; treated as completed */
 };
+typedef int rws_event_type;               /* an RWS_EVENT_* value (rws_event.type) */
 
 /* Bits of rws_event.flags */
 #define RWS_EVENT_FLAG_TERMINAL (1u << 0) /* this event ends the turn */
@@ -416,6 +451,7 @@ enum {
     RWS_CONTINUE = 0,              /* keep delivering */
     RWS_STOP = 1                   /* cancel the turn; it ends with RWS_E_ABORTED */
 };
+typedef int rws_callback_result;   /* RWS_CONTINUE or RWS_STOP */
 
 /* Called on the client's I/O thread for each event of a turn, in order, including the terminal
  * event. See THREADS at the top for what it may call. */
@@ -432,7 +468,11 @@ typedef struct rws_turn_options {
                                       or is freed */
 } rws_turn_options;
 
+/* Fills `options` with defaults (pull mode: no callback) and sets struct_size. */
 RWS_EXTERN void rws_turn_options_init(rws_turn_options *options);
+
+/* The same defaults as a static initializer: rws_turn_options o = RWS_TURN_OPTIONS_INIT; */
+#define RWS_TURN_OPTIONS_INIT { sizeof(rws_turn_options), NULL, NULL }
 
 /* Starts a turn: one `response.create` built from `request_json`, a JSON object with the body
  * fields of POST /v1/responses (model, input, tools, store, ...). The library merges the

@@ -96,8 +96,8 @@ for f in $(LC_ALL=C comm -13 "$work/declared.txt" "$work/exported.txt"); do
     echo "BREAK $f is exported by the library but not declared in the header"; mismatch=1
 done
 [ "$mismatch" = 0 ] || die "header and library disagree; rebuild the library from this header"
-bad=$(grep -v '^#' "$cur/exports.txt" | grep -v "@@${SYMBOL_VERSION}\$" || true)
-[ -z "$bad" ] || die "symbols outside version node $SYMBOL_VERSION: $bad"
+bad=$(grep -v '^#' "$cur/exports.txt" | grep -vE "@@${SYMBOL_VERSION_RE}\$" || true)
+[ -z "$bad" ] || die "symbols outside the version nodes $SYMBOL_VERSION_RE: $bad"
 
 if [ "$update" = 1 ]; then
     mkdir -p "$baseline"

@@ -10,6 +10,8 @@ RWS_BIN=${RWS_BIN:-$REPO_ROOT/.build/release/rws}
 HEADER=$REPO_ROOT/include/responses_ws.h
 SONAME=libresponsesws.so.0
 SYMBOL_VERSION=RESPONSESWS_0
+# Any version node of this SONAME: RESPONSESWS_0 (0.1.0) and RESPONSESWS_0.N for later releases.
+SYMBOL_VERSION_RE='RESPONSESWS_0(\.[0-9]+)?'
 
 # Prints "<script>: <message>" on stderr and exits 1.
 die() {
@@ -46,18 +48,18 @@ input_library() {
 # Exported (defined, dynamic) symbols of a library as "name@@VERSION", sorted, without the
 # version-definition symbol itself.
 exported_symbols() {
-    nm -D --defined-only "$1" | awk '{print $NF}' | grep -v "^${SYMBOL_VERSION}\$" | LC_ALL=C sort
+    nm -D --defined-only "$1" | awk '{print $NF}' | grep -vE "^${SYMBOL_VERSION_RE}\$" | LC_ALL=C sort
 }
 
 # Refuses a library that is not a release build of the C API: exports other than
-# rws_*@@RESPONSESWS_0, another SONAME, a RUNPATH/RPATH (with "allow-origin" as second argument:
+# rws_*@@RESPONSESWS_0[.N], another SONAME, a RUNPATH/RPATH (with "allow-origin" as second argument:
 # one other than $ORIGIN), or a dynamically linked Swift runtime.
 check_release_library() {
     local so=$1 allow_origin=${2:-} dyn bad runpath
     need_tool readelf binutils
     need_tool nm binutils
     dyn=$(readelf -d "$so") || die "$so is not an ELF shared library"
-    bad=$(exported_symbols "$so" | grep -v "^rws_[a-z0-9_]*@@${SYMBOL_VERSION}\$" | head -5 || true)
+    bad=$(exported_symbols "$so" | grep -vE "^rws_[a-z0-9_]*@@${SYMBOL_VERSION_RE}\$" | head -5 || true)
     [ -z "$bad" ] || die "$so exports symbols outside the C API (a debug build, or the version script" \
         "packaging/responses_ws.map was not applied), e.g.: $(echo $bad)"
     exported_symbols "$so" | grep -q . || die "$so exports no rws_* symbol"
@@ -79,16 +81,68 @@ check_release_library() {
 # .build/ are found; the installed library has no siblings, and a RUNPATH in a system library
 # lets files next to it shadow real dependencies (lintian: custom-library-search-path). Any other
 # RUNPATH means the build expects libraries outside the system paths and is refused.
+# With DEBUG_ROOT as third argument, the debug information is kept first (see split_debug).
 stage_library() {
-    local src=$1 dest=$2
+    local src=$1 dest=$2 debug_root=${3:-}
     check_release_library "$src" allow-origin
     install -m 0644 "$src" "$dest"
+    if [ -n "$debug_root" ]; then split_debug "$dest" "$debug_root"; fi
     strip --strip-unneeded --remove-section=.comment "$dest"
     if readelf -d "$dest" | grep -qE '\((RUNPATH|RPATH)\)'; then
         need_tool patchelf patchelf
         patchelf --remove-rpath "$dest"
     fi
     check_release_library "$dest"
+}
+
+# stage_executable SRC DEST [DEBUG_ROOT]: installs the `rws` tool (mode 0755) as the tools
+# package ships it: refused when it needs the Swift toolchain at run time (NEEDED libswift*, or
+# a RUNPATH other than SwiftPM's $ORIGIN, which is removed); stripped, its debug information
+# kept under DEBUG_ROOT first when given.
+stage_executable() {
+    local src=$1 dest=$2 debug_root=${3:-} dyn runpath
+    need_tool readelf binutils
+    dyn=$(readelf -d "$src") || die "$src is not a dynamically linked ELF executable"
+    if echo "$dyn" | grep -q '(NEEDED).*libswift'; then
+        die "$src links the Swift runtime dynamically (NEEDED $(echo "$dyn" | grep -o 'libswift[^]]*' | head -1)):" \
+            "it would not run without the toolchain. Build it in release (Package.swift links rws with" \
+            "-static-stdlib there): swift build -c release"
+    fi
+    runpath=$(echo "$dyn" | sed -n 's/.*(\(RUNPATH\|RPATH\)).*\[\(.*\)\]/\2/p')
+    [ -z "$runpath" ] || [ "$runpath" = '$ORIGIN' ] ||
+        die "$src has RUNPATH/RPATH '$runpath': it expects libraries outside the system paths"
+    install -m 0755 "$src" "$dest"
+    if [ -n "$debug_root" ]; then split_debug "$dest" "$debug_root"; fi
+    strip --strip-unneeded --remove-section=.comment "$dest"
+    if readelf -d "$dest" | grep -qE '\((RUNPATH|RPATH)\)'; then
+        need_tool patchelf patchelf
+        patchelf --remove-rpath "$dest"
+    fi
+}
+
+# The GNU build-id of an ELF file (hex), or nothing when it has none.
+build_id() {
+    readelf -n "$1" 2>/dev/null | sed -n 's/^ *Build ID: *\([0-9a-f]*\)$/\1/p' | head -1
+}
+
+# split_debug ELF DEBUG_ROOT: copies ELF's debug information, compressed, to
+# DEBUG_ROOT/usr/lib/debug/.build-id/xx/yyyy.debug, where gdb, objdump and debuginfod clients
+# look it up by the build-id that the stripped ELF keeps (its .note.gnu.build-id survives strip).
+# The caller strips ELF afterwards. An ELF without a build-id is refused: nothing could find
+# its debug file.
+split_debug() {
+    local elf=$1 root=$2 id file
+    id=$(build_id "$elf")
+    [ -n "$id" ] || die "$elf has no build-id note (.note.gnu.build-id): link it with -Wl,--build-id"
+    file=$root/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug
+    install -d -m 0755 "$(dirname "$file")"
+    objcopy --only-keep-debug --compress-debug-sections=zlib "$elf" "$file"
+    chmod 0644 "$file"
+}
+
+# human BYTES: e.g. "12.9 MB" (10^6 bytes), for size reports.
+human() {
+    awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1000000 }'
 }
 
 # Writes the pkg-config file for an install under PREFIX with absolute LIBDIR and INCLUDEDIR.

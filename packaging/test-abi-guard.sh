@@ -24,9 +24,12 @@ stub_library() { # output names...
     local out=$1
     shift
     printf 'void %s(void) {}\n' "$@" > "$out.c"
-    cc -shared -fPIC -o "$out" "$out.c" -Wl,--version-script="$REPO_ROOT/packaging/responses_ws.map" \
-        -Wl,-soname,"$SONAME"
+    cc -shared -fPIC -o "$out" "$out.c" -Wl,--version-script="$work/stub.map" -Wl,-soname,"$SONAME"
 }
+# The real map lists each function by name; the appended-function case's probe gets a node of
+# its own, as a new release's functions would.
+{ cat "$REPO_ROOT/packaging/responses_ws.map"
+  echo "RESPONSESWS_0.99 { global: rws_abi_guard_probe; } RESPONSESWS_0.2;"; } > "$work/stub.map"
 real_names=$(exported_symbols "$library" | sed 's/@@.*//')
 
 # Edits a copy of the header with sed and fails the run if the edit did not change anything.

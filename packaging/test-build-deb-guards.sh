@@ -27,11 +27,12 @@ stub unversioned -Wl,-soname,"$SONAME"
 stub soname -Wl,--version-script="$map" -Wl,-soname,libresponsesws.so.1
 stub runpath -Wl,--version-script="$map" -Wl,-soname,"$SONAME" -Wl,-rpath,/opt/swift/usr/lib/swift/linux
 stub swift -Wl,--version-script="$map" -Wl,-soname,"$SONAME" -L"$work" -Wl,--no-as-needed -lswiftCore
+stub nobuildid -Wl,--version-script="$map" -Wl,-soname,"$SONAME" -Wl,--build-id=none
 
 # expect NAME pass|fail OUTPUT-REGEX
 expect() {
     local name=$1 rc=0
-    RWS_LIB_DIR=$work/$name "$REPO_ROOT/packaging/build-deb.sh" "$work/out-$name" > "$work/$name.out" 2>&1 || rc=$?
+    RWS_LIB_DIR=$work/$name "$REPO_ROOT/packaging/build-deb.sh" --no-tools "$work/out-$name" > "$work/$name.out" 2>&1 || rc=$?
     judge "$name" "$2" "$3" "$rc" "$work/$name.out"
 }
 
@@ -41,6 +42,7 @@ expect unversioned fail 'exports symbols outside the C API'
 expect soname fail "SONAME 'libresponsesws.so.1', expected $SONAME"
 expect runpath fail "RUNPATH/RPATH '/opt/swift/usr/lib/swift/linux'"
 expect swift fail 'links the Swift runtime dynamically'
+expect nobuildid fail 'has no build-id note'
 
 # The good stub carried RUNPATH $ORIGIN: the packaged copy must not.
 deb=$(ls "$work"/out-good/libresponsesws0_*.deb 2>/dev/null | head -1)

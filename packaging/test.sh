@@ -2,8 +2,9 @@
 # packaging/test.sh - runs every packaging test in order and prints one summary line per part.
 #
 # Usage: RWS_LIB_DIR=<dir with libresponsesws.so> RWS_BIN=<rws> [PY_VENV=<venv>] packaging/test.sh
-# Parts: install.sh + pkg-config, build-deb guards, build the .debs, lintian, installed-package
-# test (C, Python, Rust with the Swift toolchain hidden), ABI check against abi/, ABI guard test.
+# Parts: install.sh + pkg-config, build-deb guards, build the .debs (library, -dev, tools, -dbgsym;
+# sizes before and after strip), lintian, installed-package test (rws, man pages, debug symbols,
+# C, Python, Rust with the Swift toolchain hidden), ABI check against abi/, ABI guard test.
 # A part's full output is shown only when it fails. Exit status: 0 when every part passed.
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
@@ -55,7 +56,8 @@ run_lintian() {
 
 part install 'install.sh:' install_and_build
 part build-deb-guards 'test-build-deb-guards:' "$REPO_ROOT/packaging/test-build-deb-guards.sh"
-part build-deb '^built .*-dev_' "$REPO_ROOT/packaging/build-deb.sh" "$work/debs"
+part build-deb '^size libresponsesws' "$REPO_ROOT/packaging/build-deb.sh" "$work/debs"
+grep '^size ' "$work/build-deb.log" | sed 's/^/     /' # unstripped vs stripped, both ELFs
 part lintian '^lintian:' run_lintian
 part installed 'test-installed:' "$REPO_ROOT/packaging/test-installed.sh" "$work/debs"
 part abi-check '^abi-check:' "$REPO_ROOT/packaging/abi-check.sh"

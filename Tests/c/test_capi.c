@@ -129,6 +129,8 @@ static void test_version_and_strerror(void) {
     CHECK(strcmp(rws_version(), RWS_VERSION_STRING) == 0, "runtime %s vs header %s", rws_version(), RWS_VERSION_STRING);
     CHECK(rws_version_number() == RWS_VERSION_NUMBER, "version number");
     CHECK((rws_features() & RWS_FEATURE_TLS) != 0, "TLS feature bit");
+    const uint32_t since_0_2 = RWS_FEATURE_NOTIFY_FD | RWS_FEATURE_QUEUE_LIMIT | RWS_FEATURE_FORK_SAFE;
+    CHECK((rws_features() & since_0_2) == since_0_2, "0.2.0 feature bits: 0x%x", rws_features());
     int codes[] = {RWS_E_INVALID_ARGUMENT, RWS_E_INVALID_STATE, RWS_E_NO_MEMORY, RWS_E_INVALID_JSON, RWS_E_AGAIN,
                    RWS_E_INTERNAL, RWS_E_UNSUPPORTED, RWS_E_URL, RWS_E_DNS, RWS_E_CONNECT, RWS_E_TLS,
                    RWS_E_TLS_VERIFY, RWS_E_AUTH, RWS_E_UPGRADE_REFUSED, RWS_E_TIMEOUT, RWS_E_CLOSED,
@@ -141,6 +143,45 @@ static void test_version_and_strerror(void) {
         for (size_t j = 0; j < i; j++) CHECK(codes[i] != codes[j], "duplicate code %d", codes[i]);
     }
     CHECK(strcmp(rws_strerror(12345), "unknown status") == 0, "unknown");
+}
+
+/* The static initializers must give exactly what the _init functions write. Static objects have
+ * zeroed padding; the _init targets are zeroed first, so memcmp also compares padding-free
+ * layouts byte for byte. A field appended to a struct but not to its macro fails here unless its
+ * default is 0/NULL. */
+static void test_init_macros(void) {
+    static const rws_client_options client_macro = RWS_CLIENT_OPTIONS_INIT;
+    static const rws_session_options session_macro = RWS_SESSION_OPTIONS_INIT;
+    static const rws_turn_options turn_macro = RWS_TURN_OPTIONS_INIT;
+    rws_client_options client_fn;
+    rws_session_options session_fn;
+    rws_turn_options turn_fn;
+    memset(&client_fn, 0, sizeof client_fn);
+    memset(&session_fn, 0, sizeof session_fn);
+    memset(&turn_fn, 0, sizeof turn_fn);
+    rws_client_options_init(&client_fn);
+    rws_session_options_init(&session_fn);
+    rws_turn_options_init(&turn_fn);
+    CHECK(client_macro.struct_size == client_fn.struct_size, "client struct_size %zu vs %zu",
+          client_macro.struct_size, client_fn.struct_size);
+    CHECK(client_macro.connect_timeout_ms == client_fn.connect_timeout_ms && client_macro.verify_peer == client_fn.verify_peer &&
+              client_macro.max_message_bytes == client_fn.max_message_bytes &&
+              client_macro.fallback_memory_ms == client_fn.fallback_memory_ms &&
+              client_macro.max_queued_bytes == client_fn.max_queued_bytes,
+          "client defaults differ in a named field");
+    CHECK(memcmp(&client_macro, &client_fn, sizeof client_fn) == 0, "RWS_CLIENT_OPTIONS_INIT differs from rws_client_options_init");
+    CHECK(memcmp(&session_macro, &session_fn, sizeof session_fn) == 0, "RWS_SESSION_OPTIONS_INIT differs from rws_session_options_init");
+    CHECK(memcmp(&turn_macro, &turn_fn, sizeof turn_fn) == 0, "RWS_TURN_OPTIONS_INIT differs from rws_turn_options_init");
+    /* The typedef names are the functions' int: these assignments compile warning-free. */
+    rws_status status = rws_turn_wait(NULL, 0);
+    rws_transport transport = client_fn.transport;
+    rws_fallback fallback = client_fn.fallback;
+    rws_input_mode mode = session_fn.input_mode;
+    rws_event_type type = RWS_EVENT_OTHER;
+    rws_callback_result next = RWS_CONTINUE;
+    CHECK(status == RWS_E_INVALID_ARGUMENT && transport == RWS_TRANSPORT_WEBSOCKET && fallback == RWS_FALLBACK_AUTO &&
+              mode == RWS_INPUT_INCREMENTAL && type == 0 && next == 0,
+          "typedef'd values");
 }
 
 static void test_null_arguments(void) {
@@ -1158,6 +1199,7 @@ int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     test_case tests[] = {
         {"version_and_strerror", NULL, test_version_and_strerror},
+        {"init_macros", NULL, test_init_macros},
         {"null_arguments", NULL, test_null_arguments},
         {"pull_text_turn", test_pull_text_turn, NULL},
         {"batched_pull", test_batched_pull, NULL},

@@ -17,10 +17,10 @@ for f in "$RESPONSESWS_LIB_DIR/libresponsesws.so" "$RWS_BIN"; do
 done
 
 cd "$here"
-cargo build --offline --all-targets
-cargo test --offline
-RUSTDOCFLAGS=-Dwarnings cargo doc --offline --no-deps
+cargo build --offline --workspace --all-targets
+cargo test --offline --workspace
+RUSTDOCFLAGS=-Dwarnings cargo doc --offline --workspace --no-deps
 if cargo clippy --version >/dev/null 2>&1; then
-    cargo clippy --offline --all-targets -- -D warnings
+    cargo clippy --offline --workspace --all-targets -- -D warnings
 fi
 echo "rust binding: all checks passed"

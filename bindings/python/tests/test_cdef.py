@@ -16,6 +16,7 @@ def _header_as_cdef(text: str) -> str:
     """The header reduced to what cffi parses: no comments or preprocessor logic, integer macros evaluated."""
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
     text = re.sub(r"//[^\n]*", "", text)
+    text = re.sub(r"\\\n", " ", text)  # one line per macro
     values: dict = {}
     lines = []
     for line in text.splitlines():
@@ -23,7 +24,7 @@ def _header_as_cdef(text: str) -> str:
         define = re.match(r"#define\s+(RWS_\w+)\s+(.+)$", stripped)
         if define and "(" not in define.group(1):
             name, expr = define.groups()
-            if name == "RWS_EXTERN" or expr.startswith('"') or "__attribute__" in expr:
+            if name == "RWS_EXTERN" or expr.startswith(('"', "{")) or "__attribute__" in expr:  # not integers
                 continue
             python_expr = re.sub(r"\b(\d+)u\b", r"\1", expr)
             values[name] = eval(python_expr, {"__builtins__": {}}, dict(values))  # header-only input

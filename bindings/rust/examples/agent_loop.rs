@@ -10,9 +10,9 @@
 
 use std::process::ExitCode;
 
-use responses_ws::{Client, EventType, SessionOptions};
+use responses_ws::{Client, EventType, InputItem, Request, SessionOptions, Tool};
 
-const DEFAULTS: &str = r#"{"model":"gpt-5.6","store":false,"tools":[{"type":"function","name":"read_file","description":"Read a file","parameters":{"type":"object","properties":{"path":{"type":"string"}}}}]}"#;
+const READ_FILE_PARAMETERS: &str = r#"{"type":"object","properties":{"path":{"type":"string"}}}"#;
 
 /// The string value of `"key":"..."` in a JSON text. Good enough for the ids and names of
 /// this example; a real program would use its JSON library.
@@ -31,22 +31,9 @@ fn json_string_field(json: &str, key: &str) -> Option<String> {
     None
 }
 
-/// Escapes a string for a JSON string literal.
-fn json_escape(s: &str) -> String {
-    s.chars()
-        .flat_map(|c| match c {
-            '"' => vec!['\\', '"'],
-            '\\' => vec!['\\', '\\'],
-            '\n' => vec!['\\', 'n'],
-            c if (c as u32) < 0x20 => format!("\\u{:04x}", c as u32).chars().collect(),
-            c => vec![c],
-        })
-        .collect()
-}
-
 /// The local tool: pretend to read a file.
-fn run_tool(name: &str, arguments: &str) -> String {
-    format!(r#"{{"tool":"{}","ok":true,"lines":42,"args_bytes":{}}}"#, json_escape(name), arguments.len())
+fn run_tool(arguments: &str) -> String {
+    format!(r#"{{"ok":true,"lines":42,"args_bytes":{}}}"#, arguments.len())
 }
 
 fn main() -> ExitCode {
@@ -71,9 +58,13 @@ fn run(base_url: Option<String>, max_turns: usize) -> Result<(), responses_ws::E
         builder = builder.api_key("sk-local-simulator");
     }
     let client = builder.build()?;
-    let session = client.session_with(&SessionOptions::new().defaults(DEFAULTS))?;
+    // Every request of the session gets these fields; the builder does the JSON escaping.
+    let defaults = Request::new("gpt-5.6")
+        .store(false)
+        .tool(Tool::function("read_file", "Read a file", READ_FILE_PARAMETERS));
+    let session = client.session_with(&SessionOptions::new().defaults(defaults.to_json()))?;
 
-    let mut request = r#"{"input":"Summarise README.md for me."}"#.to_owned();
+    let mut request = Request::empty().input("Summarise README.md for me.");
     for turn_no in 1..=max_turns {
         let mut turn = session.start(&request)?;
         let mut call: Option<(String, String, String)> = None; // call_id, name, arguments
@@ -104,15 +95,11 @@ fn run(base_url: Option<String>, max_turns: usize) -> Result<(), responses_ws::E
 
         request = match call {
             Some((call_id, name, arguments)) => {
-                let output = run_tool(&name, &arguments);
+                let output = run_tool(&arguments);
                 println!("  tool {name}({arguments}) -> ran locally");
-                format!(
-                    r#"{{"input":[{{"type":"function_call_output","call_id":"{}","output":"{}"}}]}}"#,
-                    json_escape(&call_id),
-                    json_escape(&output)
-                )
+                Request::empty().input_item(InputItem::function_call_output(&call_id, &output))
             }
-            None => format!(r#"{{"input":"Thanks. Now check the tests, turn {turn_no}."}}"#),
+            None => Request::empty().input(&format!("Thanks. Now check the tests, turn {turn_no}.")),
         };
     }
 

@@ -68,6 +68,7 @@ impl Drop for ClientHandle {
 /// dropped. Dropped inside an event callback (where the library refuses to free clients),
 /// it is freed on a short-lived helper thread instead.
 #[derive(Clone)]
+#[must_use = "dropping the last Client handle closes its connections"]
 pub struct Client {
     pub(crate) handle: Arc<ClientHandle>,
 }
@@ -139,6 +140,7 @@ pub struct ClientBuilder {
     fallback: Option<Fallback>,
     fallback_after_failures: Option<u32>,
     fallback_memory: Option<Duration>,
+    max_queued_bytes: Option<u64>,
 }
 
 macro_rules! setters {
@@ -188,6 +190,10 @@ impl ClientBuilder {
         max_message_bytes: u64,
         /// Largest request sent (default 16 MiB); checked before anything is sent.
         max_request_bytes: u64,
+        /// Pull mode: undelivered events beyond this many bytes pause reading the connection
+        /// (TCP backpressure, nothing dropped) until half were pulled (default 4 MiB; 0: no
+        /// limit). Needs [`Features::queue_limit`](crate::Features::queue_limit).
+        max_queued_bytes: u64,
         /// The transport (default [`Transport::WebSocket`]).
         transport: Transport,
         /// Retire a connection at a turn boundary once this old (default 55 min; zero: never).
@@ -275,6 +281,9 @@ impl ClientBuilder {
         }
         if let Some(v) = self.max_request_bytes {
             o.max_request_bytes = v;
+        }
+        if let Some(v) = self.max_queued_bytes {
+            o.max_queued_bytes = v;
         }
         if let Some(t) = self.transport {
             o.transport = match t {

@@ -40,6 +40,39 @@
 //! short-lived helper thread (the library refuses to free them on its I/O thread).
 //! After `fork()`, the child must not use handles created before it.
 //!
+//! # Requests
+//!
+//! [`Request`] builds a request body with correct JSON escaping
+//! (`Request::new("gpt-5.6").input("Hello").tool(Tool::function(..))`); [`Session::start`]
+//! takes it or any JSON text.
+//!
+//! # Async
+//!
+//! A pull-mode [`Turn`] is a [`Future`](std::future::Future) of its [`TurnResult`], and
+//! [`Turn::next_event_async`] / [`Turn::poll_next_event`] stream its events, with any executor
+//! and no dependency: a std thread waits on the library's notification fds and wakes the tasks.
+//! With tokio, register [`Turn::notify_fd`] with `AsyncFd` instead (see the README).
+//!
+//! # Handles are `#[must_use]`
+//!
+//! Dropping a [`Turn`] cancels it, so a turn started and dropped at once is a warning:
+//!
+//! ```compile_fail
+//! #![deny(unused_must_use)]
+//! fn start(session: &responses_ws::Session) -> Result<(), responses_ws::Error> {
+//!     session.start("{}")?; // error: unused `Turn` that must be used
+//!     Ok(())
+//! }
+//! ```
+//!
+//! ```no_run
+//! #![deny(unused_must_use)]
+//! fn start(session: &responses_ws::Session) -> Result<(), responses_ws::Error> {
+//!     let turn = session.start("{}")?;
+//!     turn.wait().map(drop)
+//! }
+//! ```
+//!
 //! # Errors
 //!
 //! Every fallible call returns [`Result<T, Error>`]; [`Error::kind`] maps the library's
@@ -59,17 +92,22 @@ mod client;
 mod context;
 mod error;
 mod event;
+mod reactor;
+mod request;
 mod session;
 mod stats;
-pub mod sys;
 mod turn;
 
 pub use client::{Client, ClientBuilder, Fallback, Transport};
 pub use error::{strerror, Error, ErrorKind};
 pub use event::{Event, EventType, OwnedEvent};
+pub use request::{InputItem, Request, RequestJson, Tool};
 pub use session::{InputMode, Session, SessionOptions};
 pub use stats::Stats;
-pub use turn::{CancelHandle, Events, Turn, TurnFlags, TurnResult};
+pub use turn::{CancelHandle, Events, NextEvent, Turn, TurnFlags, TurnResult};
+
+/// The raw declarations of the C header: the `responses-ws-sys` crate.
+pub use responses_ws_sys as sys;
 
 use std::ffi::CStr;
 
@@ -102,6 +140,18 @@ impl Features {
     /// The HTTP/SSE transport.
     pub fn http_sse(self) -> bool {
         self.0 & sys::RWS_FEATURE_HTTP_SSE != 0
+    }
+    /// The notification fd behind [`Turn`]'s async API (0.2.0).
+    pub fn notify_fd(self) -> bool {
+        self.0 & sys::RWS_FEATURE_NOTIFY_FD != 0
+    }
+    /// Bounded pull queues ([`ClientBuilder::max_queued_bytes`]) (0.2.0).
+    pub fn queue_limit(self) -> bool {
+        self.0 & sys::RWS_FEATURE_QUEUE_LIMIT != 0
+    }
+    /// New clients work in a child after `fork()` (0.2.0).
+    pub fn fork_safe(self) -> bool {
+        self.0 & sys::RWS_FEATURE_FORK_SAFE != 0
     }
 }
 

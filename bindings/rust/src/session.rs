@@ -9,6 +9,7 @@ use crate::client::{c_string, Client, ClientHandle};
 use crate::error::{check, Error};
 use crate::event::Event;
 use crate::stats::Stats;
+use crate::request::RequestJson;
 use crate::sys;
 use crate::turn::Turn;
 
@@ -82,6 +83,7 @@ impl Drop for SessionHandle {
 /// started while another runs is queued). The session is freed when it and every
 /// [`Turn`] of it are dropped; running and queued turns are cancelled then. Dropped inside
 /// an event callback, it is freed on a short-lived helper thread.
+#[must_use = "dropping a Session frees it and cancels its running and queued turns"]
 pub struct Session {
     pub(crate) handle: Arc<SessionHandle>,
 }
@@ -127,8 +129,10 @@ impl Session {
     /// [`Unsupported`](crate::ErrorKind::Unsupported),
     /// [`RequestTooBig`](crate::ErrorKind::RequestTooBig) (nothing was sent). Failures of the
     /// exchange itself are the turn's result.
-    pub fn start(&self, request: &str) -> Result<Turn, Error> {
-        Turn::start(self, request, None)
+    ///
+    /// `request` is JSON text (`&str`, `String`) or a [`Request`](crate::Request).
+    pub fn start<R: RequestJson + ?Sized>(&self, request: &R) -> Result<Turn, Error> {
+        Turn::start(self, &request.request_json(), None)
     }
 
     /// Starts a turn whose events go to `on_event`, called on the client's I/O thread for each
@@ -139,11 +143,12 @@ impl Session {
     /// while it runs no other event of this client is processed. A panic in it stops the turn
     /// the same way, and its message appears in the turn's error; it never unwinds into the
     /// library. The closure is dropped with the [`Turn`].
-    pub fn start_with_callback<F>(&self, request: &str, on_event: F) -> Result<Turn, Error>
+    pub fn start_with_callback<R, F>(&self, request: &R, on_event: F) -> Result<Turn, Error>
     where
+        R: RequestJson + ?Sized,
         F: FnMut(&Event<'_>) -> ControlFlow<()> + Send + 'static,
     {
-        Turn::start(self, request, Some(Box::new(on_event)))
+        Turn::start(self, &request.request_json(), Some(Box::new(on_event)))
     }
 
     /// Warms the session before its first real turn. `None` opens a connection (the handshake

@@ -3,6 +3,10 @@
 use std::cell::UnsafeCell;
 use std::ffi::{c_char, c_int, c_void};
 use std::fmt;
+use std::future::Future;
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::ops::ControlFlow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
@@ -13,6 +17,7 @@ use std::time::Duration;
 use crate::client::Transport;
 use crate::error::{check, Error, ErrorKind};
 use crate::event::{Event, OwnedEvent};
+use crate::reactor;
 use crate::session::{Session, SessionHandle};
 use crate::sys;
 
@@ -79,7 +84,15 @@ unsafe extern "C" fn trampoline(user_data: *mut c_void, event: *const sys::rws_e
 struct TurnHandle {
     raw: *mut sys::rws_turn,
     callback: Option<Box<CallbackState>>,
+    /// This turn's key in the waker thread (crate::reactor), for the async API.
+    token: u64,
     _session: Arc<SessionHandle>,
+}
+
+impl TurnHandle {
+    fn new(raw: *mut sys::rws_turn, callback: Option<Box<CallbackState>>, session: &Session) -> Arc<TurnHandle> {
+        Arc::new(TurnHandle { raw, callback, token: reactor::token(), _session: session.handle.clone() })
+    }
 }
 
 // SAFETY: the header allows rws_turn_cancel, rws_turn_get_result, rws_turn_wait and
@@ -92,6 +105,8 @@ unsafe impl Sync for TurnHandle {}
 
 impl Drop for TurnHandle {
     fn drop(&mut self) {
+        // The waker thread must stop polling the fd before rws_turn_free closes it.
+        reactor::forget(self.token);
         // SAFETY: freed once; cancels a running turn; after it returns the callback is never
         // called again, so `callback` (dropped after this body) is no longer referenced.
         unsafe { sys::rws_turn_free(self.raw) }
@@ -104,6 +119,7 @@ impl Drop for TurnHandle {
 /// waiting, reading the result and cancelling work through `&self` from any thread; pulling
 /// events needs `&mut self`, so one thread pulls at a time and an [`Event`] cannot outlive the
 /// next pull.
+#[must_use = "dropping a Turn cancels it: keep it and read its events, .wait() or .await it"]
 pub struct Turn {
     handle: Arc<TurnHandle>,
 }
@@ -154,7 +170,7 @@ impl Turn {
         check(unsafe {
             sys::rws_turn_start(session.handle.raw, request_ptr(request), request.len(), &options, &mut raw)
         })?;
-        Ok(Turn { handle: Arc::new(TurnHandle { raw, callback: state, _session: session.handle.clone() }) })
+        Ok(Turn { handle: TurnHandle::new(raw, state, session) })
     }
 
     pub(crate) fn prewarm(session: &Session, request: Option<&str>) -> Result<Turn, Error> {
@@ -162,7 +178,7 @@ impl Turn {
         let mut raw = ptr::null_mut();
         // SAFETY: the session is alive; the request is copied.
         check(unsafe { sys::rws_session_prewarm(session.handle.raw, ptr, len, &mut raw) })?;
-        Ok(Turn { handle: Arc::new(TurnHandle { raw, callback: None, _session: session.handle.clone() }) })
+        Ok(Turn { handle: TurnHandle::new(raw, None, session) })
     }
 
     /// Pull mode: blocks until the next event. `Ok(None)` when the turn has ended and every
@@ -263,6 +279,102 @@ impl Turn {
     /// A handle that cancels this turn from any thread, even after the turn was moved.
     pub fn cancel_handle(&self) -> CancelHandle {
         CancelHandle { turn: Arc::downgrade(&self.handle) }
+    }
+}
+
+/// # Async
+///
+/// A pull-mode turn is a [`Future`] of its result, and [`poll_next_event`](Turn::poll_next_event)
+/// / [`next_event_async`](Turn::next_event_async) read its events without blocking the
+/// executor's thread. Both are woken through the library's notification fd
+/// ([`notify_fd`](Turn::notify_fd)) by one std thread per process that `poll(2)`s the fds of
+/// waiting turns; they work with any executor and need no dependency. Callback-mode turns have
+/// no fd: polling one gives [`InvalidState`](ErrorKind::InvalidState).
+impl Turn {
+    /// The turn's notification fd: readable while a pull
+    /// ([`next_event_timeout`](Turn::next_event_timeout) with a zero timeout) would not fail
+    /// with [`Again`](ErrorKind::Again). Level-triggered; register it with your event loop
+    /// (tokio: `AsyncFd::with_interest(fd, Interest::READABLE)`, see the README) and never read,
+    /// write or close it. Valid as long as the turn.
+    ///
+    /// Errors: [`InvalidState`](ErrorKind::InvalidState) for a callback-mode turn.
+    pub fn notify_fd(&self) -> Result<BorrowedFd<'_>, Error> {
+        // SAFETY: the handle is alive.
+        let fd = unsafe { sys::rws_turn_notify_fd(self.handle.raw) };
+        if fd < 0 {
+            return Err(Error::last(fd));
+        }
+        // SAFETY: the fd is open until rws_turn_free, which needs this borrow to have ended.
+        Ok(unsafe { BorrowedFd::borrow_raw(fd) })
+    }
+
+    /// Polls for the next event: `Ready(Ok(Some(event)))`, `Ready(Ok(None))` once the turn has
+    /// ended and every event was returned, or `Pending` after arranging for `cx`'s waker to be
+    /// woken when one arrives. The poll-based stream of this turn's events (adapt it with
+    /// `futures::stream::poll_fn(|cx| turn.poll_next_event(cx).map(Result::transpose))`).
+    pub fn poll_next_event(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<OwnedEvent>, Error>> {
+        match self.pull(Some(Duration::ZERO)) {
+            Ok(event) => return Poll::Ready(Ok(event.map(|e| e.to_owned()))),
+            Err(error) if error.kind() != ErrorKind::Again => return Poll::Ready(Err(error)),
+            Err(_) => {}
+        }
+        let fd = match self.notify_fd() {
+            Ok(fd) => fd.as_raw_fd(),
+            Err(error) => return Poll::Ready(Err(error)),
+        };
+        // Level-triggered: an event that arrived since the pull above makes the fd readable
+        // already, and the thread wakes the task at once. No wake-up can be lost.
+        reactor::wake_when_readable(self.handle.token, fd, cx.waker());
+        Poll::Pending
+    }
+
+    /// The next event, as a future: `Ok(None)` once the turn has ended and every event was
+    /// returned. See [`poll_next_event`](Turn::poll_next_event).
+    pub fn next_event_async(&mut self) -> NextEvent<'_> {
+        NextEvent { turn: self }
+    }
+}
+
+/// The future of [`Turn::next_event_async`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless polled or .awaited"]
+pub struct NextEvent<'t> {
+    turn: &'t mut Turn,
+}
+
+impl Future for NextEvent<'_> {
+    type Output = Result<Option<OwnedEvent>, Error>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.turn.poll_next_event(cx)
+    }
+}
+
+/// Awaiting a turn gives its result, as [`wait`](Turn::wait) does, without blocking the
+/// thread. Events not read yet are read and dropped on the way; read them first with
+/// [`next_event_async`](Turn::next_event_async) when you need them:
+///
+/// ```no_run
+/// # async fn demo(session: &responses_ws::Session) -> Result<(), responses_ws::Error> {
+/// let mut turn = session.start(&responses_ws::Request::new("gpt-5.6").input("Hello!"))?;
+/// while let Some(event) = turn.next_event_async().await? {
+///     print!("{}", event.as_event().delta().unwrap_or(""));
+/// }
+/// let result = turn.await?;
+/// println!("\n{:?} output tokens", result.output_tokens);
+/// # Ok(()) }
+/// ```
+impl Future for Turn {
+    type Output = Result<TurnResult, Error>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            match self.poll_next_event(cx) {
+                Poll::Ready(Ok(Some(_))) => continue,
+                // Every event was returned: the turn has ended, wait() returns at once.
+                Poll::Ready(Ok(None)) => return Poll::Ready(self.wait()),
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
     }
 }
 

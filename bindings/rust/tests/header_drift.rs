@@ -1,5 +1,5 @@
 //! The binding cannot drift from `include/responses_ws.h` silently: every function, constant
-//! and struct field of the header is checked against `src/sys.rs`, and struct sizes against
+//! and struct field of the header is checked against `responses-ws-sys/src/lib.rs`, and struct sizes against
 //! what the loaded library reports.
 
 mod common;
@@ -56,7 +56,7 @@ fn header_functions() -> BTreeMap<String, usize> {
 
 /// name → parameter count of every `pub fn` in sys.rs's extern block.
 fn sys_functions() -> BTreeMap<String, usize> {
-    let sys = read("src/sys.rs");
+    let sys = read("responses-ws-sys/src/lib.rs");
     let block = &sys[sys.find("extern \"C\" {").expect("an extern block")..];
     let mut functions = BTreeMap::new();
     for decl in block.split("pub fn ").skip(1) {
@@ -71,7 +71,7 @@ fn sys_functions() -> BTreeMap<String, usize> {
 fn every_header_function_is_declared_with_its_arity() {
     let header = header_functions();
     assert!(header.len() >= 20, "the header parser found too few functions: {header:?}");
-    assert_eq!(sys_functions(), header, "src/sys.rs and include/responses_ws.h declare different functions");
+    assert_eq!(sys_functions(), header, "responses-ws-sys/src/lib.rs and include/responses_ws.h declare different functions");
 }
 
 /// Every `NAME = value` of the header's enums and every `#define NAME (1u << n)`.
@@ -104,7 +104,23 @@ fn every_header_constant_matches() {
         assert!(ours.insert(name.to_owned(), value).is_none(), "{name} declared twice");
     }
     assert!(header.keys().filter(|k| k.starts_with("RWS_E_")).count() >= 30, "parser found too few codes");
-    assert_eq!(ours, header, "constants of src/sys.rs and include/responses_ws.h differ");
+    assert_eq!(ours, header, "constants of responses-ws-sys/src/lib.rs and include/responses_ws.h differ");
+}
+
+/// Every `typedef int NAME;` of the header (the enums' type names) is a `pub type NAME = c_int;`.
+#[test]
+fn every_header_typedef_is_declared() {
+    let header: Vec<String> = header()
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("typedef int ").and_then(|r| r.strip_suffix(';')))
+        .filter(|name| name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')) // not function pointers
+        .map(str::to_owned)
+        .collect();
+    assert!(header.len() >= 6, "the header parser found too few typedefs: {header:?}");
+    let sys = read("responses-ws-sys/src/lib.rs");
+    for name in header {
+        assert!(sys.contains(&format!("pub type {name} = c_int;")), "{name} is not declared in responses-ws-sys");
+    }
 }
 
 #[test]
@@ -161,7 +177,7 @@ fn header_structs() -> BTreeMap<String, Vec<(String, String)>> {
 }
 
 fn sys_structs() -> BTreeMap<String, Vec<(String, String)>> {
-    let sys = read("src/sys.rs");
+    let sys = read("responses-ws-sys/src/lib.rs");
     let mut structs = BTreeMap::new();
     for block in sys.split("pub struct ").skip(1) {
         let (name, rest) = block.split_once(" {").unwrap();
@@ -186,7 +202,7 @@ fn sys_structs() -> BTreeMap<String, Vec<(String, String)>> {
 fn every_struct_mirrors_the_header_field_by_field() {
     let header = header_structs();
     assert_eq!(header.len(), 7, "the parser found: {:?}", header.keys());
-    assert_eq!(sys_structs(), header, "#[repr(C)] structs of src/sys.rs differ from the header");
+    assert_eq!(sys_structs(), header, "#[repr(C)] structs of responses-ws-sys/src/lib.rs differ from the header");
 }
 
 #[test]

@@ -17,9 +17,9 @@ from cffi import FFI
 # values are checked against the header's expressions by tests/test_cdef.py.
 CDEF = """
 #define RWS_VERSION_MAJOR 0
-#define RWS_VERSION_MINOR 1
+#define RWS_VERSION_MINOR 2
 #define RWS_VERSION_PATCH 0
-#define RWS_VERSION_NUMBER 256
+#define RWS_VERSION_NUMBER 512
 
 const char *rws_version(void);
 uint32_t rws_version_number(void);
@@ -27,6 +27,9 @@ uint32_t rws_version_number(void);
 #define RWS_FEATURE_TLS 1
 #define RWS_FEATURE_PULL 2
 #define RWS_FEATURE_HTTP_SSE 4
+#define RWS_FEATURE_NOTIFY_FD 8
+#define RWS_FEATURE_QUEUE_LIMIT 16
+#define RWS_FEATURE_FORK_SAFE 32
 
 uint32_t rws_features(void);
 
@@ -300,7 +303,7 @@ def _load() -> Any:
         loaded = library.rws_version_number()
         if loaded >> 16 != library.RWS_VERSION_MAJOR or loaded < library.RWS_VERSION_NUMBER:
             version = ffi.string(library.rws_version()).decode()
-            failures.append(f"  {description}: {path}: version {version} is incompatible with this binding (needs 0.1.0 or a newer 0.x)")
+            failures.append(f"  {description}: {path}: version {version} is incompatible with this binding (needs {library.RWS_VERSION_MAJOR}.{library.RWS_VERSION_MINOR}.{library.RWS_VERSION_PATCH} or a newer 0.x)")
             continue
         return library
     tried = "\n".join(failures)

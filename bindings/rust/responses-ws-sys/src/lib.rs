@@ -1,10 +1,15 @@
-//! Raw declarations of `include/responses_ws.h`: every function, struct and constant, nothing
-//! more. Kept in this one module so `tests/header_drift.rs` can check it against the header.
+//! Raw declarations of `include/responses_ws.h` (libresponsesws): every function, struct,
+//! constant and typedef, nothing more. The safe API is the `responses-ws` crate; its
+//! `tests/header_drift.rs` checks this file against the header.
 //!
 //! Everything here is `unsafe` to use and follows the header's rules (ownership, threading,
-//! `struct_size`). Prefer the safe API of the crate root.
+//! `struct_size`). The build script links `libresponsesws.so`, found through
+//! `RESPONSESWS_LIB_DIR`, then `pkg-config responsesws`, then the system library path; it
+//! reports the directory to dependents as `DEP_RESPONSESWS_LIB_DIR` (and as
+//! `DEP_RESPONSESWS_RPATH` when the loader would not search it).
 
 #![allow(non_camel_case_types)]
+#![warn(missing_docs)]
 
 use std::ffi::{c_char, c_int, c_void};
 
@@ -21,11 +26,11 @@ macro_rules! constants {
 /// Major version of the header this crate was written against.
 pub const RWS_VERSION_MAJOR: u32 = 0;
 /// Minor version of the header this crate was written against.
-pub const RWS_VERSION_MINOR: u32 = 1;
+pub const RWS_VERSION_MINOR: u32 = 2;
 /// Patch version of the header this crate was written against.
 pub const RWS_VERSION_PATCH: u32 = 0;
 /// `RWS_VERSION_STRING` of the header this crate was written against.
-pub const RWS_VERSION_STRING: &str = "0.1.0";
+pub const RWS_VERSION_STRING: &str = "0.2.0";
 /// `0xMMmmpp` of the header this crate was written against.
 pub const RWS_VERSION_NUMBER: u32 = (RWS_VERSION_MAJOR << 16) | (RWS_VERSION_MINOR << 8) | RWS_VERSION_PATCH;
 
@@ -38,6 +43,12 @@ constants! {
         RWS_FEATURE_PULL = 1 << 1,
         /// HTTP/SSE transport.
         RWS_FEATURE_HTTP_SSE = 1 << 2,
+        /// rws_turn_notify_fd (0.2.0).
+        RWS_FEATURE_NOTIFY_FD = 1 << 3,
+        /// rws_client_options.max_queued_bytes is honoured (0.2.0).
+        RWS_FEATURE_QUEUE_LIMIT = 1 << 4,
+        /// After fork(), a child may create and use new clients (0.2.0).
+        RWS_FEATURE_FORK_SAFE = 1 << 5,
     }
 }
 
@@ -197,6 +208,19 @@ constants! {
         RWS_TURN_ROTATED = 1 << 4,
     }
 }
+
+/// A status code (`RWS_OK`, `RWS_DONE`, `RWS_E_*`); functions return it as `c_int`.
+pub type rws_status = c_int;
+/// An `RWS_TRANSPORT_*` value.
+pub type rws_transport = c_int;
+/// An `RWS_FALLBACK_*` value.
+pub type rws_fallback = c_int;
+/// An `RWS_INPUT_*` value.
+pub type rws_input_mode = c_int;
+/// An `RWS_EVENT_*` value.
+pub type rws_event_type = c_int;
+/// `RWS_CONTINUE` or `RWS_STOP`.
+pub type rws_callback_result = c_int;
 
 /// A view of library-owned UTF-8 bytes, not NUL-terminated; absent is `{NULL, 0}`.
 #[repr(C)]
@@ -491,9 +515,10 @@ extern "C" {
         capacity: usize,
         count_out: *mut usize,
     ) -> c_int;
-    /// Waits up to timeout_ms (-1 forever) for the turn to end; returns its final status.
-    /// An eventfd readable while the pull-mode turn has queued events or has ended (see the header). Since 0.2.0.
+    /// An eventfd readable while the pull-mode turn has queued events or has ended (see the
+    /// header): never read, write or close it. Since 0.2.0.
     pub fn rws_turn_notify_fd(turn: *mut rws_turn) -> c_int;
+    /// Waits up to timeout_ms (-1 forever) for the turn to end; returns its final status.
     pub fn rws_turn_wait(turn: *mut rws_turn, timeout_ms: i32) -> c_int;
     /// Cancels the turn from any thread; RWS_DONE if it had already ended.
     pub fn rws_turn_cancel(turn: *mut rws_turn) -> c_int;

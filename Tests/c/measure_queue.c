@@ -12,17 +12,6 @@
 #include <responses_ws.h>
 #include <poll.h>
 
-static long rss_kib(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kib = -1;
-    while (f && fgets(line, sizeof line, f)) {
-        if (strncmp(line, "VmRSS:", 6) == 0) kib = strtol(line + 6, NULL, 10);
-    }
-    if (f) fclose(f);
-    return kib;
-}
-
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: %s MAX_QUEUED_BYTES OUTPUT_TOKENS\n", argv[0]);

@@ -96,4 +96,16 @@ static inline long json_int(const char *json, const char *key) {
     return p ? strtol(p + strlen(pattern), NULL, 10) : -1;
 }
 
+/* Resident memory of this process in KiB (VmRSS), or -1. */
+static inline long rss_kib(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    while (f && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "VmRSS:", 6) == 0) kib = strtol(line + 6, NULL, 10);
+    }
+    if (f) fclose(f);
+    return kib;
+}
+
 #endif

@@ -1022,18 +1022,6 @@ static void test_notify_fd(const sim *s) {
     rws_client_free(c);
 }
 
-/* Resident memory of this process in KiB (VmRSS). */
-static long rss_kib(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kib = -1;
-    while (f && fgets(line, sizeof line, f)) {
-        if (strncmp(line, "VmRSS:", 6) == 0) kib = strtol(line + 6, NULL, 10);
-    }
-    if (f) fclose(f);
-    return kib;
-}
-
 static uint64_t session_read_pauses(rws_session *sess) {
     rws_stats st;
     rws_session_stats(sess, &st, sizeof st);

@@ -5,7 +5,7 @@
 #      client cases against the library's WebSocket client
 #   2. the public header compiles warning-free as C99 and C++
 #   3. the release libresponsesws.so: exported symbols, SONAME, no dynamic Swift runtime
-#   4. C API tests and the C example, linked against the release .so, against `rws sim`;
+#   4. the rws command line (Tests/cli_test.py), C API tests and the C example, linked against the release .so, against `rws sim`;
 #      valgrind memcheck of the example
 #   5. the simulator against the official openai Python SDK
 #   6. the Python binding (pytest) and the Rust crate (cargo test, cargo doc) against `rws sim`
@@ -87,6 +87,11 @@ release_library() {
     echo "libresponsesws.so: $(echo "$exported" | wc -l) rws_* symbols, SONAME libresponsesws.so.0, NEEDED: $(readelf -d "$so" | grep NEEDED | grep -oE '\[[^]]+\]' | tr -d '[]' | tr '\n' ' ')"
 }
 
+cli() {
+    # The rws command line: flag validation, target selection, --json, exit statuses.
+    python3 Tests/cli_test.py
+}
+
 c_tests() {
     local out=.build/c-tests
     mkdir -p "$out"
@@ -166,6 +171,7 @@ step "fuzzing (libFuzzer)" fuzzing
 step "Autobahn (kosoku fuzzing server)" autobahn
 step "C header" header_compiles
 step "release library" release_library
+step "rws command line" cli
 step "C API tests" c_tests
 step "C example" c_example
 step "memcheck (valgrind)" memcheck

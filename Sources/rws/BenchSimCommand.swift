@@ -33,6 +33,12 @@ struct BenchSimCommand: AsyncParsableCommand {
     @Option(help: "Bearer key to send.")
     var apiKey = "bench"
 
+    func validate() throws {
+        try require(seconds > 0 && seconds <= 86_400, "--seconds must be more than 0 and at most 86400 (got \(seconds))")
+        try require(outputTokens >= 1, "--output-tokens must be at least 1 (got \(outputTokens))")
+        try require(!apiKey.isEmpty, "--api-key must not be empty")
+    }
+
     func run() async throws {
         var simulator: Simulator?
         let host: String, port: Int, path: String

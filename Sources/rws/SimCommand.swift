@@ -92,6 +92,22 @@ struct SimCommand: AsyncParsableCommand {
     @Flag(help: "Print a one-line JSON summary of the counters on exit.")
     var stats = false
 
+    func validate() throws {
+        try require((0...65535).contains(port), "--port must be 0 (any free port) to 65535 (got \(port))")
+        try require(tokensPerSecond >= 0, "--tokens-per-second must be 0 (as fast as the client reads) or more (got \(tokensPerSecond))")
+        try require(outputTokens >= 0, "--output-tokens must be 0 or more (got \(outputTokens))")
+        try require(maxConnectionAge > 0, "--max-connection-age must be more than 0 seconds (got \(maxConnectionAge))")
+        try require(costUsPerInputKB >= 0, "--cost-us-per-input-kb must be 0 or more (got \(costUsPerInputKB))")
+        try require(maxMessageBytes >= 1, "--max-message-bytes must be at least 1 (got \(maxMessageBytes))")
+        if let threads { try require((1...256).contains(threads), "--threads must be 1 to 256 (got \(threads))") }
+        try require(maxInFlight >= 1, "--max-in-flight must be at least 1 (got \(maxInFlight))")
+        try require(maxLanes >= 1, "--max-lanes must be at least 1 (got \(maxLanes))")
+        try require(storeCapacity >= 0, "--store-capacity must be 0 or more (got \(storeCapacity))")
+        if let status = rejectUpgrade { try require((100...599).contains(status), "--reject-upgrade must be an HTTP status, 100 to 599 (got \(status))") }
+        try require((tlsCert == nil) == (tlsKey == nil), "--tls-cert and --tls-key go together")
+        _ = try makeConfig()
+    }
+
     func makeConfig() throws -> SimulatorConfig {
         var config = SimulatorConfig()
         config.host = host

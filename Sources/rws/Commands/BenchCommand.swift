@@ -44,6 +44,11 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Throughput against this simulator (e.g. a separate `rws sim --tokens-per-second 0 --output-tokens 500000` process) instead of one in this process; process_cpu_ms is then the client's alone.")
     var baseURL: String?
 
+    func validate() throws {
+        try require(events >= 1, "--events must be at least 1 (got \(events))")
+        try require(roundTrips >= 1, "--round-trips must be at least 1 (got \(roundTrips))")
+    }
+
     func run() async throws {
         let lib = try LoadedLibrary.load(library)
         printLine("{\"bench\":\"library\",\"path\":\"\(lib.path)\",\"version\":\"\(String(cString: lib.version()!))\"}")
@@ -52,16 +57,23 @@ struct BenchCommand: AsyncParsableCommand {
         config.outputTokens = events
         let sim = try await Simulator.start(config)
         defer { Task { await sim.shutdown() } }
+        // Each measurement prints its JSON line when done; a terminal also sees which one runs.
+        let progress = Progress()
+        defer { progress.finish() }
         if [.all, .throughput, .callback].contains(only) {
+            progress.show("rws bench: \(events) events into a C callback")
             try measureCallbackThroughput(lib, baseURL: baseURL ?? sim.baseURL)
         }
         if [.all, .throughput, .pull].contains(only) {
+            progress.show("rws bench: \(events) events pulled")
             try measurePullThroughput(lib, baseURL: baseURL ?? sim.baseURL)
         }
         if [.all, .latency].contains(only) {
+            progress.show("rws bench: \(roundTrips) round trips per latency measurement")
             try measureRoundTrips(lib, sim: sim)
         }
         if [.all, .decode].contains(only) {
+            progress.show("rws bench: event-header decoder")
             try measureHeaderDecode()
         }
         await sim.shutdown()

@@ -10,15 +10,15 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Compare a 20-turn tool loop over WebSocket mode and over HTTP/SSE.",
         discussion: """
-            Without OPENAI_API_KEY (and --base-url) both loops run against a simulator started in this \
+            Stdout gets the comparison table (--json: one JSON document instead); notes go to stderr. \
+            Exit status 1 when a turn failed. Without an API key and a base URL both loops run against a simulator started in this \
             process. Its server-side cost is SIMULATED: --cost-us-per-input-kb microseconds per KiB of \
             input the server must process (the whole history over HTTP and on cache misses, only the \
             new items on a WebSocket cache hit). It is a model that shows what the server cache saves, \
             not a measurement of OpenAI's servers.
             """)
 
-    @Option(help: "API base URL (default: $OPENAI_BASE_URL or the embedded simulator).")
-    var baseURL: String?
+    @OptionGroup var target: TargetOptions
 
     @Option(help: "Turns per loop.")
     var turns = 20
@@ -32,31 +32,52 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Embedded simulator: tokens per second of the fake model.")
     var tokensPerSecond = 1000
 
+    @Flag(help: "Print one JSON document with both summaries instead of the table.")
+    var json = false
+
+    func validate() throws {
+        try require(turns >= 1, "--turns must be at least 1 (got \(turns))")
+        try require(costUsPerInputKb >= 0, "--cost-us-per-input-kb must be 0 or more (got \(costUsPerInputKb))")
+        try require(tokensPerSecond >= 0, "--tokens-per-second must be 0 (as fast as possible) or more (got \(tokensPerSecond))")
+    }
+
     func run() async throws {
         var sim = SimulatorConfig()
         sim.costMicrosecondsPerInputKiB = costUsPerInputKb
         sim.tokensPerSecond = tokensPerSecond
-        let target = try await Target.resolve(baseURL: baseURL, simulator: sim)
-        printLine("rws demo: \(turns)-turn tool loop against \(target.label)")
+        let target = try await Target.resolve(self.target, command: "demo", simulator: sim)
+        StandardError.print("rws demo: the same \(turns)-turn tool loop over WebSocket mode, then over HTTP/SSE")
         if target.simulator != nil {
-            printLine("note: server cost is SIMULATED at \(costUsPerInputKb) us per KiB of input processed (a model, not a measurement)")
+            StandardError.print("rws demo: server cost is SIMULATED at \(costUsPerInputKb) us per KiB of input processed (a model, not a measurement)")
         }
-        let ws = try loop(target: target, transport: .webSocket)
-        let http = try loop(target: target, transport: .http)
+        let progress = Progress()
+        let ws: AgentLoop.Summary, http: AgentLoop.Summary
+        do {
+            ws = try loop(target: target, transport: .webSocket, progress: progress)
+            http = try loop(target: target, transport: .http, progress: progress)
+        } catch {
+            progress.finish()
+            await target.stop()
+            throw error
+        }
+        progress.finish()
         await target.stop()
-        printTable(ws: ws, http: http)
-        printLine((["websocket": ws.json, "http": http.json, "simulated_cost_us_per_input_kb": target.simulator != nil ? .int(costUsPerInputKb) : .null] as JSONValue).serializedString)
-        if ws.ok != ws.turns || http.ok != http.turns { throw ExitCode(1) }
+        if json {
+            printLine((["websocket": ws.json, "http": http.json, "simulated_cost_us_per_input_kb": target.simulator != nil ? .int(costUsPerInputKb) : .null] as JSONValue).serializedString)
+        } else {
+            printTable(ws: ws, http: http)
+        }
+        if ws.ok != ws.turns || http.ok != http.turns { throw ExitCode(ExitStatus.turnFailed) }
     }
 
-    private func loop(target: Target, transport: Transport) throws -> AgentLoop.Summary {
-        var config = ClientConfig()
-        config.baseURL = target.baseURL
-        if let key = target.apiKey { config.apiKey = key }
-        config.transport = transport
-        let client = try ResponsesClient(config)
+    private func loop(target: Target, transport: Transport, progress: Progress) throws -> AgentLoop.Summary {
+        let client = try ResponsesClient(target.clientConfig(transport: transport))
         defer { try? client.shutdown() }
-        return try AgentLoop(client: client, model: model, turns: turns).run { _ in }
+        let name = transport == .http ? "HTTP/SSE" : "WebSocket"
+        return try AgentLoop(client: client, model: model, turns: turns).run { report in
+            progress.show("rws demo: \(name) turn \(report.number)/\(turns)")
+            if report.status != .ok { progress.finish(); StandardError.print("rws demo: \(name) turn \(report.number) failed: \(report.message)") }
+        }
     }
 
     private func printTable(ws: AgentLoop.Summary, http: AgentLoop.Summary) {
@@ -81,6 +102,8 @@ struct DemoCommand: AsyncParsableCommand {
         row("bytes sent", kb(ws.counters.bytesSent), kb(http.counters.bytesSent), ratio(Double(ws.counters.bytesSent), Double(http.counters.bytesSent)))
         row("client CPU", ms(ws.clientCPUMs), ms(http.clientCPUMs), ratio(ws.clientCPUMs, http.clientCPUMs))
         row("connections", "\(ws.counters.connects)", "\(http.turns) requests")
+        row("transport used", "\(ws.transportUsed)", "\(http.transportUsed)",
+            ws.turnsOverHTTP > 0 ? "\(ws.turnsOverHTTP) WebSocket-mode turns fell back to HTTP" : "")
         printLine("")
     }
 }

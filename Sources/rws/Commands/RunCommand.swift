@@ -7,10 +7,9 @@ struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Send one turn and stream the answer to stdout.",
-        discussion: "Without OPENAI_API_KEY and --base-url, the turn goes to a simulator started in this process.")
+        discussion: "Without an API key and a base URL, the turn goes to a simulator started in this process. Exit status 1 when the turn fails (the reason on stderr).")
 
-    @Option(help: "API base URL, e.g. https://api.openai.com/v1 (default: $OPENAI_BASE_URL or the embedded simulator).")
-    var baseURL: String?
+    @OptionGroup var target: TargetOptions
 
     @Option(help: "The model.")
     var model = "gpt-5.6"
@@ -21,15 +20,21 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(help: "The user message.")
     var text: String
 
+    func validate() throws {
+        try require(!model.isEmpty, "--model must not be empty")
+    }
+
     func run() async throws {
-        let target = try await Target.resolve(baseURL: baseURL)
-        defer { Task { await target.stop() } }
-        var config = ClientConfig()
-        config.baseURL = target.baseURL
-        if let key = target.apiKey { config.apiKey = key }
-        let status = try streamOneTurn(config: config)
+        let target = try await Target.resolve(self.target, command: "run")
+        let status: Status
+        do {
+            status = try streamOneTurn(config: target.clientConfig())
+        } catch {
+            await target.stop()
+            throw error
+        }
         await target.stop()
-        if status != .ok { throw ExitCode(1) }
+        if status != .ok { throw ExitCode(ExitStatus.turnFailed) }
     }
 
     private func streamOneTurn(config: ClientConfig) throws -> Status {

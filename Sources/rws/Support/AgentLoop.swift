@@ -22,6 +22,22 @@ struct AgentLoop {
         var kind: String           // "tool_call" or "text"
         var bytesSent: UInt64
         var flags: TurnFlags
+        /// The transport that carried the turn (HTTP after a fallback, even on a ws client).
+        var transport: Transport
+
+        var json: JSONValue {
+            var o = JSONObject()
+            o["type"] = "turn"
+            o["turn"] = .int(number)
+            o["status"] = .string(status == .ok ? "ok" : "\(status)")
+            if status != .ok { o["message"] = .string(message) }
+            o["kind"] = .string(kind)
+            o["transport"] = .string(transport.name)
+            o["ms"] = .double(rounded(milliseconds))
+            o["bytes_sent"] = .int(Int(bytesSent))
+            o["flags"] = .array(flags.names.map { .string($0) })
+            return .object(o)
+        }
     }
 
     struct Summary {
@@ -31,13 +47,26 @@ struct AgentLoop {
         var totalMs = 0.0
         var counters = Counters.Snapshot()
         var clientCPUMs = 0.0
+        /// The transport the client was asked for, and how many turns each one carried.
         var transport = Transport.webSocket
+        var turnsOverWebSocket = 0
+        var turnsOverHTTP = 0
+
+        /// "ws" or "http" when every turn used it, else "mixed".
+        var transportUsed: String {
+            if turnsOverHTTP == 0 { return turnsOverWebSocket == 0 ? transport.name : "ws" }
+            return turnsOverWebSocket == 0 ? "http" : "mixed"
+        }
 
         var json: JSONValue {
             var o = JSONObject()
             o["turns"] = .int(turns)
             o["ok"] = .int(ok)
-            o["transport"] = .string(transport == .http ? "http" : "ws")
+            o["type"] = "summary"
+            o["transport_requested"] = .string(transport.name)
+            o["transport"] = .string(transportUsed)
+            o["turns_over_ws"] = .int(turnsOverWebSocket)
+            o["turns_over_http"] = .int(turnsOverHTTP)
             o["bytes_sent"] = .int(Int(counters.bytesSent))
             o["bytes_received"] = .int(Int(counters.bytesReceived))
             o["p50_turn_ms"] = .double(rounded(percentile(latenciesMs, 0.5)))
@@ -80,7 +109,7 @@ struct AgentLoop {
         var next: JSONValue = ["input": "Read Sources/main.swift and tell me what it does."]
         let cpuBefore = threadCPUNanos() + threadCPUNanos(of: client.loop)
         let start = nowNanos()
-        for number in 1...turns {
+        for number in 1..<(max(turns, 0) + 1) {   // turns >= 1 is checked by the commands
             let turnStart = nowNanos()
             let body = next.serialized
             let request = try body.withUnsafeBytes { try session.prepare($0) }
@@ -89,8 +118,9 @@ struct AgentLoop {
             let ms = Double(nowNanos() - turnStart) / 1e6
             summary.turns += 1
             summary.latenciesMs.append(ms)
-                var report = TurnReport(number: number, status: result.status, message: result.message, milliseconds: ms,
-                                    kind: "text", bytesSent: result.bytesSent, flags: result.flags)
+            if result.transport == .http { summary.turnsOverHTTP += 1 } else { summary.turnsOverWebSocket += 1 }
+            var report = TurnReport(number: number, status: result.status, message: result.message, milliseconds: ms,
+                                    kind: "text", bytesSent: result.bytesSent, flags: result.flags, transport: result.transport)
             if result.status == .ok {
                 summary.ok += 1
                 if let call = AgentLoop.functionCall(in: result.response.outputItems) {
@@ -122,6 +152,24 @@ struct AgentLoop {
             return FunctionCall(callID: callID, name: name, arguments: item["arguments"]?.stringValue ?? "{}")
         }
         return nil
+    }
+}
+
+extension Transport {
+    /// The name the CLI prints: "ws" or "http".
+    var name: String { self == .http ? "http" : "ws" }
+}
+
+extension TurnFlags {
+    /// The flags as words, in bit order.
+    var names: [String] {
+        var names: [String] = []
+        if contains(.incremental) { names.append("incremental") }
+        if contains(.fullResend) { names.append("full_resend") }
+        if contains(.reconnected) { names.append("reconnected") }
+        if contains(.fallback) { names.append("fallback") }
+        if contains(.rotated) { names.append("rotated") }
+        return names
     }
 }
 

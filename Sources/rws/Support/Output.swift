@@ -44,3 +44,23 @@ func printLine(_ line: String) {
         }
     }
 }
+
+/// A one-line progress indicator on stderr, shown only when stderr is a terminal (never in a
+/// pipe or a log file); `finish` erases it so the real output starts on a clean line.
+struct Progress {
+    let enabled: Bool
+
+    /// `alsoWhenStdoutIsTerminal: false` for commands that print as they go: their lines show
+    /// progress on a terminal already.
+    init(alsoWhenStdoutIsTerminal: Bool = true) {
+        enabled = isatty(2) != 0 && (alsoWhenStdoutIsTerminal || isatty(1) == 0)
+    }
+
+    func show(_ text: String) {
+        guard enabled else { return }
+        var line = "\r\u{1B}[K" + text
+        line.withUTF8 { _ = Glibc.write(2, $0.baseAddress, $0.count) }
+    }
+
+    func finish() { show("") }
+}

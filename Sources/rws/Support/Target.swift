@@ -1,21 +1,69 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ArgumentParser
+import ResponsesWSCore
 import ResponsesWSSim
 
-/// Where the CLI sends its turns: the real API when OPENAI_API_KEY is set (or --base-url is
-/// given), else a simulator started in this process, so that everything works offline.
+/// The flags that choose where turns go; shared by demo, run and loop.
+struct TargetOptions: ParsableArguments {
+    @Option(help: "API base URL, e.g. https://api.openai.com/v1 (default: $OPENAI_BASE_URL). Needs an API key.")
+    var baseURL: String?
+
+    @Option(help: ArgumentHelp(
+        "API key (default: $OPENAI_API_KEY). Without a key and a base URL the turns go to the embedded simulator.",
+        valueName: "KEY"))
+    var apiKey: String?
+
+    func validate() throws {
+        if let apiKey, apiKey.isEmpty { throw ValidationError("--api-key must not be empty") }
+        if let baseURL, !(baseURL.hasPrefix("ws://") || baseURL.hasPrefix("wss://") || baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://")) {
+            throw ValidationError("--base-url must start with https://, http://, wss:// or ws:// (got '\(baseURL)')")
+        }
+    }
+}
+
+/// Where the CLI sends its turns, chosen explicitly and said on stderr:
+/// - an API key (--api-key or OPENAI_API_KEY): the API at the base URL (--base-url,
+///   OPENAI_BASE_URL, or api.openai.com);
+/// - a base URL but no key: a usage error (a real endpoint would refuse every turn);
+/// - neither: a simulator started in this process, so that everything works offline.
 struct Target {
     let baseURL: String?
     let apiKey: String?
     let simulator: Simulator?
-    var label: String { simulator != nil ? "embedded simulator at \(baseURL ?? "")" : (baseURL ?? "api.openai.com") }
+    var label: String {
+        if simulator != nil { return "the embedded simulator at \(baseURL ?? "")" }
+        return baseURL ?? "https://api.openai.com/v1"
+    }
 
-    static func resolve(baseURL: String?, simulator config: SimulatorConfig = SimulatorConfig()) async throws -> Target {
-        if let baseURL { return Target(baseURL: baseURL, apiKey: nil, simulator: nil) }
-        if let key = getenv("OPENAI_API_KEY"), key.pointee != 0 { return Target(baseURL: nil, apiKey: nil, simulator: nil) }
-        let sim = try await Simulator.start(config)
-        return Target(baseURL: sim.baseURL, apiKey: "sk-embedded-simulator", simulator: sim)
+    static func resolve(_ options: TargetOptions, command: String, simulator config: SimulatorConfig = SimulatorConfig()) async throws -> Target {
+        let key = options.apiKey ?? environment("OPENAI_API_KEY").flatMap { $0.isEmpty ? nil : $0 }
+        let (url, urlSource) = options.baseURL.map { ($0, "--base-url") }
+            ?? environment("OPENAI_BASE_URL").flatMap { $0.isEmpty ? nil : ($0, "OPENAI_BASE_URL") }
+            ?? (nil, "")
+        guard let key else {
+            if let url {
+                StandardError.print("rws \(command): \(urlSource) is \(url) but there is no API key: pass --api-key or set OPENAI_API_KEY (or unset \(urlSource) to use the embedded simulator)")
+                throw ExitCode(ExitStatus.usage)
+            }
+            let sim = try await Simulator.start(config)
+            let target = Target(baseURL: sim.baseURL, apiKey: "sk-embedded-simulator", simulator: sim)
+            StandardError.print("rws \(command): no API key, so the turns go to \(target.label) (nothing leaves this machine)")
+            return target
+        }
+        let target = Target(baseURL: url, apiKey: key, simulator: nil)
+        StandardError.print("rws \(command): sending turns to \(target.label)")
+        return target
+    }
+
+    /// A client configuration aimed at this target.
+    func clientConfig(transport: Transport = .webSocket) -> ClientConfig {
+        var config = ClientConfig()
+        config.baseURL = baseURL
+        if let apiKey { config.apiKey = apiKey }
+        config.transport = transport
+        return config
     }
 
     func stop() async {
@@ -25,4 +73,9 @@ struct Target {
 
 func environment(_ name: String) -> String? {
     getenv(name).map { String(cString: $0) }
+}
+
+/// Checks an option's value; the message says what is allowed (exit 2 through RWS.main).
+func require(_ condition: Bool, _ message: @autoclosure () -> String) throws {
+    if !condition { throw ValidationError(message()) }
 }

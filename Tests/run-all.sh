@@ -9,7 +9,7 @@
 #      valgrind memcheck of the example
 #   5. the simulator against the official openai Python SDK
 #   6. the Python binding (pytest) and the Rust crate (cargo test, cargo doc) against `rws sim`
-#   7. the Debian packages (lintian), the installed-package test with the Swift toolchain hidden,
+#   7. every snippet of the READMEs (Tests/run_snippets.py), the Debian packages (lintian), the installed-package test with the Swift toolchain hidden,
 #      and the ABI guard against the committed baseline in abi/
 # Each step prints its own runner's summary; the last line counts the steps.
 # Needs: the Swift toolchain, a C compiler, libssl-dev, python3 (a venv is made in .venv).
@@ -110,7 +110,14 @@ c_example() {
     local rc=$?
     stop_sim
     cat "$out/agent_loop.out"
-    [ $rc -eq 0 ] && grep -q 'tool read_file' "$out/agent_loop.out" && grep -q 'turns=6 ok=6' "$out/agent_loop.out"
+    [ $rc -eq 0 ] && grep -q 'tool read_file' "$out/agent_loop.out" && grep -q 'turns=6 ok=6' "$out/agent_loop.out" || return 1
+    # A failed turn (the first create is dropped mid-stream) makes the example exit non-zero.
+    start_sim .build/release/rws --fault drop-mid-stream@1 || return 1
+    env -u OPENAI_API_KEY "$out/agent_loop" "$SIM_BASE_URL" 2 > "$out/agent_loop_failed.out" 2>&1
+    rc=$?
+    stop_sim
+    [ $rc -ne 0 ] || { echo "agent_loop exited 0 although its first turn failed:"; cat "$out/agent_loop_failed.out"; return 1; }
+    echo "agent_loop exits $rc when a turn fails"
 }
 
 memcheck() {
@@ -162,6 +169,13 @@ rust_binding() {
     bash bindings/rust/test.sh
 }
 
+snippets() {
+    # Every fenced block of README.md and the bindings' READMEs runs against rws sim, or says
+    # why not (Tests/run_snippets.py); the Python ones use the binding installed in .venv.
+    python_venv || return 1
+    PYTHON="$ROOT/.venv/bin/python" python3 Tests/run_snippets.py
+}
+
 packaging() {
     PY_VENV="$ROOT/.venv" bash packaging/test.sh
 }
@@ -180,6 +194,7 @@ step "Python binding" python_binding
 step "ASan+UBSan: C API and Python tests" sanitizers_asan
 step "TSan: Swift tests" sanitizers_tsan
 step "Rust binding" rust_binding
+step "README snippets against rws sim" snippets
 step "Debian packages, installed use, ABI guard" packaging
 
 echo

@@ -77,9 +77,9 @@ extern "C" {
  * ------------------------------------------------------------------------------------------- */
 
 #define RWS_VERSION_MAJOR 0
-#define RWS_VERSION_MINOR 2
+#define RWS_VERSION_MINOR 3
 #define RWS_VERSION_PATCH 0
-#define RWS_VERSION_STRING "0.2.0"
+#define RWS_VERSION_STRING "0.3.0"
 /* 0xMMmmpp: compare with RWS_VERSION_AT_LEAST(0, 2, 0). */
 #define RWS_VERSION_NUMBER ((RWS_VERSION_MAJOR << 16) | (RWS_VERSION_MINOR << 8) | RWS_VERSION_PATCH)
 #define RWS_VERSION_AT_LEAST(ma, mi, pa) (RWS_VERSION_NUMBER >= (((ma) << 16) | ((mi) << 8) | (pa)))
@@ -104,6 +104,9 @@ RWS_EXTERN uint32_t rws_version_number(void);
 #define RWS_FEATURE_FORK_SAFE    (1u << 5) /* after fork(), a child may create and use new
                                               clients (host names are resolved without
                                               threads inherited from the parent) */
+/* Added in 0.3.0 */
+#define RWS_FEATURE_REQUEST_ID   (1u << 6) /* rws_turn_result.request_id and request ids in
+                                              error messages */
 /* Append new bits here, one per capability, with the release that added it. */
 
 /* The features compiled into the loaded library, as RWS_FEATURE_* bits. */
@@ -558,6 +561,11 @@ typedef struct rws_turn_result {
     uint64_t elapsed_us;           /* turn start → terminal event */
     uint64_t first_event_us;       /* turn start → first event */
     uint32_t flags;                /* RWS_TURN_* bits: how the turn got through */
+    /* Fields below were appended in 0.3.0 (check struct_size before reading them). */
+    rws_str request_id;            /* the server's x-request-id for the turn: of the WebSocket
+                                      upgrade that carried it, or of its HTTP/SSE answer (also
+                                      of a refusal); empty when the server sent none. Quote it
+                                      to support; failed turns also name it in error_message */
 } rws_turn_result;
 
 /* Bits of rws_turn_result.flags */

@@ -331,7 +331,7 @@ private func makeResult(_ r: TurnResult) -> CResult {
     let storage = GrowableBuffer()
     let parts: [[UInt8]] = [
         Array(r.response.id.utf8), Array(r.response.status.utf8), r.responseJSON,
-        Array((r.errorCode ?? "").utf8), Array(r.message.utf8),
+        Array((r.errorCode ?? "").utf8), Array(r.message.utf8), Array((r.requestID ?? "").utf8),
     ]
     let base = storage.reserve(parts.reduce(1) { $0 + $1.count })
     var offset = 0
@@ -360,6 +360,7 @@ private func makeResult(_ r: TurnResult) -> CResult {
     out.elapsed_us = r.elapsedMicros
     out.first_event_us = r.firstEventMicros
     out.flags = r.flags.rawValue
+    out.request_id = views[5]
     return CResult(out, storage)
 }
 

@@ -226,7 +226,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler, EventSi
 
     private func baseHeaders() -> HTTPHeaders {
         var headers = HTTPHeaders()
-        headers.add(name: "x-request-id", value: "req_" + IDs.callID().dropFirst(5))
+        headers.add(name: "x-request-id", value: IDs.request(shared.config))
         headers.add(name: "openai-version", value: "2020-10-01")
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         return headers

@@ -30,7 +30,7 @@ enum HTTPRouter {
                     accepted.value = counters
                     // Also closed when the upgrade never completes (WebSocketSession not added).
                     channel.closeFuture.whenComplete { _ in shared.stats.connectionClosed(counters) }
-                    return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
+                    return channel.eventLoop.makeSucceededFuture(HTTPHeaders([("x-request-id", IDs.request(config))]))
                 // nil: no upgrade; the request then reaches HTTPHandler, which answers it.
                 case .answer: return channel.eventLoop.makeSucceededFuture(nil)
                 }

@@ -44,6 +44,9 @@ public struct SimulatorConfig: Sendable {
     public var ignoreUnknownEvents = false
     /// §1.2/§7: require `OpenAI-Beta: responses_websockets=…` on the upgrade (401 without it).
     public var requireBetaHeader = false
+    /// The `x-request-id` of every answer (101, POST, refusals); nil: a fresh `req_…` each time.
+    /// Tests set it to check that the client reports the id the server sent.
+    public var requestID: String?
     /// Responses kept by the process-wide `store: true` store (oldest dropped first).
     public var storeCapacity = 100_000
     /// Serve TLS (wss:// and https://) with this PEM certificate and key, for testing clients'

@@ -89,6 +89,10 @@ struct SimCommand: AsyncParsableCommand {
     @Option(help: "Responses kept by the process-wide store:true store.")
     var storeCapacity = 100_000
 
+    @Option(name: .customLong("request-id"), help: ArgumentHelp(
+        "Send this x-request-id on every answer (default: a new req_... each time).", valueName: "ID"))
+    var requestID: String?
+
     @Flag(help: "Print a one-line JSON summary of the counters on exit.")
     var stats = false
 
@@ -131,6 +135,7 @@ struct SimCommand: AsyncParsableCommand {
         config.ignoreUnknownEvents = ignoreUnknownEvents
         config.requireBetaHeader = requireBetaHeader
         config.storeCapacity = storeCapacity
+        config.requestID = requestID
         config.tlsCertificateFile = tlsCert
         config.tlsPrivateKeyFile = tlsKey
         do throws(SimulatorConfigError) { try config.validate() } catch { throw ValidationError(error.description) }

@@ -131,6 +131,7 @@ static void test_version_and_strerror(void) {
     CHECK((rws_features() & RWS_FEATURE_TLS) != 0, "TLS feature bit");
     const uint32_t since_0_2 = RWS_FEATURE_NOTIFY_FD | RWS_FEATURE_QUEUE_LIMIT | RWS_FEATURE_FORK_SAFE;
     CHECK((rws_features() & since_0_2) == since_0_2, "0.2.0 feature bits: 0x%x", rws_features());
+    CHECK((rws_features() & RWS_FEATURE_REQUEST_ID) != 0, "0.3.0 feature bits: 0x%x", rws_features());
     int codes[] = {RWS_E_INVALID_ARGUMENT, RWS_E_INVALID_STATE, RWS_E_NO_MEMORY, RWS_E_INVALID_JSON, RWS_E_AGAIN,
                    RWS_E_INTERNAL, RWS_E_UNSUPPORTED, RWS_E_URL, RWS_E_DNS, RWS_E_CONNECT, RWS_E_TLS,
                    RWS_E_TLS_VERIFY, RWS_E_AUTH, RWS_E_UPGRADE_REFUSED, RWS_E_TIMEOUT, RWS_E_CLOSED,
@@ -694,6 +695,53 @@ static void test_http_transport(const sim *s) {
     rws_client_free(c);
 }
 
+/* Runs one turn and checks the result's request_id (read before the turn is freed) and, for a
+ * failed turn, that error_message names it. */
+static void check_request_id(const char *const *sim_flags, rws_client_options *o, int want_status,
+                             const char *want_id) {
+    sim s;
+    if (sim_start(&s, sim_flags) != 0) { CHECK(0, "sim"); return; }
+    rws_client *c = client_for(s.base_url, o);
+    rws_session *sess = session_for(c, DEFAULTS);
+    rws_turn *t = NULL;
+    CHECK(rws_turn_start(sess, "{\"input\":\"which request?\"}", 0, NULL, &t) == RWS_OK, "start");
+    CHECK(rws_turn_wait(t, 30000) == want_status, "status %s", rws_strerror(want_status));
+    rws_turn_result r;
+    memset(&r, 0, sizeof r);
+    CHECK(rws_turn_get_result(t, &r, sizeof r) == RWS_OK, "result");
+    CHECK(r.struct_size >= sizeof r, "struct_size %zu covers request_id", r.struct_size);
+    CHECK(r.request_id.len == strlen(want_id) && memcmp(r.request_id.ptr, want_id, r.request_id.len) == 0,
+          "request_id '%.*s', want '%s'", (int)r.request_id.len, r.request_id.ptr ? r.request_id.ptr : "", want_id);
+    if (want_status != RWS_OK) {
+        char needle[160];
+        snprintf(needle, sizeof needle, "(request id %s)", want_id);
+        char message[2048];
+        snprintf(message, sizeof message, "%.*s", (int)r.error_message.len, r.error_message.ptr ? r.error_message.ptr : "");
+        CHECK(strstr(message, needle) != NULL, "error_message names the request id: %s", message);
+    }
+    rws_turn_free(t);
+    rws_session_free(sess);
+    rws_client_free(c);
+    sim_stop(&s);
+}
+
+static void test_request_ids(void) {
+    rws_client_options o;
+    rws_client_options_init(&o);
+    const char *ws[] = {"--request-id", "req_c_ws", NULL};
+    check_request_id(ws, &o, RWS_OK, "req_c_ws");
+    o.transport = RWS_TRANSPORT_HTTP;
+    const char *http[] = {"--request-id", "req_c_http", NULL};
+    check_request_id(http, &o, RWS_OK, "req_c_http");
+    rws_client_options_init(&o);
+    o.fallback = RWS_FALLBACK_NEVER;
+    const char *refused[] = {"--request-id", "req_c_refused", "--reject-upgrade", "404", NULL};
+    check_request_id(refused, &o, RWS_E_UPGRADE_REFUSED, "req_c_refused");
+    rws_client_options_init(&o);
+    const char *lost[] = {"--request-id", "req_c_lost", "--fault", "drop-mid-stream@1", NULL};
+    check_request_id(lost, &o, RWS_E_OUTCOME_UNKNOWN, "req_c_lost");
+}
+
 static void test_connection_faults(void) {
     sim s;
     const char *flags[] = {"--fault", "close-1011@1", NULL};
@@ -1199,6 +1247,7 @@ int main(void) {
         {"http_transport", test_http_transport, NULL},
         {"connect_errors", NULL, test_connect_errors},
         {"auth_and_upgrade", NULL, test_auth_and_upgrade},
+        {"request_ids", NULL, test_request_ids},
         {"tls", NULL, test_tls},
         {"connection_faults", NULL, test_connection_faults},
         {"recovery_scenarios", NULL, test_recovery_scenarios},

@@ -31,6 +31,7 @@ extension Session {
         turn.responseID = []
         turn.connection = nil
         turn.http = nil
+        turn.requestID = nil
         if client.prefersHTTP {
             if client.config.transport != .http { turn.flags.insert(.fallback) }
             sendHTTP(turn)
@@ -197,6 +198,7 @@ extension Session {
             count.add(.fullResends)
         }
         turn.connection = c
+        turn.requestID = c.requestID
         turn.phase = .sending
         let size = UInt64(body.readableBytes)
         turn.bytesSent &+= size

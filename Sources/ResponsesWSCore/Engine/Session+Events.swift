@@ -171,6 +171,7 @@ extension Session {
     func complete(_ turn: Turn, _ error: RWSError) {
         var result = TurnResult(status: error.status, message: error.message)
         result.errorStatus = error.httpStatus
+        result.requestID = error.requestID
         complete(turn, result: &result)
     }
 
@@ -188,6 +189,8 @@ extension Session {
         }
         // Messages may hold text the server sent (error events, response.failed, close
         // reasons): a server that echoes the caller's credentials must not get them into logs.
+        result.requestID = result.requestID ?? turn.requestID
+        if result.status != .ok { result.message = RequestID.appending(result.requestID, to: result.message) }
         result.message = client.redactor.redact(result.message)
         if let code = result.errorCode { result.errorCode = client.redactor.redact(code) }
         let now = NIODeadline.now()
@@ -362,11 +365,13 @@ extension Session: HTTPStreamDelegate {
     public func httpStream(_ stream: HTTPSSEConnection, didReceiveEvent data: ByteBuffer) {
         guard let turn = current, turn.http === stream, !turn.isFinished else { return }
         if turn.phase == .sending { turn.phase = .sent }
+        if turn.requestID == nil { turn.requestID = stream.requestID }
         handle(data, for: turn, receivedAt: .now())
     }
 
     public func httpStream(_ stream: HTTPSSEConnection, didFinishWith error: TransportError?) {
         guard let turn = current, turn.http === stream, !turn.isFinished else { return }
+        if let id = stream.requestID { turn.requestID = id }
         if let error {
             if retryRefusedPost(turn, error) { return }
             // Before any answer the request may still be unsent (connect, TLS, non-2xx status).

@@ -34,6 +34,9 @@ public struct TurnResult: Sendable {
     public var elapsedMicros: UInt64 = 0
     public var firstEventMicros: UInt64 = 0
     public var flags: TurnFlags = []
+    /// The server's `x-request-id` for the turn: of the WebSocket upgrade that carried it, or of
+    /// its HTTP answer (§1.3). Quote it to support.
+    public var requestID: String?
     /// Whether the request went as an incremental continuation (previous_response_id + new items).
     public var incremental: Bool { flags.contains(.incremental) }
 
@@ -96,6 +99,8 @@ public final class Turn: @unchecked Sendable {   // loop-confined fields + lock-
     var retry: Scheduled<Void>?
     var connection: WebSocketConnection?
     var http: HTTPSSEConnection?
+    /// The request id of the connection or HTTP answer the request last went to.
+    var requestID: String?
     /// The connection whose reads this turn paused (max_queued_bytes), until it resumes them.
     var pausedConnection: WebSocketConnection?
     var watchdog: Scheduled<Void>?

@@ -60,6 +60,8 @@ public struct RWSError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// The HTTP status of an HTTP-level failure (upgrade or POST answer), else 0.
     public var httpStatus: Int32 = 0
+    /// The server's `x-request-id` for this failure, when an HTTP answer carried one.
+    public var requestID: String?
     public init(_ status: Status, _ message: String) { self.status = status; self.message = message }
     public var description: String { message }
 }

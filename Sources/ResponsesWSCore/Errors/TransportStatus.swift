@@ -4,6 +4,7 @@ extension RWSError {
     init(transport error: TransportError?, phase: TurnPhase, fallback: String? = nil) {
         self.init(mapping: error, phase: phase, fallback: fallback)
         httpStatus = Int32(clamping: error?.httpStatus ?? 0)
+        requestID = error?.requestID
     }
 
     private init(mapping error: TransportError?, phase: TurnPhase, fallback: String?) {

@@ -88,6 +88,7 @@ final class HTTPResponseStreamHandler: ChannelInboundHandler {
 
     private func received(_ head: HTTPResponseHead) {
         guard case .awaitingHead = mode, head.status.code >= 200 else { return }  // skip 1xx
+        connection.requestID = RequestID.from(head.headers)
         if (200..<300).contains(head.status.code) {
             let contentType = head.headers.first(name: "content-type")?.lowercased() ?? ""
             mode = contentType.hasPrefix("text/event-stream")

@@ -39,6 +39,8 @@ public final class HTTPSSEConnection: @unchecked Sendable {
     public var bytesSent: UInt64 { sent.load(ordering: .relaxed) }
     /// Response body bytes received (before SSE parsing). Any thread.
     public var bytesReceived: UInt64 { received.load(ordering: .relaxed) }
+    /// The answer's `x-request-id`, once its head has arrived (§1.3). Event loop only.
+    public internal(set) var requestID: String?
 
     /// Starts the request at once. `Content-Type: application/json` and
     /// `Accept: text/event-stream` are sent unless configured otherwise; `connectTimeout` covers

@@ -45,6 +45,8 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     public var nothingSent = false
     /// The `Retry-After` header of a 429 or 503 answer, as sent.
     public var retryAfter: String?
+    /// The `x-request-id` of an HTTP answer that refused the upgrade or the POST.
+    public var requestID: String?
 
     public init(_ kind: Kind, _ message: String, httpStatus: Int? = nil, closeCode: UInt16? = nil, body: String? = nil) {
         self.kind = kind

@@ -107,7 +107,9 @@ enum TransportErrorMapping {
         if let bodyText, !bodyText.isEmpty {
             message += " (body: \(snippet(bodyText)))"
         }
-        var error = TransportError(kind, message, httpStatus: code, body: bodyText)
+        let requestID = RequestID.from(headers)
+        var error = TransportError(kind, RequestID.appending(requestID, to: message), httpStatus: code, body: bodyText)
+        error.requestID = requestID
         if code == 429 || code == 503 { error.retryAfter = headers.first(name: "retry-after") }
         return error
     }

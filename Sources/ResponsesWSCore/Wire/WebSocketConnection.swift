@@ -20,6 +20,8 @@ public final class WebSocketConnection: @unchecked Sendable {
     public let endpoint: Endpoint
     /// When the upgrade completed (for connection-age limits, §5.7).
     public let openedAt: NIODeadline
+    /// The 101's `x-request-id`, if the server sent one (§1.3).
+    public let requestID: String?
     /// Set and read on `eventLoop` only.
     public weak var delegate: WebSocketConnectionDelegate? {
         didSet { delegateVersion &+= 1 }
@@ -29,8 +31,9 @@ public final class WebSocketConnection: @unchecked Sendable {
     private let channel: Channel
     private let handler: WebSocketFrameHandler
 
-    init(channel: Channel, endpoint: Endpoint, handler: WebSocketFrameHandler, openedAt: NIODeadline) {
+    init(channel: Channel, endpoint: Endpoint, handler: WebSocketFrameHandler, openedAt: NIODeadline, requestID: String? = nil) {
         self.channel = channel
+        self.requestID = requestID
         self.eventLoop = channel.eventLoop
         self.endpoint = endpoint
         self.handler = handler
@@ -174,9 +177,9 @@ public final class WebSocketConnection: @unchecked Sendable {
             case .success: boundAttempt.value.upgradeAccepted()
             case .failure(let refusal): boundAttempt.value.record(refusal)
             }
-        }) { channel in
+        }) { channel, head in
             try installFrameHandler(
-                channel: channel, endpoint: endpoint, tls: tls, config: config,
+                channel: channel, head: head, endpoint: endpoint, tls: tls, config: config,
                 attempt: boundAttempt.value, delegate: boundDelegate.value)
         }
         try channel.pipeline.syncOperations.addHTTPClientHandlers(
@@ -190,6 +193,7 @@ public final class WebSocketConnection: @unchecked Sendable {
 
     private static func installFrameHandler(
         channel: Channel,
+        head: HTTPResponseHead,
         endpoint: Endpoint,
         tls: TLSContext?,
         config: ConnectionConfig,
@@ -200,7 +204,8 @@ public final class WebSocketConnection: @unchecked Sendable {
         let handler = WebSocketFrameHandler(endpoint: endpoint, tls: tls, config: config)
         try channel.pipeline.syncOperations.addHandler(handler)
         try channel.pipeline.syncOperations.addHandler(handler.readGate)
-        let connection = WebSocketConnection(channel: channel, endpoint: endpoint, handler: handler, openedAt: config.now())
+        let connection = WebSocketConnection(channel: channel, endpoint: endpoint, handler: handler, openedAt: config.now(),
+                                             requestID: RequestID.from(head.headers))
         connection.delegate = delegate
         handler.connection = connection
         attempt.succeed(connection)

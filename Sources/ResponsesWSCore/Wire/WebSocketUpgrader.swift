@@ -13,15 +13,15 @@ final class WebSocketUpgrader: NIOHTTPClientProtocolUpgrader, Sendable {
     let requiredUpgradeHeaders: [String] = []
     private let handshake: NIOWebSocketClientUpgrader
     private let verdict: @Sendable (Result<Void, TransportError>) -> Void
-    private let install: @Sendable (Channel) throws -> Void
+    private let install: @Sendable (Channel, HTTPResponseHead) throws -> Void
 
     /// `verdict` hears, on the event loop, whether a 101 is taken (success) or refused (the
-    /// reason). `install` adds the handlers that read the connection; it runs on the event loop
-    /// before any byte after the 101 is delivered.
+    /// reason). `install` adds the handlers that read the connection (given the 101's head, for
+    /// its x-request-id); it runs on the event loop before any byte after the 101 is delivered.
     /// `requestKey` is random except in the fuzz harness, which needs runs to compare.
     init(requestKey: String = NIOWebSocketClientUpgrader.randomRequestKey(),
          verdict: @escaping @Sendable (Result<Void, TransportError>) -> Void,
-         install: @escaping @Sendable (Channel) throws -> Void) {
+         install: @escaping @Sendable (Channel, HTTPResponseHead) throws -> Void) {
         handshake = NIOWebSocketClientUpgrader(requestKey: requestKey, upgradePipelineHandler: { channel, _ in
             channel.eventLoop.makeSucceededVoidFuture()   // never called: `upgrade` below replaces it
         })
@@ -56,7 +56,7 @@ final class WebSocketUpgrader: NIOHTTPClientProtocolUpgrader, Sendable {
     func upgrade(context: ChannelHandlerContext, upgradeResponse: HTTPResponseHead) -> EventLoopFuture<Void> {
         context.eventLoop.makeCompletedFuture {
             try context.pipeline.syncOperations.addHandler(WebSocketFrameEncoder())
-            try install(context.channel)
+            try install(context.channel, upgradeResponse)
         }
     }
 }

@@ -30,7 +30,7 @@ private typealias Upgrader = ResponsesWSCore.WebSocketUpgrader
     }
 
     @Test func acceptsACorrect101() throws {
-        let upgrader = Upgrader(verdict: { _ in }, install: { _ in })
+        let upgrader = Upgrader(verdict: { _ in }, install: { _, _ in })
         var headers = try correctAnswer(to: upgrader)
         #expect(allows(headers, upgrader))
         headers.replaceOrAdd(name: "Connection", value: "keep-alive, UPGRADE")
@@ -41,7 +41,7 @@ private typealias Upgrader = ResponsesWSCore.WebSocketUpgrader
     /// was not `Upgrade` was refused when frames followed it in the same read (the HTTP parser
     /// failed on them) and accepted when they came later. It is refused either way now.
     @Test func refusesA101WithoutConnectionUpgrade() throws {
-        let upgrader = Upgrader(verdict: { _ in }, install: { _ in })
+        let upgrader = Upgrader(verdict: { _ in }, install: { _, _ in })
         var headers = try correctAnswer(to: upgrader)
         headers.replaceOrAdd(name: "Connection", value: "Upgrqde")
         #expect(!allows(headers, upgrader))
@@ -50,7 +50,7 @@ private typealias Upgrader = ResponsesWSCore.WebSocketUpgrader
     }
 
     @Test func refusesAWrongAccept() throws {
-        let upgrader = Upgrader(verdict: { _ in }, install: { _ in })
+        let upgrader = Upgrader(verdict: { _ in }, install: { _, _ in })
         var headers = try correctAnswer(to: upgrader)
         headers.replaceOrAdd(name: "Sec-WebSocket-Accept", value: "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
         #expect(!allows(headers, upgrader))

@@ -534,6 +534,10 @@ pub struct TurnResult {
     pub first_event: Duration,
     /// How the turn got through.
     pub flags: TurnFlags,
+    /// The server's `x-request-id` for the turn (of the WebSocket upgrade or the HTTP answer
+    /// that carried it): quote it to support. `None` when the server sent none (or the
+    /// library is older than 0.3.0).
+    pub request_id: Option<String>,
 }
 
 impl TurnResult {
@@ -571,6 +575,7 @@ impl TurnResult {
             elapsed: Duration::from_micros(raw.elapsed_us),
             first_event: Duration::from_micros(raw.first_event_us),
             flags: TurnFlags(raw.flags),
+            request_id: if raw.struct_size >= std::mem::size_of::<sys::rws_turn_result>() { text(raw.request_id) } else { None },
         }
     }
 

@@ -223,3 +223,33 @@ fn a_refused_upgrade_falls_back_to_http_or_fails_as_configured() {
     assert!(result.flags.fallback());
     assert_eq!(client.stats().unwrap().fallbacks, 1);
 }
+
+#[test]
+fn results_carry_the_request_id() {
+    let sim = Sim::start(&["--request-id", "req_rust_ok"]);
+    let client = sim.client();
+    let session = client.session().unwrap();
+    let mut turn = session.start(HELLO).unwrap();
+    drain(&mut turn);
+    let result = turn.wait().unwrap();
+    assert_eq!(result.request_id.as_deref(), Some("req_rust_ok"));
+    drop(turn);
+    drop(session);
+    drop(client);
+    sim.stop();
+
+    let sim = Sim::start(&["--request-id", "req_rust_lost", "--fault", "drop-mid-stream@1"]);
+    let client = sim.client();
+    let session = client.session().unwrap();
+    let mut turn = session.start(HELLO).unwrap();
+    while let Ok(Some(_)) = turn.next_event() {}
+    let result = turn.result().unwrap();
+    assert_eq!(result.request_id.as_deref(), Some("req_rust_lost"));
+    let error = result.error.expect("the turn failed");
+    assert_eq!(error.kind(), ErrorKind::OutcomeUnknown);
+    assert!(error.message().contains("(request id req_rust_lost)"), "{error}");
+    drop(turn);
+    drop(session);
+    drop(client);
+    sim.stop();
+}

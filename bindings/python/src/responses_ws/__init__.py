@@ -18,7 +18,7 @@ from .errors import __all__ as _error_names
 from .events import Event, EventType
 from .turn import Transport, Turn, TurnFlags, TurnResult
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 
 def library_version() -> str:

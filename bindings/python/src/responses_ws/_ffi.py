@@ -17,9 +17,9 @@ from cffi import FFI
 # values are checked against the header's expressions by tests/test_cdef.py.
 CDEF = """
 #define RWS_VERSION_MAJOR 0
-#define RWS_VERSION_MINOR 2
+#define RWS_VERSION_MINOR 3
 #define RWS_VERSION_PATCH 0
-#define RWS_VERSION_NUMBER 512
+#define RWS_VERSION_NUMBER 768
 
 const char *rws_version(void);
 uint32_t rws_version_number(void);
@@ -30,6 +30,7 @@ uint32_t rws_version_number(void);
 #define RWS_FEATURE_NOTIFY_FD 8
 #define RWS_FEATURE_QUEUE_LIMIT 16
 #define RWS_FEATURE_FORK_SAFE 32
+#define RWS_FEATURE_REQUEST_ID 64
 
 uint32_t rws_features(void);
 
@@ -234,6 +235,7 @@ typedef struct rws_turn_result {
     uint64_t elapsed_us;
     uint64_t first_event_us;
     uint32_t flags;
+    rws_str request_id;
 } rws_turn_result;
 
 #define RWS_TURN_INCREMENTAL 1

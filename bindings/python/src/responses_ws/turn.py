@@ -83,6 +83,8 @@ class TurnResult:
     elapsed_us: int
     first_event_us: int
     flags: TurnFlags
+    #: The server's ``x-request-id`` for the turn (0.3.0): quote it to support.
+    request_id: Optional[str] = None
 
     @property
     def ok(self) -> bool:
@@ -151,6 +153,7 @@ class TurnResult:
             elapsed_us=r.elapsed_us,
             first_event_us=r.first_event_us,
             flags=TurnFlags(r.flags),
+            request_id=_opt_text(r.request_id),
         )
 
 

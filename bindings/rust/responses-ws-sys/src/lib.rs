@@ -26,11 +26,11 @@ macro_rules! constants {
 /// Major version of the header this crate was written against.
 pub const RWS_VERSION_MAJOR: u32 = 0;
 /// Minor version of the header this crate was written against.
-pub const RWS_VERSION_MINOR: u32 = 2;
+pub const RWS_VERSION_MINOR: u32 = 3;
 /// Patch version of the header this crate was written against.
 pub const RWS_VERSION_PATCH: u32 = 0;
 /// `RWS_VERSION_STRING` of the header this crate was written against.
-pub const RWS_VERSION_STRING: &str = "0.2.0";
+pub const RWS_VERSION_STRING: &str = "0.3.0";
 /// `0xMMmmpp` of the header this crate was written against.
 pub const RWS_VERSION_NUMBER: u32 = (RWS_VERSION_MAJOR << 16) | (RWS_VERSION_MINOR << 8) | RWS_VERSION_PATCH;
 
@@ -49,6 +49,8 @@ constants! {
         RWS_FEATURE_QUEUE_LIMIT = 1 << 4,
         /// After fork(), a child may create and use new clients (0.2.0).
         RWS_FEATURE_FORK_SAFE = 1 << 5,
+        /// rws_turn_result.request_id and request ids in error messages (0.3.0).
+        RWS_FEATURE_REQUEST_ID = 1 << 6,
     }
 }
 
@@ -417,6 +419,8 @@ pub struct rws_turn_result {
     pub first_event_us: u64,
     /// RWS_TURN_* bits: how the turn got through
     pub flags: u32,
+    /// the server's x-request-id for the turn (0.3.0; empty when none was sent)
+    pub request_id: rws_str,
 }
 
 /// Counters of a client or a session.

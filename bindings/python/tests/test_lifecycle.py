@@ -68,11 +68,17 @@ def test_closing_the_client_wakes_a_blocked_consumer(make_sim) -> None:
     assert isinstance(outcome[0], rws.TurnCancelledError)
 
 
+# The copy a wheel ships next to the package (packaging/build-wheel.sh); absent in a source install.
+BUNDLED_LIBRARY = os.path.join(os.path.dirname(os.path.abspath(rws.__file__)), "libresponsesws.so.0")
+
+
 def test_missing_library_names_every_place_tried(tmp_path) -> None:
     import ctypes.util
 
     if ctypes.util.find_library("responsesws"):
         pytest.skip("libresponsesws is installed system-wide, so loading cannot fail here")
+    if os.path.exists(BUNDLED_LIBRARY):
+        pytest.skip("this install (a wheel) ships the library next to the package, so loading cannot fail here")
     env = dict(os.environ, RESPONSES_WS_LIBRARY=str(tmp_path / "nope.so.0"), LD_LIBRARY_PATH="")
     proc = subprocess.run([sys.executable, "-c", "import responses_ws"], env=env, capture_output=True, text=True,
                           cwd=str(tmp_path))
@@ -80,6 +86,16 @@ def test_missing_library_names_every_place_tried(tmp_path) -> None:
     assert "ImportError" in proc.stderr
     for place in ("$RESPONSES_WS_LIBRARY", "next to the package", "the system library path"):
         assert place in proc.stderr
+
+
+def test_a_wheel_falls_back_to_its_bundled_library(tmp_path) -> None:
+    if not os.path.exists(BUNDLED_LIBRARY):
+        pytest.skip("a source install has no bundled library")
+    env = dict(os.environ, RESPONSES_WS_LIBRARY=str(tmp_path / "nope.so.0"), LD_LIBRARY_PATH="")
+    script = "import responses_ws; print([l.split()[-1] for l in open('/proc/self/maps') if 'libresponsesws' in l][0])"
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert os.path.realpath(proc.stdout.strip()) == os.path.realpath(BUNDLED_LIBRARY)
 
 
 def test_loaded_library_reports_version_and_pull_support() -> None:

@@ -187,6 +187,24 @@ class TransportActuallyUsed(unittest.TestCase):
         self.assertTrue(all("over http" in line for line in lines), lines)
 
 
+class Verbose(unittest.TestCase):
+    def test_v_prints_the_librarys_log_records_on_stderr(self):
+        status, out, err = rws("run", "-v", "hi")
+        self.assertEqual(status, 0, err)
+        self.assertRegex(err, r"rws: \[info\] WebSocket connected to 127\.0\.0\.1:\d+ in \d+ ms")
+        self.assertNotIn("[debug]", err)
+        self.assertNotIn("rws: [", out)
+
+    def test_vv_adds_debug_records(self):
+        status, _, err = rws("loop", "--turns", "1", "-vv", "--sim-tokens-per-second", "0")
+        self.assertEqual(status, 0, err)
+        self.assertIn("rws: [debug] connecting to ws://127.0.0.1:", err)
+
+    def test_without_v_there_are_no_records(self):
+        _, _, err = rws("run", "hi")
+        self.assertNotIn("rws: [", err)
+
+
 class FailedTurns(unittest.TestCase):
     def test_a_failed_turn_exits_1_and_says_why(self):
         # The first create is dropped after it was written: outcome unknown, never replayed.

@@ -107,6 +107,7 @@ RWS_EXTERN uint32_t rws_version_number(void);
 /* Added in 0.3.0 */
 #define RWS_FEATURE_REQUEST_ID   (1u << 6) /* rws_turn_result.request_id and request ids in
                                               error messages */
+#define RWS_FEATURE_LOG_HOOK     (1u << 7) /* rws_client_options.log_callback */
 /* Append new bits here, one per capability, with the release that added it. */
 
 /* The features compiled into the loaded library, as RWS_FEATURE_* bits. */
@@ -202,6 +203,37 @@ enum {
 };
 typedef int rws_transport;        /* an RWS_TRANSPORT_* value */
 
+/* ---------------------------------------------------------------------------------------------
+ * Logging (0.3.0)
+ * ------------------------------------------------------------------------------------------- */
+
+/* Levels of log records, most severe first. rws_client_options.log_level delivers records of
+ * that level and the more severe ones. */
+enum {
+    RWS_LOG_OFF = 0,               /* no records (also when log_callback is NULL) */
+    RWS_LOG_ERROR = 1,             /* the library cannot do what was asked */
+    RWS_LOG_WARN = 2,              /* a failed turn, a failed connect, a fallback to HTTP/SSE */
+    RWS_LOG_INFO = 3,              /* connects, retries and their delays, rotations, recoveries */
+    RWS_LOG_DEBUG = 4              /* connection attempts, the client's endpoints and TLS setup */
+};
+typedef int rws_log_level;         /* an RWS_LOG_* value */
+
+/* One structured fact of a record, e.g. {"delay_ms", "400"}. Both strings are NUL-terminated. */
+typedef struct rws_log_field {
+    const char *key;
+    const char *value;
+} rws_log_field;
+
+/* Receives one log record: `level` (an RWS_LOG_* value), a NUL-terminated sentence for people
+ * and the same facts as `field_count` key/value pairs. Every string and the field array are
+ * valid only during the call: copy what you keep. No record ever contains the API key, a
+ * credential-like header value, even when a server echoed one.
+ * Threading: called on the client's I/O thread (or, for records about client creation, on
+ * the thread calling rws_client_new), with the same rules as event callbacks: return quickly,
+ * make no blocking call of this library. It may be called concurrently for different clients. */
+typedef void (*rws_log_fn)(void *user_data, int level, const char *message,
+                           const rws_log_field *fields, size_t field_count);
+
 typedef struct rws_client_options {
     size_t struct_size;            /* set by rws_client_options_init */
 
@@ -283,6 +315,14 @@ typedef struct rws_client_options {
                                       not run while reading is paused this way (the total one
                                       does). Events count their JSON plus about 100 bytes of
                                       bookkeeping. Default 4194304 (4 MiB); 0: no limit. */
+
+    /* Fields below were appended in 0.3.0. */
+
+    /* What the library is doing, for logs (see rws_log_fn). Off by default. */
+    rws_log_fn log_callback;       /* NULL (default): no records */
+    void *log_user_data;           /* passed to log_callback as is */
+    int log_level;                 /* an RWS_LOG_* value: the most detailed level delivered.
+                                      Default RWS_LOG_INFO; RWS_LOG_OFF turns records off. */
 } rws_client_options;
 
 /* Values of rws_client_options.fallback */
@@ -303,7 +343,7 @@ RWS_EXTERN void rws_client_options_init(rws_client_options *options);
     { sizeof(rws_client_options), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,                 \
       1, 15000u, 0u, 300000u, 0u, 30000u, 64ull << 20, 16ull << 20, RWS_TRANSPORT_WEBSOCKET,      \
       3300000u, 60000u, 1, 3u, 200u, 4000u, RWS_FALLBACK_AUTO, 2u, 600000u,                      \
-      4ull << 20 }
+      4ull << 20, NULL, NULL, RWS_LOG_INFO }
 
 /* Creates a client and starts its I/O thread. No connection is opened yet.
  * options: NULL for all defaults (environment variables are honoured either way).

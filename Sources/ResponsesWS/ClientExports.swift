@@ -26,6 +26,7 @@ public func rws_client_options_init(_ options: UnsafeMutablePointer<rws_client_o
     o.fallback_after_failures = defaults.fallbackAfterFailures
     o.fallback_memory_ms = defaults.fallbackMemoryMs
     o.max_queued_bytes = defaults.maxQueuedBytes
+    o.log_level = Int32(RWS_LOG_INFO)
     options.pointee = o
 }
 
@@ -87,6 +88,14 @@ func clientConfig(from options: UnsafePointer<rws_client_options>?) throws(RWSEr
             let value = String(text[text.index(after: colon)...].drop { $0 == " " || $0 == "\t" })
             config.extraHeaders.append((name, value))
             header += 1
+        }
+    }
+    if let callback = o.log_callback {
+        guard (Int32(RWS_LOG_OFF)...Int32(RWS_LOG_DEBUG)).contains(o.log_level) else {
+            throw RWSError(.invalidArgument, "rws_client_options.log_level is \(o.log_level): use RWS_LOG_OFF (0) to RWS_LOG_DEBUG (4)")
+        }
+        if let level = LogLevel(rawValue: o.log_level) {
+            config.logHook = CLogHook.make(level: level, callback: callback, userData: o.log_user_data)
         }
     }
     if config.connectTimeoutMs == 0 {

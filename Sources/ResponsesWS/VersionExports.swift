@@ -17,5 +17,5 @@ public func rws_version_number() -> UInt32 {
 public func rws_features() -> UInt32 {
     UInt32(RWS_FEATURE_TLS) | UInt32(RWS_FEATURE_PULL) | UInt32(RWS_FEATURE_HTTP_SSE)
         | UInt32(RWS_FEATURE_NOTIFY_FD) | UInt32(RWS_FEATURE_QUEUE_LIMIT) | UInt32(RWS_FEATURE_FORK_SAFE)
-        | UInt32(RWS_FEATURE_REQUEST_ID)
+        | UInt32(RWS_FEATURE_REQUEST_ID) | UInt32(RWS_FEATURE_LOG_HOOK)
 }

@@ -146,7 +146,8 @@ struct SimCommand: AsyncParsableCommand {
         let config = try makeConfig()
         let signals = SignalWaiter([SIGINT, SIGTERM])
         let simulator = try await Simulator.start(config)
-        print("listening \(simulator.isTLS ? "wss" : "ws")://\(host):\(simulator.port)/v1")
+        let shownHost = host.contains(":") ? "[\(host)]" : host   // an IPv6 address, as URLs write it
+        print("listening \(simulator.isTLS ? "wss" : "ws")://\(shownHost):\(simulator.port)/v1")
         fflush(nil)  // all streams: `stdout` itself is not concurrency-safe to name
         if config.costMicrosecondsPerInputKiB > 0 {
             printError("rws sim: SIMULATED server cost is on (\(config.costMicrosecondsPerInputKiB) us per KiB of input context): a model, not a measurement")

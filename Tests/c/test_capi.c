@@ -131,7 +131,8 @@ static void test_version_and_strerror(void) {
     CHECK((rws_features() & RWS_FEATURE_TLS) != 0, "TLS feature bit");
     const uint32_t since_0_2 = RWS_FEATURE_NOTIFY_FD | RWS_FEATURE_QUEUE_LIMIT | RWS_FEATURE_FORK_SAFE;
     CHECK((rws_features() & since_0_2) == since_0_2, "0.2.0 feature bits: 0x%x", rws_features());
-    CHECK((rws_features() & RWS_FEATURE_REQUEST_ID) != 0, "0.3.0 feature bits: 0x%x", rws_features());
+    const uint32_t since_0_3 = RWS_FEATURE_REQUEST_ID | RWS_FEATURE_LOG_HOOK;
+    CHECK((rws_features() & since_0_3) == since_0_3, "0.3.0 feature bits: 0x%x", rws_features());
     int codes[] = {RWS_E_INVALID_ARGUMENT, RWS_E_INVALID_STATE, RWS_E_NO_MEMORY, RWS_E_INVALID_JSON, RWS_E_AGAIN,
                    RWS_E_INTERNAL, RWS_E_UNSUPPORTED, RWS_E_URL, RWS_E_DNS, RWS_E_CONNECT, RWS_E_TLS,
                    RWS_E_TLS_VERIFY, RWS_E_AUTH, RWS_E_UPGRADE_REFUSED, RWS_E_TIMEOUT, RWS_E_CLOSED,
@@ -168,7 +169,8 @@ static void test_init_macros(void) {
     CHECK(client_macro.connect_timeout_ms == client_fn.connect_timeout_ms && client_macro.verify_peer == client_fn.verify_peer &&
               client_macro.max_message_bytes == client_fn.max_message_bytes &&
               client_macro.fallback_memory_ms == client_fn.fallback_memory_ms &&
-              client_macro.max_queued_bytes == client_fn.max_queued_bytes,
+              client_macro.max_queued_bytes == client_fn.max_queued_bytes && client_macro.log_level == client_fn.log_level &&
+              client_macro.log_callback == client_fn.log_callback,
           "client defaults differ in a named field");
     CHECK(memcmp(&client_macro, &client_fn, sizeof client_fn) == 0, "RWS_CLIENT_OPTIONS_INIT differs from rws_client_options_init");
     CHECK(memcmp(&session_macro, &session_fn, sizeof session_fn) == 0, "RWS_SESSION_OPTIONS_INIT differs from rws_session_options_init");
@@ -742,6 +744,64 @@ static void test_request_ids(void) {
     check_request_id(lost, &o, RWS_E_OUTCOME_UNKNOWN, "req_c_lost");
 }
 
+/* The log hook: records arrive with fields, honour the level, never carry the key. */
+typedef struct log_capture {
+    pthread_mutex_t lock;
+    int records, retries, fallbacks, above_level, leaked_key;
+    char retry_attempt[16];
+} log_capture;
+
+static void capture_log(void *user_data, int level, const char *message, const rws_log_field *fields, size_t n) {
+    log_capture *c = user_data;
+    pthread_mutex_lock(&c->lock);
+    c->records++;
+    if (level > RWS_LOG_INFO || level < RWS_LOG_ERROR) c->above_level++;
+    if (strstr(message, "sk-c-log-secret")) c->leaked_key++;
+    if (strncmp(message, "retrying in ", 12) == 0) {
+        c->retries++;
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(fields[i].key, "attempt") == 0) snprintf(c->retry_attempt, sizeof c->retry_attempt, "%s", fields[i].value);
+    }
+    if (strncmp(message, "WebSocket mode unavailable", 26) == 0) c->fallbacks++;
+    for (size_t i = 0; i < n; i++)
+        if (strstr(fields[i].value, "sk-c-log-secret")) c->leaked_key++;
+    pthread_mutex_unlock(&c->lock);
+}
+
+static void test_log_hook(void) {
+    sim s;
+    const char *flags[] = {"--reject-upgrade", "404", NULL};
+    if (sim_start(&s, flags) != 0) { CHECK(0, "sim"); return; }
+    log_capture cap;
+    memset(&cap, 0, sizeof cap);
+    pthread_mutex_init(&cap.lock, NULL);
+    rws_client_options o;
+    rws_client_options_init(&o);
+    CHECK(o.log_level == RWS_LOG_INFO && o.log_callback == NULL, "log defaults: off, level info");
+    o.api_key = "sk-c-log-secret-0123456789";
+    o.reconnect_delay_ms = 10;
+    o.log_callback = capture_log;
+    o.log_user_data = &cap;
+    o.log_level = 7;
+    rws_client *bad = NULL;
+    CHECK(rws_client_new(&o, &bad) == RWS_E_INVALID_ARGUMENT && bad == NULL, "log_level 7 is refused");
+    CHECK(strstr(rws_last_error(), "log_level") != NULL, "the message names log_level: %s", rws_last_error());
+    o.log_level = RWS_LOG_INFO;
+    rws_client *c = client_for(s.base_url, &o);
+    rws_session *sess = session_for(c, DEFAULTS);
+    rws_turn_result r;
+    CHECK(run_turn(sess, "{\"input\":\"x\"}", &r, NULL, 0) == RWS_OK, "the turn falls back to HTTP");
+    rws_session_free(sess);
+    rws_client_free(c);   /* after this returns, no record is delivered */
+    CHECK(cap.records >= 3, "%d records", cap.records);
+    CHECK(cap.retries >= 1 && strcmp(cap.retry_attempt, "1") == 0, "retry record with attempt=1 (%d, '%s')", cap.retries, cap.retry_attempt);
+    CHECK(cap.fallbacks == 1, "one fallback record (%d)", cap.fallbacks);
+    CHECK(cap.above_level == 0, "no record above RWS_LOG_INFO (%d)", cap.above_level);
+    CHECK(cap.leaked_key == 0, "no record holds the key (%d)", cap.leaked_key);
+    pthread_mutex_destroy(&cap.lock);
+    sim_stop(&s);
+}
+
 static void test_connection_faults(void) {
     sim s;
     const char *flags[] = {"--fault", "close-1011@1", NULL};
@@ -1248,6 +1308,7 @@ int main(void) {
         {"connect_errors", NULL, test_connect_errors},
         {"auth_and_upgrade", NULL, test_auth_and_upgrade},
         {"request_ids", NULL, test_request_ids},
+        {"log_hook", NULL, test_log_hook},
         {"tls", NULL, test_tls},
         {"connection_faults", NULL, test_connection_faults},
         {"recovery_scenarios", NULL, test_recovery_scenarios},

@@ -45,6 +45,11 @@ public struct ClientConfig: Sendable {
     /// The clock connection ages are measured with (rotation, warm standby). Tests inject one
     /// they can advance; everything else keeps the real clock.
     public var now: @Sendable () -> NIODeadline = { NIODeadline.now() }
+    /// Tests answer host name lookups themselves (a name with both address families); nil:
+    /// getaddrinfo.
+    var resolveHost: HostLookups.Lookup?
+    /// Where log records go (connects, retries, fallbacks, rotations, recoveries); nil: nowhere.
+    public var logHook: LogHook?
 
     public init() {}
 
@@ -86,6 +91,8 @@ struct ResolvedConfig: Sendable {
     let fallbackMemory: TimeAmount
     let maxQueuedBytes: Int
     let now: @Sendable () -> NIODeadline
+    /// How TLS peers are verified, for the log ("system CA store", "CA file X", "off").
+    let tlsSummary: String
 
     init(_ config: ClientConfig, environment: (String) -> String? = ResolvedConfig.getenv) throws(RWSError) {
         let apiKey = config.apiKey ?? environment("OPENAI_API_KEY") ?? ""
@@ -130,9 +137,13 @@ struct ResolvedConfig: Sendable {
         }
 
         var tls: TLSContext?
+        var tlsSummary = "not used"
         if webSocketEndpoint.isTLS || httpEndpoint.isTLS {
             let envFile = environment("SSL_CERT_FILE").flatMap { $0.isEmpty ? nil : $0 }
             let caFile = config.caFile ?? envFile
+            tlsSummary = !config.verifyPeer ? "peer verification OFF (verify_peer = 0)"
+                : caFile.map { "verifying peers against \($0) (\(config.caFile != nil ? "ca_file" : "SSL_CERT_FILE"))" }
+                ?? "verifying peers against the system CA store"
             do {
                 tls = try TLSContext.client(caFile: caFile, verifyPeer: config.verifyPeer,
                                             caFileOption: config.caFile != nil ? "ca_file" : "SSL_CERT_FILE")
@@ -148,8 +159,9 @@ struct ResolvedConfig: Sendable {
         connection.maxMessageBytes = Int(clamping: min(config.maxMessageBytes, UInt64(EventHeader.maxEventBytes)))
         connection.pingInterval = config.pingIntervalMs == 0 ? nil : .milliseconds(Int64(config.pingIntervalMs))
         connection.now = config.now
-        connection.lookups = HostLookups()   // fork-safe name lookups (see HostLookups)
+        connection.lookups = config.resolveHost.map { HostLookups(resolve: $0) } ?? HostLookups()   // fork-safe (see HostLookups)
         now = config.now
+        self.tlsSummary = tlsSummary
         self.connection = connection
         firstEventTimeout = config.firstEventTimeoutMs == 0 ? nil : .milliseconds(Int64(config.firstEventTimeoutMs))
         idleTimeout = config.idleTimeoutMs == 0 ? nil : .milliseconds(Int64(config.idleTimeoutMs))

@@ -10,6 +10,8 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
     let config: ResolvedConfig
     /// Removes the configured credentials from every message a turn produces.
     let redactor: CredentialRedactor
+    /// The log hook, behind the same redactor.
+    let log: Logger
     private let ioThread: IOThread
     public let loop: EventLoop
     public let counters = Counters()
@@ -31,10 +33,16 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
     public init(_ config: ClientConfig) throws(RWSError) {
         self.config = try ResolvedConfig(config)
         redactor = CredentialRedactor(headers: self.config.connection.headers)
+        log = Logger(hook: config.logHook, redactor: redactor)
         // A private I/O thread: never NIO's process-wide singleton, which the host process may
         // use for its own purposes, and stoppable without Dispatch (fork safety, IOThread).
         ioThread = try IOThread()
         loop = ioThread.loop
+        let resolved = self.config
+        log(.debug, "client ready: \(resolved.transport == .http ? "HTTP/SSE" : "WebSocket mode") at \(resolved.transport == .http ? resolved.httpEndpoint.url : resolved.webSocketEndpoint.url)"
+                + (resolved.webSocketEndpoint.scheme.isTLS ? "; TLS \(resolved.tlsSummary)" : ""),
+            ["websocket_url": resolved.webSocketEndpoint.url, "http_url": resolved.httpEndpoint.url,
+             "transport": resolved.transport == .http ? "http" : "ws"])
     }
 
     public var transport: Transport { config.transport }
@@ -97,11 +105,22 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
             }
             _ = c.close()
         }
-        return WebSocketConnection.connect(to: config.webSocketEndpoint, config: config.connection, on: loop)
+        let endpoint = config.webSocketEndpoint
+        log(.debug, "connecting to \(endpoint.url)", ["url": endpoint.url])
+        let started = NIODeadline.now()
+        return WebSocketConnection.connect(to: endpoint, config: config.connection, on: loop)
             .map { [self] c in
                 counters.add(.connects)
                 webSocketFailures = 0
+                let ms = String((NIODeadline.now() - started).nanoseconds / 1_000_000)
+                log(.info, "WebSocket connected to \(endpoint.hostAndPort)\(endpoint.scheme.isTLS ? " over TLS" : "") in \(ms) ms"
+                        + (c.requestID.map { " (request id \($0))" } ?? ""),
+                    ["url": endpoint.url, "connect_ms": ms, "request_id": c.requestID ?? ""])
                 return (c, true)
+            }
+            .flatMapErrorThrowing { [self] error in
+                log(.warning, "WebSocket connect to \(endpoint.url) failed: \(error)", ["url": endpoint.url])
+                throw error
             }
     }
 
@@ -141,6 +160,8 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
             webSocketUnavailableUntil = .now() + config.fallbackMemory
             webSocketFailures = 0
             counters.add(.fallbacks)
+            log(.warning, "WebSocket mode unavailable (\(error.message)): using HTTP/SSE at \(config.httpEndpoint.url) for the next \(config.fallbackMemory.nanoseconds / 1_000_000_000) s",
+                ["http_url": config.httpEndpoint.url, "remember_ms": config.fallbackMemory.millisecondsText])
             return true
         }
         return false

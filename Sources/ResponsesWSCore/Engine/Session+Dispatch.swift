@@ -67,6 +67,7 @@ extension Session {
                     if lostConnection {
                         count.add(.reconnects)
                         turn.flags.insert(.reconnected)
+                        client.log(.info, "reconnected after a lost or refused connection", ["attempt": String(turn.reconnects)])
                     }
                 }
                 lostConnection = false
@@ -105,6 +106,8 @@ extension Session {
     func scheduleRetry(_ turn: Turn, notBefore wait: TimeAmount) {
         turn.reconnects += 1
         let delay = max(client.config.backoff(attempt: turn.reconnects), wait)
+        client.log(.info, "retrying in \(delay.millisecondsText) ms (attempt \(turn.reconnects) of \(client.config.maxReconnects))",
+                   ["delay_ms": delay.millisecondsText, "attempt": String(turn.reconnects), "max_reconnects": String(client.config.maxReconnects)])
         turn.retry = client.loop.scheduleTask(in: delay) { [self] in
             turn.retry = nil
             dispatch(turn)
@@ -232,7 +235,12 @@ extension Session {
         count.add(.rotations)
         turn.flags.insert(.rotated)
         _ = c.close()
-        if let (next, head) = takeReadyStandby() {
+        let age = String((client.config.now() - c.openedAt).nanoseconds / 1_000_000_000)
+        let standby = takeReadyStandby()
+        client.log(.info, "rotating a connection \(age) s old at the turn boundary: "
+                       + (standby != nil ? "the warm standby takes over" : "the next turn opens a new connection"),
+                   ["age_s": age, "standby": standby != nil ? "ready" : "none"])
+        if let (next, head) = standby {
             connection = next
             next.delegate = self
             chainConnection = next

@@ -73,6 +73,7 @@ extension Session {
                   !turn.recoveredMissingParent else { return false }
             turn.recoveredMissingParent = true
             chainConnection = nil
+            client.log(.info, "previous_response_not_found: sending the turn again with its full context")
             dispatch(turn)
             return true
         case "websocket_connection_limit_reached":
@@ -192,6 +193,10 @@ extension Session {
         result.requestID = result.requestID ?? turn.requestID
         if result.status != .ok { result.message = RequestID.appending(result.requestID, to: result.message) }
         result.message = client.redactor.redact(result.message)
+        if result.status != .ok {
+            client.log(.warning, "turn failed: \(result.status): \(result.message)",
+                       ["status": "\(result.status)", "request_id": result.requestID ?? ""])
+        }
         if let code = result.errorCode { result.errorCode = client.redactor.redact(code) }
         let now = NIODeadline.now()
         result.transport = turn.transport

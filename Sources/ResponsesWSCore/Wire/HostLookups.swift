@@ -26,8 +26,14 @@ public final class HostLookups: Sendable {
         var running: [Int: @Sendable (any Error) -> Void] = [:]
     }
     private let state = NIOLockedValueBox(State())
+    /// The blocking lookup a thread runs: getaddrinfo, or a fixed answer in tests.
+    typealias Lookup = @Sendable (_ host: String, _ port: Int) -> Result<([SocketAddress], [SocketAddress]), any Error>
+    private let resolve: Lookup
 
-    public init() {}
+    public init() { resolve = HostLookups.getaddrinfo }
+
+    /// Tests answer names themselves (e.g. one name with an IPv4 and an IPv6 address).
+    init(resolve: @escaping Lookup) { self.resolve = resolve }
 
     /// A resolver for one connection attempt on `loop` (NIO asks it for AAAA, then A records,
     /// and runs Happy Eyeballs on the answers).
@@ -64,7 +70,7 @@ public final class HostLookups: Sendable {
             return
         }
         let started = LookupThread.start {
-            let result = Self.getaddrinfo(host: host, port: port)
+            let result = self.resolve(host, port)
             self.state.withLockedValue { state in
                 // Under the lock: close() cannot stop the loop between this check and execute.
                 guard state.running.removeValue(forKey: id) != nil else { return }

@@ -15,6 +15,18 @@ struct TargetOptions: ParsableArguments {
         valueName: "KEY"))
     var apiKey: String?
 
+    @Flag(name: .shortAndLong, help: "Log what the library does to stderr: connects, retries, fallbacks, rotations (-vv: also debug records).")
+    var verbose: Int
+
+    /// The library's log records on stderr, at the level -v/-vv asked for.
+    var logHook: LogHook? {
+        guard verbose > 0 else { return nil }
+        return LogHook(level: verbose > 1 ? .debug : .info) { record in
+            let fields = record.fields.filter { !$0.value.isEmpty }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            StandardError.print("rws: [\(record.level.name)] \(record.message)\(fields.isEmpty ? "" : "  {\(fields)}")")
+        }
+    }
+
     func validate() throws {
         if let apiKey, apiKey.isEmpty { throw ValidationError("--api-key must not be empty") }
         if let baseURL, !(baseURL.hasPrefix("ws://") || baseURL.hasPrefix("wss://") || baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://")) {
@@ -32,6 +44,7 @@ struct Target {
     let baseURL: String?
     let apiKey: String?
     let simulator: Simulator?
+    let logHook: LogHook?
     var label: String {
         if simulator != nil { return "the embedded simulator at \(baseURL ?? "")" }
         return baseURL ?? "https://api.openai.com/v1"
@@ -48,11 +61,11 @@ struct Target {
                 throw ExitCode(ExitStatus.usage)
             }
             let sim = try await Simulator.start(config)
-            let target = Target(baseURL: sim.baseURL, apiKey: "sk-embedded-simulator", simulator: sim)
+            let target = Target(baseURL: sim.baseURL, apiKey: "sk-embedded-simulator", simulator: sim, logHook: options.logHook)
             StandardError.print("rws \(command): no API key, so the turns go to \(target.label) (nothing leaves this machine)")
             return target
         }
-        let target = Target(baseURL: url, apiKey: key, simulator: nil)
+        let target = Target(baseURL: url, apiKey: key, simulator: nil, logHook: options.logHook)
         StandardError.print("rws \(command): sending turns to \(target.label)")
         return target
     }
@@ -63,6 +76,7 @@ struct Target {
         config.baseURL = baseURL
         if let apiKey { config.apiKey = apiKey }
         config.transport = transport
+        config.logHook = logHook
         return config
     }
 

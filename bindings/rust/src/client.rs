@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{check, Error, ErrorKind};
+use crate::log::{LogLevel, LogRecord, LogSink};
 use crate::session::{Session, SessionOptions};
 use crate::stats::Stats;
 use crate::sys;
@@ -45,6 +46,8 @@ pub enum Fallback {
 /// only after the last of them: no handle can outlive the client it was made from.
 pub(crate) struct ClientHandle {
     pub(crate) raw: *mut sys::rws_client,
+    /// The log closure the library calls; freed only after the client is.
+    pub(crate) log: Option<Box<LogSink>>,
 }
 
 // SAFETY: the header declares the client thread-safe ("rws_client ... Thread-safe").
@@ -56,7 +59,7 @@ impl Drop for ClientHandle {
     fn drop(&mut self) {
         // raw came from rws_client_new and is freed once, after every session and turn (they
         // hold this Arc).
-        crate::context::free_outside_callback(self.raw, sys::rws_client_free, ());
+        crate::context::free_outside_callback(self.raw, sys::rws_client_free, self.log.take());
     }
 }
 
@@ -141,6 +144,7 @@ pub struct ClientBuilder {
     fallback_after_failures: Option<u32>,
     fallback_memory: Option<Duration>,
     max_queued_bytes: Option<u64>,
+    log: Option<LogSink>,
 }
 
 macro_rules! setters {
@@ -214,6 +218,16 @@ impl ClientBuilder {
         fallback_after_failures: u32,
         /// How long the client remembers that the endpoint has no WebSocket mode (default 10 min).
         fallback_memory: Duration,
+    }
+
+    /// Calls `closure` with the library's log records of `level` and more severe ones:
+    /// connects, retries and their delays, fallbacks, rotations, recoveries, failed turns
+    /// (never the API key or a credential). It runs on the client's I/O thread, like event
+    /// callbacks: return quickly and make no blocking call of this crate. A panic in it is
+    /// caught and ignored. Needs [`Features::log_hook`](crate::Features::log_hook).
+    pub fn log(mut self, level: LogLevel, closure: impl Fn(&LogRecord) + Send + Sync + 'static) -> Self {
+        self.log = Some(LogSink { level, closure: Arc::new(closure) });
+        self
     }
 
     /// Adds a `"Name: value"` header to every handshake and HTTP request.
@@ -307,11 +321,15 @@ impl ClientBuilder {
             o.fallback_after_failures = v;
         }
 
+        let log = self.log.clone().map(Box::new);
+        if let Some(sink) = &log {
+            LogSink::install(sink, &mut o);
+        }
         let mut raw = ptr::null_mut();
         // SAFETY: every pointer in `o` points into CStrings alive until after this call; the
-        // library copies them.
+        // library copies them. The log sink's box lives in the handle until after the free.
         check(unsafe { sys::rws_client_new(&o, &mut raw) })?;
-        Ok(Client { handle: Arc::new(ClientHandle { raw }) })
+        Ok(Client { handle: Arc::new(ClientHandle { raw, log }) })
     }
 }
 

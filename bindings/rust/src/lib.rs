@@ -92,6 +92,7 @@ mod client;
 mod context;
 mod error;
 mod event;
+mod log;
 mod reactor;
 mod request;
 mod session;
@@ -101,6 +102,7 @@ mod turn;
 pub use client::{Client, ClientBuilder, Fallback, Transport};
 pub use error::{strerror, Error, ErrorKind};
 pub use event::{Event, EventType, OwnedEvent};
+pub use log::{LogLevel, LogRecord};
 pub use request::{InputItem, Request, RequestJson, Tool};
 pub use session::{InputMode, Session, SessionOptions};
 pub use stats::Stats;
@@ -152,6 +154,14 @@ impl Features {
     /// New clients work in a child after `fork()` (0.2.0).
     pub fn fork_safe(self) -> bool {
         self.0 & sys::RWS_FEATURE_FORK_SAFE != 0
+    }
+    /// [`TurnResult::request_id`] is filled (0.3.0).
+    pub fn request_id(self) -> bool {
+        self.0 & sys::RWS_FEATURE_REQUEST_ID != 0
+    }
+    /// [`ClientBuilder::log`] delivers records (0.3.0).
+    pub fn log_hook(self) -> bool {
+        self.0 & sys::RWS_FEATURE_LOG_HOOK != 0
     }
 }
 

@@ -253,3 +253,35 @@ fn results_carry_the_request_id() {
     drop(client);
     sim.stop();
 }
+
+#[test]
+fn the_log_closure_hears_retries_and_never_the_key() {
+    use std::sync::{Arc, Mutex};
+    let sim = Sim::start(&["--reject-upgrade", "404"]);
+    let records: Arc<Mutex<Vec<responses_ws::LogRecord>>> = Arc::default();
+    let sink = records.clone();
+    let client = sim
+        .builder()
+        .api_key("sk-rust-log-secret-0123456789")
+        .reconnect_delay(Duration::from_millis(10))
+        .log(responses_ws::LogLevel::Info, move |record| sink.lock().unwrap().push(record.clone()))
+        .build()
+        .unwrap();
+    let session = client.session().unwrap();
+    let mut turn = session.start(HELLO).unwrap();
+    drain(&mut turn);
+    assert_eq!(turn.wait().unwrap().transport, Transport::Http);
+    drop(turn);
+    drop(session);
+    drop(client); // the closure stays valid until the client is freed
+    let records = records.lock().unwrap();
+    let retry = records.iter().find(|r| r.message.starts_with("retrying in ")).expect("a retry record");
+    assert_eq!(retry.level, responses_ws::LogLevel::Info);
+    assert_eq!(retry.field("attempt"), Some("1"));
+    assert!(records.iter().any(|r| r.message.starts_with("WebSocket mode unavailable")), "{records:?}");
+    assert!(records.iter().all(|r| r.level <= responses_ws::LogLevel::Info));
+    for r in records.iter() {
+        assert!(!r.message.contains("sk-rust-log-secret") && r.fields.iter().all(|(_, v)| !v.contains("sk-rust-log-secret")));
+    }
+    sim.stop();
+}

@@ -31,6 +31,7 @@ uint32_t rws_version_number(void);
 #define RWS_FEATURE_QUEUE_LIMIT 16
 #define RWS_FEATURE_FORK_SAFE 32
 #define RWS_FEATURE_REQUEST_ID 64
+#define RWS_FEATURE_LOG_HOOK 128
 
 uint32_t rws_features(void);
 
@@ -86,6 +87,22 @@ enum {
     RWS_TRANSPORT_HTTP = 1
 };
 
+enum {
+    RWS_LOG_OFF = 0,
+    RWS_LOG_ERROR = 1,
+    RWS_LOG_WARN = 2,
+    RWS_LOG_INFO = 3,
+    RWS_LOG_DEBUG = 4
+};
+
+typedef struct rws_log_field {
+    const char *key;
+    const char *value;
+} rws_log_field;
+
+typedef void (*rws_log_fn)(void *user_data, int level, const char *message,
+                           const rws_log_field *fields, size_t field_count);
+
 typedef struct rws_client_options {
     size_t struct_size;
     const char *api_key;
@@ -115,6 +132,9 @@ typedef struct rws_client_options {
     uint32_t fallback_after_failures;
     uint32_t fallback_memory_ms;
     uint64_t max_queued_bytes;
+    rws_log_fn log_callback;
+    void *log_user_data;
+    int log_level;
 } rws_client_options;
 
 enum {

@@ -51,6 +51,8 @@ constants! {
         RWS_FEATURE_FORK_SAFE = 1 << 5,
         /// rws_turn_result.request_id and request ids in error messages (0.3.0).
         RWS_FEATURE_REQUEST_ID = 1 << 6,
+        /// rws_client_options.log_callback (0.3.0).
+        RWS_FEATURE_LOG_HOOK = 1 << 7,
     }
 }
 
@@ -136,6 +138,16 @@ constants! {
         RWS_FALLBACK_AUTO = 0,
         /// Fail the turn instead.
         RWS_FALLBACK_NEVER = 1,
+        /// No log records (0.3.0).
+        RWS_LOG_OFF = 0,
+        /// The library cannot do what was asked.
+        RWS_LOG_ERROR = 1,
+        /// A failed turn or connect, a fallback to HTTP/SSE.
+        RWS_LOG_WARN = 2,
+        /// Connects, retries and their delays, rotations, recoveries.
+        RWS_LOG_INFO = 3,
+        /// Connection attempts, endpoints, TLS setup.
+        RWS_LOG_DEBUG = 4,
         /// Only new input items, chained with previous_response_id.
         RWS_INPUT_INCREMENTAL = 0,
         /// Whole conversation per request; the session trims it.
@@ -217,6 +229,27 @@ pub type rws_status = c_int;
 pub type rws_transport = c_int;
 /// An `RWS_FALLBACK_*` value.
 pub type rws_fallback = c_int;
+/// An `RWS_LOG_*` value (0.3.0).
+pub type rws_log_level = c_int;
+
+/// One structured fact of a log record; both strings NUL-terminated, valid during the call.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct rws_log_field {
+    /// e.g. `delay_ms`
+    pub key: *const c_char,
+    /// e.g. `400`
+    pub value: *const c_char,
+}
+
+/// Receives one log record on the client's I/O thread (0.3.0); see the header.
+pub type rws_log_fn = unsafe extern "C" fn(
+    user_data: *mut c_void,
+    level: c_int,
+    message: *const c_char,
+    fields: *const rws_log_field,
+    field_count: usize,
+);
 /// An `RWS_INPUT_*` value.
 pub type rws_input_mode = c_int;
 /// An `RWS_EVENT_*` value.
@@ -312,6 +345,12 @@ pub struct rws_client_options {
     pub fallback_memory_ms: u32,
     /// pull mode: undelivered event bytes of a turn above which its connection stops reading until the caller drains half (TCP backpressure, nothing dropped). Default 4 MiB; 0: no limit. Since 0.2.0.
     pub max_queued_bytes: u64,
+    /// NULL (default): no log records. Since 0.3.0.
+    pub log_callback: Option<rws_log_fn>,
+    /// passed to log_callback as is
+    pub log_user_data: *mut c_void,
+    /// an RWS_LOG_* value: the most detailed level delivered. Default RWS_LOG_INFO.
+    pub log_level: c_int,
 }
 
 /// Session options; fill with [`rws_session_options_init`] first.

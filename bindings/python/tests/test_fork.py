@@ -33,7 +33,9 @@ def test_forked_workers_run_turns_while_the_parent_streams(sim) -> None:
             assert first.type == "response.created"
             context = multiprocessing.get_context("fork")
             jobs = [(by_name if n % 2 == 0 else sim.base_url, n) for n in range(8)]
-            with context.Pool(8) as pool:
+            # maxtasksperchild=1: each job gets its own freshly forked worker (a pool would
+            # otherwise let a fast worker take two jobs and fork only seven).
+            with context.Pool(8, maxtasksperchild=1) as pool:
                 # A hang guard only: a worker that cannot connect fails the test instead of hanging it.
                 results = pool.map_async(_worker, jobs, chunksize=1).get(timeout=120)
             # The parent is unaffected: its turn ends normally and the session goes on.

@@ -108,6 +108,7 @@ RWS_EXTERN uint32_t rws_version_number(void);
 #define RWS_FEATURE_REQUEST_ID   (1u << 6) /* rws_turn_result.request_id and request ids in
                                               error messages */
 #define RWS_FEATURE_LOG_HOOK     (1u << 7) /* rws_client_options.log_callback */
+#define RWS_FEATURE_CLIENT_CERT  (1u << 8) /* rws_client_options.tls_client_cert (mTLS) */
 /* Append new bits here, one per capability, with the release that added it. */
 
 /* The features compiled into the loaded library, as RWS_FEATURE_* bits. */
@@ -323,6 +324,15 @@ typedef struct rws_client_options {
     void *log_user_data;           /* passed to log_callback as is */
     int log_level;                 /* an RWS_LOG_* value: the most detailed level delivered.
                                       Default RWS_LOG_INFO; RWS_LOG_OFF turns records off. */
+
+    /* A client certificate (mTLS) for wss:// and https:// servers that require one. A server
+     * that refuses it, or wants one and got none, fails the turn with RWS_E_TLS and a message
+     * that says so. Read when the client is created: bad files are RWS_E_TLS from
+     * rws_client_new; setting only one of cert and key is RWS_E_INVALID_ARGUMENT. */
+    const char *tls_client_cert;   /* PEM certificate chain, leaf first. NULL (default): none */
+    const char *tls_client_key;    /* PEM private key of tls_client_cert, may be encrypted */
+    const char *tls_client_key_passphrase; /* the passphrase of an encrypted key; never in any
+                                      message or log record. NULL: the key is not encrypted */
 } rws_client_options;
 
 /* Values of rws_client_options.fallback */
@@ -343,7 +353,7 @@ RWS_EXTERN void rws_client_options_init(rws_client_options *options);
     { sizeof(rws_client_options), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,                 \
       1, 15000u, 0u, 300000u, 0u, 30000u, 64ull << 20, 16ull << 20, RWS_TRANSPORT_WEBSOCKET,      \
       3300000u, 60000u, 1, 3u, 200u, 4000u, RWS_FALLBACK_AUTO, 2u, 600000u,                      \
-      4ull << 20, NULL, NULL, RWS_LOG_INFO }
+      4ull << 20, NULL, NULL, RWS_LOG_INFO, NULL, NULL, NULL }
 
 /* Creates a client and starts its I/O thread. No connection is opened yet.
  * options: NULL for all defaults (environment variables are honoured either way).

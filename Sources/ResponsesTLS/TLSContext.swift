@@ -21,12 +21,15 @@ public final class TLSContext: @unchecked Sendable {
     /// Where trusted roots came from, for error messages: "ca_file /x.pem", "SSL_CERT_FILE=/x.pem",
     /// "the system default paths", or "" for servers.
     public let trustSource: String
+    /// The client certificate a client context presents, for error messages (nil: none).
+    public let clientCertificateFile: String?
 
-    private init(ctx: OpaquePointer, role: Role, verifiesPeer: Bool, trustSource: String) {
+    private init(ctx: OpaquePointer, role: Role, verifiesPeer: Bool, trustSource: String, clientCertificateFile: String? = nil) {
         self.ctx = ctx
         self.role = role
         self.verifiesPeer = verifiesPeer
         self.trustSource = trustSource
+        self.clientCertificateFile = clientCertificateFile
     }
 
     deinit {
@@ -40,8 +43,18 @@ public final class TLSContext: @unchecked Sendable {
     /// (for local testing only).
     /// `caFileOption` names where `caFile` came from in messages ("ca_file", "SSL_CERT_FILE"),
     /// so that a wrong path points at the setting to fix.
-    public static func client(caFile: String? = nil, verifyPeer: Bool = true, caFileOption: String = "ca_file") throws(TLSError) -> TLSContext {
+    /// `clientCertificate`: a certificate chain and key to present to servers that ask (mTLS).
+    public static func client(caFile: String? = nil, verifyPeer: Bool = true, caFileOption: String = "ca_file",
+                              clientCertificate: ClientCertificate? = nil) throws(TLSError) -> TLSContext {
         let ctx = try makeContext(TLS_client_method())
+        if let clientCertificate {
+            do throws(TLSError) {
+                try useCertificate(ctx, clientCertificate)
+            } catch {
+                SSL_CTX_free(ctx)
+                throw error
+            }
+        }
         let trust: String
         if let caFile {
             try loadVerifyFile(ctx, caFile, what: caFileOption)
@@ -59,36 +72,80 @@ public final class TLSContext: @unchecked Sendable {
             trust = "the system default paths"
         }
         SSL_CTX_set_verify(ctx, verifyPeer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nil)
-        return TLSContext(ctx: ctx, role: .client, verifiesPeer: verifyPeer, trustSource: trust)
+        return TLSContext(ctx: ctx, role: .client, verifiesPeer: verifyPeer, trustSource: trust,
+                          clientCertificateFile: clientCertificate?.certificateFile)
     }
 
     /// A server context presenting the certificate chain in `certificateFile` (PEM, leaf first)
-    /// with the PEM private key in `privateKeyFile`.
-    public static func server(certificateFile: String, privateKeyFile: String) throws(TLSError) -> TLSContext {
+    /// with the PEM private key in `privateKeyFile`. With `clientCAFile`, every client must
+    /// present a certificate issued by one of its CAs (mTLS), or the handshake fails.
+    public static func server(certificateFile: String, privateKeyFile: String, clientCAFile: String? = nil) throws(TLSError) -> TLSContext {
         let ctx = try makeContext(TLS_server_method())
         do throws(TLSError) {
-            try checkReadable(certificateFile, what: "certificate file")
-            try checkReadable(privateKeyFile, what: "private key file")
-            OpenSSLErrorQueue.clear()
-            guard SSL_CTX_use_certificate_chain_file(ctx, certificateFile) == 1 else {
-                throw TLSError(.configuration, OpenSSLErrorQueue.message(
-                    "cannot use certificate file '\(certificateFile)'", fallback: "not a PEM certificate"))
-            }
-            guard SSL_CTX_use_PrivateKey_file(ctx, privateKeyFile, SSL_FILETYPE_PEM) == 1 else {
-                throw TLSError(.configuration, OpenSSLErrorQueue.message(
-                    "cannot use private key file '\(privateKeyFile)'", fallback: "not a PEM private key"))
-            }
-            guard SSL_CTX_check_private_key(ctx) == 1 else {
-                throw TLSError(.configuration, OpenSSLErrorQueue.message(
-                    "private key '\(privateKeyFile)' does not match certificate '\(certificateFile)'",
-                    fallback: "key mismatch"))
-            }
+            try useCertificate(ctx, ClientCertificate(certificateFile: certificateFile, privateKeyFile: privateKeyFile))
         } catch {
             SSL_CTX_free(ctx)
             throw error
         }
-        SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nil)
-        return TLSContext(ctx: ctx, role: .server, verifiesPeer: false, trustSource: "")
+        guard let clientCAFile else {
+            SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nil)
+            return TLSContext(ctx: ctx, role: .server, verifiesPeer: false, trustSource: "")
+        }
+        try loadVerifyFile(ctx, clientCAFile, what: "client CA file")
+        // The CA names sent in the CertificateRequest, so clients can pick a matching certificate.
+        if let names = SSL_load_client_CA_file(clientCAFile) { SSL_CTX_set_client_CA_list(ctx, names) }
+        SSL_CTX_set_verify(ctx, rws_ssl_verify_require_peer(), nil)
+        return TLSContext(ctx: ctx, role: .server, verifiesPeer: true, trustSource: "client CA file \(clientCAFile)")
+    }
+
+    /// A certificate chain (PEM, leaf first) and its private key (PEM, optionally encrypted).
+    public struct ClientCertificate: Sendable {
+        public var certificateFile: String
+        public var privateKeyFile: String
+        public var passphrase: String?
+
+        public init(certificateFile: String, privateKeyFile: String, passphrase: String? = nil) {
+            self.certificateFile = certificateFile
+            self.privateKeyFile = privateKeyFile
+            self.passphrase = passphrase
+        }
+    }
+
+    /// Loads a certificate chain and its key into `ctx` and checks that they belong together.
+    private static func useCertificate(_ ctx: OpaquePointer, _ c: ClientCertificate) throws(TLSError) {
+        try checkReadable(c.certificateFile, what: "certificate file")
+        try checkReadable(c.privateKeyFile, what: "private key file")
+        OpenSSLErrorQueue.clear()
+        guard SSL_CTX_use_certificate_chain_file(ctx, c.certificateFile) == 1 else {
+            throw TLSError(.configuration, OpenSSLErrorQueue.message(
+                "cannot use certificate file '\(c.certificateFile)'", fallback: "not a PEM certificate"))
+        }
+        // The passphrase is handed to OpenSSL only while the key is read.
+        let loaded: Int32 = c.passphrase.map { pass in
+            pass.withCString { p in
+                rws_ssl_ctx_set_passphrase(ctx, p)
+                defer { rws_ssl_ctx_set_passphrase(ctx, nil) }
+                return SSL_CTX_use_PrivateKey_file(ctx, c.privateKeyFile, SSL_FILETYPE_PEM)
+            }
+        } ?? {
+            // No passphrase: an encrypted key must fail, not prompt on the terminal.
+            "".withCString { empty in
+                rws_ssl_ctx_set_passphrase(ctx, empty)
+                defer { rws_ssl_ctx_set_passphrase(ctx, nil) }
+                return SSL_CTX_use_PrivateKey_file(ctx, c.privateKeyFile, SSL_FILETYPE_PEM)
+            }
+        }()
+        guard loaded == 1 else {
+            let encrypted = isEncryptedPEM(c.privateKeyFile)
+            let hint = !encrypted ? "" : c.passphrase == nil ? " (it is encrypted: give its passphrase)" : " (wrong passphrase?)"
+            throw TLSError(.configuration, OpenSSLErrorQueue.message(
+                "cannot use private key file '\(c.privateKeyFile)'" + hint, fallback: "not a PEM private key"))
+        }
+        guard SSL_CTX_check_private_key(ctx) == 1 else {
+            throw TLSError(.configuration, OpenSSLErrorQueue.message(
+                "private key '\(c.privateKeyFile)' does not match certificate '\(c.certificateFile)'",
+                fallback: "key mismatch"))
+        }
     }
 
     /// A handler for one outgoing connection to `serverHostname` (a DNS name or an IP literal,
@@ -146,6 +203,17 @@ public final class TLSContext: @unchecked Sendable {
             throw TLSError(.configuration, OpenSSLErrorQueue.message(
                 "cannot load trusted certificates from \(what) '\(path)'", fallback: "no PEM certificates in it"))
         }
+    }
+
+    /// Whether a PEM key file is encrypted (PKCS#8 "ENCRYPTED PRIVATE KEY", or a legacy
+    /// "Proc-Type: 4,ENCRYPTED" header), to tell a missing passphrase from a wrong file.
+    private static func isEncryptedPEM(_ path: String) -> Bool {
+        guard let file = fopen(path, "r") else { return false }
+        defer { fclose(file) }
+        var head = [UInt8](repeating: 0, count: 512)
+        let n = fread(&head, 1, head.count, file)
+        let text = String(decoding: head[..<n], as: UTF8.self)
+        return text.contains("ENCRYPTED PRIVATE KEY") || text.contains("Proc-Type: 4,ENCRYPTED")
     }
 
     /// A clear "No such file or directory" beats OpenSSL's "system lib" for the common mistake.

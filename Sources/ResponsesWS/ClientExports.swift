@@ -52,6 +52,9 @@ func clientConfig(from options: UnsafePointer<rws_client_options>?) throws(RWSEr
     config.project = string(o.project)
     config.beta = string(o.beta)
     config.caFile = string(o.ca_file)
+    config.tlsClientCertFile = string(o.tls_client_cert)
+    config.tlsClientKeyFile = string(o.tls_client_key)
+    config.tlsClientKeyPassphrase = string(o.tls_client_key_passphrase)
     config.verifyPeer = o.verify_peer != 0
     config.connectTimeoutMs = o.connect_timeout_ms
     config.firstEventTimeoutMs = o.first_event_timeout_ms

@@ -53,6 +53,8 @@ public struct SimulatorConfig: Sendable {
     /// certificate handling. Both or neither.
     public var tlsCertificateFile: String?
     public var tlsPrivateKeyFile: String?
+    /// With TLS: require every client to present a certificate issued by a CA in this PEM file.
+    public var tlsClientCAFile: String?
 
     public init() {}
 
@@ -60,6 +62,9 @@ public struct SimulatorConfig: Sendable {
     public func validate() throws(SimulatorConfigError) {
         if (tlsCertificateFile == nil) != (tlsPrivateKeyFile == nil) {
             throw SimulatorConfigError("TLS needs both a certificate file and a private key file")
+        }
+        if tlsClientCAFile != nil, tlsCertificateFile == nil {
+            throw SimulatorConfigError("a client CA file (mTLS) needs TLS: a certificate file and a private key file")
         }
         if port < 0 || port > 65535 { throw SimulatorConfigError("port \(port) is out of range") }
         if tokensPerSecond < 0 { throw SimulatorConfigError("tokens-per-second must be >= 0") }

@@ -33,7 +33,7 @@ public final class Simulator: Sendable {
         let tls: TLSContext?
         if let certificate = config.tlsCertificateFile, let key = config.tlsPrivateKeyFile {
             do {
-                tls = try TLSContext.server(certificateFile: certificate, privateKeyFile: key)
+                tls = try TLSContext.server(certificateFile: certificate, privateKeyFile: key, clientCAFile: config.tlsClientCAFile)
             } catch {
                 throw SimulatorConfigError("cannot serve TLS: \(error)")
             }

@@ -35,6 +35,9 @@ struct SimCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-key"), help: "The PEM private key of --tls-cert.")
     var tlsKey: String?
 
+    @Option(name: .customLong("tls-client-ca"), help: "With TLS: require a client certificate issued by a CA in this PEM file (mTLS).")
+    var tlsClientCA: String?
+
     @Option(help: "Fake model pace in tokens per second (0 = as fast as the client reads).")
     var tokensPerSecond = 1000
 
@@ -99,7 +102,7 @@ struct SimCommand: AsyncParsableCommand {
     func validate() throws {
         try require((0...65535).contains(port), "--port must be 0 (any free port) to 65535 (got \(port))")
         try require(tokensPerSecond >= 0, "--tokens-per-second must be 0 (as fast as the client reads) or more (got \(tokensPerSecond))")
-        try require(outputTokens >= 0, "--output-tokens must be 0 or more (got \(outputTokens))")
+        try require(outputTokens >= 1, "--output-tokens must be at least 1 (got \(outputTokens))")
         try require(maxConnectionAge > 0, "--max-connection-age must be more than 0 seconds (got \(maxConnectionAge))")
         try require(costUsPerInputKB >= 0, "--cost-us-per-input-kb must be 0 or more (got \(costUsPerInputKB))")
         try require(maxMessageBytes >= 1, "--max-message-bytes must be at least 1 (got \(maxMessageBytes))")
@@ -109,6 +112,7 @@ struct SimCommand: AsyncParsableCommand {
         try require(storeCapacity >= 0, "--store-capacity must be 0 or more (got \(storeCapacity))")
         if let status = rejectUpgrade { try require((100...599).contains(status), "--reject-upgrade must be an HTTP status, 100 to 599 (got \(status))") }
         try require((tlsCert == nil) == (tlsKey == nil), "--tls-cert and --tls-key go together")
+        try require(tlsClientCA == nil || tlsCert != nil, "--tls-client-ca needs --tls-cert and --tls-key (a TLS server)")
         _ = try makeConfig()
     }
 
@@ -138,6 +142,7 @@ struct SimCommand: AsyncParsableCommand {
         config.requestID = requestID
         config.tlsCertificateFile = tlsCert
         config.tlsPrivateKeyFile = tlsKey
+        config.tlsClientCAFile = tlsClientCA
         do throws(SimulatorConfigError) { try config.validate() } catch { throw ValidationError(error.description) }
         return config
     }

@@ -131,7 +131,7 @@ static void test_version_and_strerror(void) {
     CHECK((rws_features() & RWS_FEATURE_TLS) != 0, "TLS feature bit");
     const uint32_t since_0_2 = RWS_FEATURE_NOTIFY_FD | RWS_FEATURE_QUEUE_LIMIT | RWS_FEATURE_FORK_SAFE;
     CHECK((rws_features() & since_0_2) == since_0_2, "0.2.0 feature bits: 0x%x", rws_features());
-    const uint32_t since_0_3 = RWS_FEATURE_REQUEST_ID | RWS_FEATURE_LOG_HOOK;
+    const uint32_t since_0_3 = RWS_FEATURE_REQUEST_ID | RWS_FEATURE_LOG_HOOK | RWS_FEATURE_CLIENT_CERT;
     CHECK((rws_features() & since_0_3) == since_0_3, "0.3.0 feature bits: 0x%x", rws_features());
     int codes[] = {RWS_E_INVALID_ARGUMENT, RWS_E_INVALID_STATE, RWS_E_NO_MEMORY, RWS_E_INVALID_JSON, RWS_E_AGAIN,
                    RWS_E_INTERNAL, RWS_E_UNSUPPORTED, RWS_E_URL, RWS_E_DNS, RWS_E_CONNECT, RWS_E_TLS,
@@ -1064,6 +1064,63 @@ static void test_tls(void) {
     rmdir(dir);
 }
 
+/* mTLS: the simulator requires a client certificate issued by its client CA. */
+static void test_client_certificates(void) {
+    char dir[] = "/tmp/rws-mtls-XXXXXX";
+    if (!mkdtemp(dir)) { CHECK(0, "mkdtemp"); return; }
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "cd %s && { openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost "
+             "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -days 2 -keyout server.key -out server.pem && "
+             "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=ca -days 2 -keyout ca.key -out ca.pem && "
+             "openssl req -newkey rsa:2048 -nodes -subj /CN=client -keyout client.key -out client.csr && "
+             "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out client.pem && "
+             "openssl pkey -in client.key -aes256 -passout pass:c-test-passphrase-77 -out client-enc.key; } >/dev/null 2>&1",
+             dir);
+    if (system(cmd) != 0) { CHECK(0, "openssl failed (is the openssl CLI installed?)"); return; }
+    char server_cert[96], server_key[96], ca[96], client_cert[96], client_key[96], client_enc[96];
+    snprintf(server_cert, sizeof server_cert, "%s/server.pem", dir);
+    snprintf(server_key, sizeof server_key, "%s/server.key", dir);
+    snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+    snprintf(client_cert, sizeof client_cert, "%s/client.pem", dir);
+    snprintf(client_key, sizeof client_key, "%s/client.key", dir);
+    snprintf(client_enc, sizeof client_enc, "%s/client-enc.key", dir);
+    sim s;
+    const char *flags[] = {"--tls-cert", server_cert, "--tls-key", server_key, "--tls-client-ca", ca, NULL};
+    if (sim_start(&s, flags) != 0) { CHECK(0, "sim"); return; }
+    char url[64];
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/v1", s.port);
+
+    rws_client_options o;
+    rws_client_options_init(&o);
+    o.ca_file = server_cert;
+    o.max_reconnects = 0;
+    o.fallback = RWS_FALLBACK_NEVER;
+    int rc = simple_turn_status(url, DEFAULTS, "{\"input\":\"no certificate\"}", &o);
+    CHECK(rc == RWS_E_TLS, "no client certificate: %s", rws_strerror(rc));
+    o.tls_client_cert = client_cert;
+    o.tls_client_key = client_key;
+    CHECK(simple_turn_status(url, DEFAULTS, "{\"input\":\"with a certificate\"}", &o) == RWS_OK, "client certificate accepted");
+    o.transport = RWS_TRANSPORT_HTTP;
+    CHECK(simple_turn_status(url, DEFAULTS, "{\"input\":\"https\"}", &o) == RWS_OK, "client certificate over https");
+    o.transport = RWS_TRANSPORT_WEBSOCKET;
+    o.tls_client_key = client_enc;
+    o.tls_client_key_passphrase = "c-test-passphrase-77";
+    CHECK(simple_turn_status(url, DEFAULTS, "{\"input\":\"encrypted key\"}", &o) == RWS_OK, "encrypted key with its passphrase");
+    o.tls_client_key_passphrase = "c-wrong-passphrase-00";
+    rws_client *c = NULL;
+    rc = rws_client_new(&o, &c);
+    CHECK(rc == RWS_E_TLS && c == NULL, "wrong passphrase fails at rws_client_new: %s", rws_strerror(rc));
+    CHECK(strstr(rws_last_error(), "wrong passphrase?") != NULL, "says so: %s", rws_last_error());
+    CHECK(strstr(rws_last_error(), "c-wrong-passphrase-00") == NULL, "the passphrase is not in the message");
+    o.tls_client_key = NULL;
+    o.tls_client_key_passphrase = NULL;
+    CHECK(rws_client_new(&o, &c) == RWS_E_INVALID_ARGUMENT, "a certificate without its key is refused");
+    sim_stop(&s);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "cleanup");
+}
+
 /* ------------------------------------------------------------------------------------------ */
 
 typedef struct {
@@ -1310,6 +1367,7 @@ int main(void) {
         {"request_ids", NULL, test_request_ids},
         {"log_hook", NULL, test_log_hook},
         {"tls", NULL, test_tls},
+        {"client_certificates", NULL, test_client_certificates},
         {"connection_faults", NULL, test_connection_faults},
         {"recovery_scenarios", NULL, test_recovery_scenarios},
         {"limits_and_timeouts", NULL, test_limits_and_timeouts},

@@ -21,6 +21,11 @@ public struct ClientConfig: Sendable {
     public var beta: String?
     public var extraHeaders: [(name: String, value: String)] = []
     public var caFile: String?
+    /// mTLS: the PEM certificate chain and private key presented to servers that ask.
+    public var tlsClientCertFile: String?
+    public var tlsClientKeyFile: String?
+    /// The passphrase of an encrypted tlsClientKeyFile; redacted from every message.
+    public var tlsClientKeyPassphrase: String?
     public var verifyPeer = true
     public var connectTimeoutMs: UInt32 = 15_000
     public var firstEventTimeoutMs: UInt32 = 0
@@ -93,6 +98,8 @@ struct ResolvedConfig: Sendable {
     let now: @Sendable () -> NIODeadline
     /// How TLS peers are verified, for the log ("system CA store", "CA file X", "off").
     let tlsSummary: String
+    /// Credentials that are not headers (a key passphrase), for the redactor.
+    let extraSecrets: [String]
 
     init(_ config: ClientConfig, environment: (String) -> String? = ResolvedConfig.getenv) throws(RWSError) {
         let apiKey = config.apiKey ?? environment("OPENAI_API_KEY") ?? ""
@@ -144,9 +151,12 @@ struct ResolvedConfig: Sendable {
             tlsSummary = !config.verifyPeer ? "peer verification OFF (verify_peer = 0)"
                 : caFile.map { "verifying peers against \($0) (\(config.caFile != nil ? "ca_file" : "SSL_CERT_FILE"))" }
                 ?? "verifying peers against the system CA store"
+            let clientCertificate = try Self.clientCertificate(config)
+            if let clientCertificate { tlsSummary += "; presenting client certificate \(clientCertificate.certificateFile)" }
             do {
                 tls = try TLSContext.client(caFile: caFile, verifyPeer: config.verifyPeer,
-                                            caFileOption: config.caFile != nil ? "ca_file" : "SSL_CERT_FILE")
+                                            caFileOption: config.caFile != nil ? "ca_file" : "SSL_CERT_FILE",
+                                            clientCertificate: clientCertificate)
             } catch {
                 throw RWSError(.tls, "cannot set up TLS: \(error)")
             }
@@ -162,6 +172,7 @@ struct ResolvedConfig: Sendable {
         connection.lookups = config.resolveHost.map { HostLookups(resolve: $0) } ?? HostLookups()   // fork-safe (see HostLookups)
         now = config.now
         self.tlsSummary = tlsSummary
+        extraSecrets = config.tlsClientKeyPassphrase.map { [$0] } ?? []
         self.connection = connection
         firstEventTimeout = config.firstEventTimeoutMs == 0 ? nil : .milliseconds(Int64(config.firstEventTimeoutMs))
         idleTimeout = config.idleTimeoutMs == 0 ? nil : .milliseconds(Int64(config.idleTimeoutMs))
@@ -211,6 +222,21 @@ struct ResolvedConfig: Sendable {
 
     /// Refuses a URL with a byte no URL may hold unencoded: controls, space, DEL. The message
     /// names the option and the offset, not the URL (it may carry a token in its query).
+    /// The mTLS certificate and key, both or neither.
+    private static func clientCertificate(_ config: ClientConfig) throws(RWSError) -> TLSContext.ClientCertificate? {
+        switch (config.tlsClientCertFile, config.tlsClientKeyFile) {
+        case (nil, nil):
+            if config.tlsClientKeyPassphrase != nil {
+                throw RWSError(.invalidArgument, "tls_client_key_passphrase is set without tls_client_cert and tls_client_key")
+            }
+            return nil
+        case (let cert?, let key?):
+            return TLSContext.ClientCertificate(certificateFile: cert, privateKeyFile: key, passphrase: config.tlsClientKeyPassphrase)
+        default:
+            throw RWSError(.invalidArgument, "tls_client_cert and tls_client_key go together: set both (PEM files) or neither")
+        }
+    }
+
     static func checkURLBytes(_ url: String?, option: String) throws(RWSError) {
         guard let url else { return }
         for (i, c) in url.utf8.enumerated() where c <= 0x20 || c == 0x7F {

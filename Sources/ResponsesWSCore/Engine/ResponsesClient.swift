@@ -32,7 +32,7 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
 
     public init(_ config: ClientConfig) throws(RWSError) {
         self.config = try ResolvedConfig(config)
-        redactor = CredentialRedactor(headers: self.config.connection.headers)
+        redactor = CredentialRedactor(headers: self.config.connection.headers, extraSecrets: self.config.extraSecrets)
         log = Logger(hook: config.logHook, redactor: redactor)
         // A private I/O thread: never NIO's process-wide singleton, which the host process may
         // use for its own purposes, and stoppable without Dispatch (fork safety, IOThread).

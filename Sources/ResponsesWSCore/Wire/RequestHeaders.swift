@@ -65,8 +65,9 @@ struct CredentialRedactor: Sendable {
     /// The same secrets as bytes, for scanning raw server frames.
     private let secretBytes: [[UInt8]]
 
-    init(headers: [(name: String, value: String)]) {
-        var secrets: [String] = []
+    /// `extraSecrets`: credentials that are not header values (a key passphrase).
+    init(headers: [(name: String, value: String)], extraSecrets: [String] = []) {
+        var secrets: [String] = extraSecrets
         for header in headers where Self.isSensitive(header.name) {
             secrets.append(header.value)
             // "Bearer sk-…": the token may be echoed without its scheme.

@@ -53,6 +53,9 @@ enum TransportErrorMapping {
     }
 
     static func tlsFailure(_ error: TLSError, endpoint: Endpoint, tls: TLSContext?) -> TransportError {
+        if error.kind != .verification, error.kind != .configuration, let why = clientCertificateRefusal(error.message, tls: tls) {
+            return TransportError(.tls, "TLS with \(endpoint.hostAndPort) failed: \(why) (\(stripPrefix(error.message)))")
+        }
         switch error.kind {
         case .verification:
             let trust = tls.map { " (trusted roots: \($0.trustSource))" } ?? ""
@@ -66,6 +69,20 @@ enum TransportErrorMapping {
         case .io:
             return TransportError(.tls, "TLS error on the connection to \(endpoint.hostAndPort): \(stripPrefix(error.message))")
         }
+    }
+
+    /// The alerts a server sends when it wants a client certificate (mTLS) and got none or one
+    /// it does not trust; in TLS 1.3 they arrive after the client's side of the handshake, on
+    /// the first read. Says what to set.
+    private static func clientCertificateRefusal(_ message: String, tls: TLSContext?) -> String? {
+        let text = message.lowercased()
+        let certificateAlerts = ["certificate required", "alert bad certificate", "alert unknown ca",
+                                 "alert certificate unknown", "alert certificate expired", "alert access denied"]
+        guard certificateAlerts.contains(where: text.contains) else { return nil }
+        if let file = tls?.clientCertificateFile {
+            return "the server refused the client certificate '\(file)': check that it is issued by a CA the server trusts and not expired"
+        }
+        return "the server requires a client certificate: set tls_client_cert and tls_client_key"
     }
 
     private static func stripPrefix(_ message: String) -> String {

@@ -145,6 +145,9 @@ pub struct ClientBuilder {
     fallback_memory: Option<Duration>,
     max_queued_bytes: Option<u64>,
     log: Option<LogSink>,
+    tls_client_cert: Option<PathBuf>,
+    tls_client_key: Option<PathBuf>,
+    tls_client_key_passphrase: Option<String>,
 }
 
 macro_rules! setters {
@@ -230,6 +233,21 @@ impl ClientBuilder {
         self
     }
 
+    /// A client certificate (mTLS) for servers that require one: a PEM certificate chain (leaf
+    /// first) and its PEM private key. Needs [`Features::client_cert`](crate::Features::client_cert).
+    pub fn tls_client_cert(mut self, certificate: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        self.tls_client_cert = Some(certificate.into());
+        self.tls_client_key = Some(key.into());
+        self
+    }
+
+    /// The passphrase of an encrypted [`tls_client_cert`](Self::tls_client_cert) key; it never
+    /// appears in any error message or log record.
+    pub fn tls_client_key_passphrase(mut self, passphrase: impl Into<String>) -> Self {
+        self.tls_client_key_passphrase = Some(passphrase.into());
+        self
+    }
+
     /// Adds a `"Name: value"` header to every handshake and HTTP request.
     pub fn header(mut self, header: impl Into<String>) -> Self {
         self.headers.push(header.into());
@@ -249,6 +267,10 @@ impl ClientBuilder {
         let beta = c_string("beta", &self.beta)?;
         let ca_file = self.ca_file.as_ref().map(|p| p.to_string_lossy().into_owned());
         let ca_file = c_string("ca_file", &ca_file)?;
+        let path_string = |p: &Option<PathBuf>| p.as_ref().map(|p| p.to_string_lossy().into_owned());
+        let tls_client_cert = c_string("tls_client_cert", &path_string(&self.tls_client_cert))?;
+        let tls_client_key = c_string("tls_client_key", &path_string(&self.tls_client_key))?;
+        let tls_client_key_passphrase = c_string("tls_client_key_passphrase", &self.tls_client_key_passphrase)?;
         let headers: Vec<CString> = self
             .headers
             .iter()
@@ -274,6 +296,9 @@ impl ClientBuilder {
         set(&project, &mut o.project);
         set(&beta, &mut o.beta);
         set(&ca_file, &mut o.ca_file);
+        set(&tls_client_cert, &mut o.tls_client_cert);
+        set(&tls_client_key, &mut o.tls_client_key);
+        set(&tls_client_key_passphrase, &mut o.tls_client_key_passphrase);
         if !headers.is_empty() {
             o.headers = header_ptrs.as_ptr();
         }

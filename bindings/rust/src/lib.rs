@@ -163,6 +163,10 @@ impl Features {
     pub fn log_hook(self) -> bool {
         self.0 & sys::RWS_FEATURE_LOG_HOOK != 0
     }
+    /// [`ClientBuilder::tls_client_cert`] is honoured (0.3.0).
+    pub fn client_cert(self) -> bool {
+        self.0 & sys::RWS_FEATURE_CLIENT_CERT != 0
+    }
 }
 
 /// The features compiled into the loaded library.

@@ -32,6 +32,7 @@ uint32_t rws_version_number(void);
 #define RWS_FEATURE_FORK_SAFE 32
 #define RWS_FEATURE_REQUEST_ID 64
 #define RWS_FEATURE_LOG_HOOK 128
+#define RWS_FEATURE_CLIENT_CERT 256
 
 uint32_t rws_features(void);
 
@@ -135,6 +136,9 @@ typedef struct rws_client_options {
     rws_log_fn log_callback;
     void *log_user_data;
     int log_level;
+    const char *tls_client_cert;
+    const char *tls_client_key;
+    const char *tls_client_key_passphrase;
 } rws_client_options;
 
 enum {

@@ -53,6 +53,8 @@ constants! {
         RWS_FEATURE_REQUEST_ID = 1 << 6,
         /// rws_client_options.log_callback (0.3.0).
         RWS_FEATURE_LOG_HOOK = 1 << 7,
+        /// rws_client_options.tls_client_cert (mTLS) (0.3.0).
+        RWS_FEATURE_CLIENT_CERT = 1 << 8,
     }
 }
 
@@ -351,6 +353,12 @@ pub struct rws_client_options {
     pub log_user_data: *mut c_void,
     /// an RWS_LOG_* value: the most detailed level delivered. Default RWS_LOG_INFO.
     pub log_level: c_int,
+    /// mTLS: PEM certificate chain, leaf first. NULL: none. Since 0.3.0.
+    pub tls_client_cert: *const c_char,
+    /// mTLS: PEM private key of tls_client_cert, may be encrypted.
+    pub tls_client_key: *const c_char,
+    /// the passphrase of an encrypted key; never in any message.
+    pub tls_client_key_passphrase: *const c_char,
 }
 
 /// Session options; fill with [`rws_session_options_init`] first.

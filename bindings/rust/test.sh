@@ -20,6 +20,20 @@ cd "$here"
 cargo build --offline --workspace --all-targets
 cargo test --offline --workspace
 RUSTDOCFLAGS=-Dwarnings cargo doc --offline --workspace --no-deps
+
+# The README's example runs against rws sim as it says, and exits non-zero when a turn fails.
+source "$repo/Tests/lib/sim.sh"
+example="$CARGO_TARGET_DIR/debug/examples/agent_loop"
+start_sim "$RWS_BIN"
+env -u OPENAI_API_KEY "$example" "$SIM_BASE_URL" 4 > "$CARGO_TARGET_DIR/agent_loop.out"
+stop_sim
+grep -q 'turns=4 ok=4' "$CARGO_TARGET_DIR/agent_loop.out" || { echo "agent_loop example: $(cat "$CARGO_TARGET_DIR/agent_loop.out")" >&2; exit 1; }
+start_sim "$RWS_BIN" --fault drop-mid-stream@1
+status=0
+env -u OPENAI_API_KEY "$example" "$SIM_BASE_URL" 2 > /dev/null 2>&1 || status=$?
+stop_sim
+[ "$status" -ne 0 ] || { echo "agent_loop example exited 0 although its first turn failed" >&2; exit 1; }
+echo "agent_loop example: 4 turns ok against rws sim; exits $status when a turn fails"
 if cargo clippy --version >/dev/null 2>&1; then
     cargo clippy --offline --workspace --all-targets -- -D warnings
 fi

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import ResponsesJSON
 import ResponsesWSSim
@@ -88,18 +89,18 @@ let defaults = (["model": "gpt-5.6", "store": false] as JSONValue).objectValue!
     @Test func callbacksSeeEveryEventInOrderOnTheIOThread() async throws {
         try await withSimulator { _, client in
             let session = try client.makeSession(defaults: defaults)
-            let seen = Mutex<[Int64]>([])
+            let seen = NIOLockedValueBox<[Int64]>([])   // TSan sees pthread mutexes, not futexes
             let request = try Array(#"{"input":"count"}"#.utf8).withUnsafeBytes { try session.prepare($0) }
             let loop = client.loop
             let onLoop = Atomic<Bool>(true)
             let turn = try session.start(request) { event in
                 if !loop.inEventLoop { onLoop.store(false, ordering: .relaxed) }
-                seen.withLock { $0.append(event.header.sequenceNumber) }
+                seen.withLockedValue { $0.append(event.header.sequenceNumber) }
                 return true
             }
             let result = turn.wait(timeoutMs: hangGuardMs)
             #expect(result?.status == .ok)
-            let numbers = seen.withLock { $0 }
+            let numbers = seen.withLockedValue { $0 }
             #expect(numbers == Array(0..<Int64(numbers.count)))
             let allOnLoop = onLoop.load(ordering: .relaxed)
             #expect(allOnLoop)

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 struct TestTimeout: Error, CustomStringConvertible {
     let what: String
@@ -21,16 +21,18 @@ final class Observed<Value: Sendable>: Sendable {
         var waiters: [Waiter] = []
     }
 
-    private let storage: Mutex<Storage>
+    /// A pthread mutex (NIOLockedValueBox), not Synchronization.Mutex: on Linux the latter is a
+    /// bare futex that ThreadSanitizer cannot see, so it reported races under the lock.
+    private let storage: NIOLockedValueBox<Storage>
 
     init(_ initial: Value) {
-        storage = Mutex(Storage(value: initial))
+        storage = NIOLockedValueBox(Storage(value: initial))
     }
 
-    var value: Value { storage.withLock { $0.value } }
+    var value: Value { storage.withLockedValue { $0.value } }
 
     func update(_ change: (inout Value) -> Void) {
-        let ready: [(CheckedContinuation<Value, Error>, Value)] = storage.withLock { storage in
+        let ready: [(CheckedContinuation<Value, Error>, Value)] = storage.withLockedValue { storage in
             change(&storage.value)
             let value = storage.value
             var ready: [(CheckedContinuation<Value, Error>, Value)] = []
@@ -67,7 +69,7 @@ final class Observed<Value: Sendable>: Sendable {
         let id = UUID()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Value, Error>) in
-                let immediate: Value? = storage.withLock { storage in
+                let immediate: Value? = storage.withLockedValue { storage in
                     if predicate(storage.value) { return storage.value }
                     storage.waiters.append(Waiter(id: id, predicate: predicate, continuation: continuation))
                     return nil
@@ -75,7 +77,7 @@ final class Observed<Value: Sendable>: Sendable {
                 if let immediate { continuation.resume(returning: immediate) }
             }
         } onCancel: {
-            let cancelled = storage.withLock { storage -> Waiter? in
+            let cancelled = storage.withLockedValue { storage -> Waiter? in
                 guard let index = storage.waiters.firstIndex(where: { $0.id == id }) else { return nil }
                 return storage.waiters.remove(at: index)
             }

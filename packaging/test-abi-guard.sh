@@ -52,7 +52,7 @@ h=$(edited_header appended-function '/^RWS_EXTERN int rws_session_stats/a RWS_EX
 stub_library "$work/appended.so" $real_names rws_abi_guard_probe
 expect appended-function pass 'NOTE symbol added: rws_abi_guard_probe@@RESPONSESWS_0' "$h" "$work/appended.so"
 
-h=$(edited_header appended-field '/^    uint32_t flags; .*RWS_TURN_\* bits/a\    uint64_t abi_guard_appended;')
+h=$(edited_header appended-field '/^} rws_turn_result;/i\    uint64_t abi_guard_appended;')
 expect appended-field pass 'NOTE struct rws_turn_result field #[0-9]+ appended: abi_guard_appended' "$h" "$library"
 
 h=$(edited_header version-bump 's/^#define RWS_VERSION_PATCH 0$/#define RWS_VERSION_PATCH 1/; s/^#define RWS_VERSION_STRING "\(.*\)\.0"$/#define RWS_VERSION_STRING "\1.1"/')

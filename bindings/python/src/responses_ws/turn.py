@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 import json
 import threading
@@ -83,6 +84,9 @@ class TurnResult:
     elapsed_us: int
     first_event_us: int
     flags: TurnFlags
+    # The parsed response and its text, filled on first access (the dataclass is frozen).
+    _parsed: Optional[Dict[str, Any]] = field(default=None, init=False, repr=False, compare=False)
+    _text: Optional[str] = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -96,20 +100,36 @@ class TurnResult:
 
     @property
     def response(self) -> Optional[Dict[str, Any]]:
-        """The final Response object parsed into a dict (None if there was none). Parsed per access; keep it."""
-        return json.loads(self.response_json) if self.response_json else None
+        """The final Response object as a dict (None if there was none); parsed once, on first access."""
+        if self._parsed is None and self.response_json:
+            object.__setattr__(self, "_parsed", json.loads(self.response_json))
+        return self._parsed
 
     @property
     def output_text(self) -> str:
-        """The concatenated ``output_text`` parts of the final Response's message items."""
-        response = self.response or {}
-        return "".join(
-            part.get("text", "")
-            for item in response.get("output", [])
-            if item.get("type") == "message"
-            for part in item.get("content", [])
-            if part.get("type") == "output_text"
-        )
+        """The concatenated ``output_text`` parts of the final Response's message items (computed once)."""
+        if self._text is None:
+            response = self.response or {}
+            text = "".join(
+                part.get("text", "")
+                for item in response.get("output", [])
+                if item.get("type") == "message"
+                for part in item.get("content", [])
+                if part.get("type") == "output_text"
+            )
+            object.__setattr__(self, "_text", text)
+            return text
+        return self._text
+
+    def to_openai(self) -> Any:
+        """The final response as the ``openai`` SDK's ``Response`` object (None if there was none).
+
+        Needs ``pip install openai``; raises ImportError without it."""
+        if not self.response_json:
+            return None
+        from ._openai_types import validate_response
+
+        return validate_response(self.response_json)
 
     def exception(self) -> Optional[ResponsesWSError]:
         """The typed exception for a failed turn, or None when it succeeded."""
@@ -399,6 +419,4 @@ class Turn:
 
 def _with_message(result: TurnResult, message: str) -> TurnResult:
     """The same result with another error_message (results are frozen)."""
-    fields = dict(result.__dict__)
-    fields["error_message"] = message
-    return TurnResult(**fields)
+    return dataclasses.replace(result, error_message=message)

@@ -6,7 +6,10 @@ import asyncio
 import dataclasses
 import enum
 import json
+import os
+import sys
 import threading
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Dict, Iterator, List, Optional
 
@@ -27,6 +30,16 @@ _OK = lib.RWS_OK
 _DONE = lib.RWS_DONE
 _AGAIN = lib.RWS_E_AGAIN
 _TEXT_DELTA = EventType.OUTPUT_TEXT_DELTA
+# Frames in this directory are the package's own; a turn's origin is the first frame outside it.
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _caller_location() -> str:
+    """``file:line`` of the nearest caller outside this package (a few frame hops, no traceback)."""
+    frame = sys._getframe(1)
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
 
 class TurnFlags(enum.IntFlag):
@@ -210,14 +223,15 @@ class Turn:
     """
 
     def __init__(self, session: "Session", handle: Any, sink: Optional[_CallbackSink], sink_handle: Any) -> None:
+        self._origin = _caller_location()  # named by the ResourceWarning of a dropped turn
+        self._result: Optional[TurnResult] = None
+        self._exhausted = False
         self._session = session  # keeps the client alive while the turn exists
         self._handle = handle
         self._sink = sink
         self._sink_handle = sink_handle  # the cffi handle passed as user_data; freed after the turn
-        self._result: Optional[TurnResult] = None
         self._handle_lock = threading.Lock()  # guards _handle against free during cancel/result
         self._pull_lock = threading.Lock()  # one blocking call (pull/wait) at a time
-        self._exhausted = False
         if HAS_BATCHED_PULL:
             self._batch = ffi.new("const rws_event *[]", _BATCH_CAPACITY)
             self._count = ffi.new("size_t *")
@@ -409,8 +423,24 @@ class Turn:
         self.close()
 
     def __del__(self) -> None:
-        if getattr(self, "_handle", None) is not None:
-            lib.rws_turn_free(self._handle)
+        handle = getattr(self, "_handle", None)
+        if handle is None:
+            return
+        self._handle = None
+        try:
+            # Dropped while still holding its handle: freeing it cancels a running turn, and
+            # unread events or an unread failure are lost. Say so (as an unclosed file does),
+            # unless the caller closed the session or client, which cancels on purpose.
+            if self._result is None and not self._exhausted and not self._session.closed:
+                warnings.warn(
+                    f"turn started at {self._origin} was garbage-collected before it was consumed or "
+                    "waited for; it is cancelled and its events are lost (iterate it, call .result() or "
+                    ".close(), or use it in a `with` block)",
+                    ResourceWarning,
+                    source=self,
+                )
+        finally:
+            lib.rws_turn_free(handle)
 
     def __repr__(self) -> str:
         state = "closed" if self._handle is None else ("ended" if self._result is not None else "open")

@@ -13,7 +13,9 @@ RWS_BIN=${RWS_BIN:-$REPO/.build/release/rws}
 [ -x "$RWS_BIN" ] || { echo "test.sh: RWS_BIN=$RWS_BIN is not an executable rws" >&2; exit 1; }
 
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/python" -m pip install --quiet --upgrade "$HERE" pytest
+# mypy: tests/test_create.py checks the typed call shape with it; openai: the to_openai() tests.
+# Both are installed here so that those tests are not skipped in CI.
+"$VENV/bin/python" -m pip install --quiet --upgrade "$HERE" pytest mypy openai
 
 cd "$HERE"
 status=0

@@ -92,8 +92,8 @@ def test_every_status_code_has_its_own_exception_class() -> None:
     classes = {}
     for name in responses_ws.__all__:
         obj = getattr(responses_ws, name)
-        if isinstance(obj, type) and issubclass(obj, responses_ws.ResponsesWSError) and obj.code is not None:
-            classes.setdefault(obj.code, obj)
+        if isinstance(obj, type) and issubclass(obj, responses_ws.ResponsesWSError) and obj.rws_status is not None:
+            classes.setdefault(obj.rws_status, obj)
     for name, value in header.items():
         if name.startswith("RWS_E_"):
             assert value in classes, f"no exception class for {name}"

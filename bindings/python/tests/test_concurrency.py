@@ -34,7 +34,7 @@ def test_cancel_from_another_thread_mid_turn(make_sim) -> None:
         consumer.join(timeout=30)
         assert not consumer.is_alive()
         assert isinstance(outcome[0], rws.TurnCancelledError)
-        assert turn.wait().status == rws.TurnCancelledError.code and turn.done
+        assert turn.wait().status == rws.TurnCancelledError.rws_status and turn.done
         assert turn.cancel() is False  # already ended
         assert "usable" in session.text({"input": "usable after cancel"})
 
@@ -139,4 +139,4 @@ def test_cancelling_the_async_consumer_cancels_the_turn(make_sim) -> None:
                 await task
             return turn.wait(timeout=10)
 
-    assert asyncio.run(main()).status == rws.TurnCancelledError.code
+    assert asyncio.run(main()).status == rws.TurnCancelledError.rws_status

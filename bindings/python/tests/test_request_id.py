@@ -21,3 +21,4 @@ def test_a_failed_turn_names_its_request_id(make_sim):
     error = result.exception()
     assert isinstance(error, OutcomeUnknownError)
     assert "(request id req_py_lost)" in str(error)
+    assert error.request_id == "req_py_lost"

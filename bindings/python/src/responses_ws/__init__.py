@@ -5,8 +5,8 @@ Python binding of ``libresponsesws`` (cffi, ABI mode)::
     from responses_ws import Client
 
     with Client(base_url="http://127.0.0.1:8080/v1", api_key="sk-...") as client:
-        with client.session(defaults={"model": "gpt-5.6", "store": False}) as session:
-            for event in session.turn({"input": "Hello"}):
+        with client.session() as session:
+            for event in session.create(model="gpt-5.6", input="Hello", store=False):
                 if event.delta:
                     print(event.delta, end="")
 """
@@ -16,6 +16,7 @@ from .client import Client, Request, Session, Stats
 from .errors import *  # noqa: F401,F403 - the exception classes, listed in errors.__all__
 from .errors import __all__ as _error_names
 from .events import Event, EventType
+from .params import ResponseCreateParams
 from .turn import Transport, Turn, TurnFlags, TurnResult
 
 __version__ = "0.3.0"
@@ -42,6 +43,7 @@ __all__ = [
     "EventType",
     "Stats",
     "Request",
+    "ResponseCreateParams",
     "LIBRARY_ENV",
     "HAS_BATCHED_PULL",
     "library_version",

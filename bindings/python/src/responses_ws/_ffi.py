@@ -11,7 +11,8 @@ import ctypes.util
 import os
 from typing import Any, List, Tuple
 
-from cffi import FFI
+# cffi ships no type information; the FFI object and the library are used as Any.
+from cffi import FFI  # type: ignore[import-untyped, unused-ignore]
 
 # Integer macros are spelled as plain numbers here (cffi ABI mode takes only literals); the
 # values are checked against the header's expressions by tests/test_cdef.py.
@@ -297,7 +298,7 @@ LIBRARY_ENV = "RESPONSES_WS_LIBRARY"
 #: The library's SONAME.
 SONAME = "libresponsesws.so.0"
 
-ffi = FFI()
+ffi: Any = FFI()
 ffi.cdef(CDEF)
 
 

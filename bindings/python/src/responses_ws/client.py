@@ -6,19 +6,30 @@ import json
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Union
+import sys
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+
+if sys.version_info >= (3, 11):
+    from typing import Literal, Unpack
+else:  # Unpack for **kwargs typed by a TypedDict came with Python 3.11
+    from typing_extensions import Literal, Unpack
 
 from ._ffi import ffi, lib
 from .errors import ClosedError, InvalidArgumentError, check
 from .events import Event
+from .params import ResponseCreateParams, request_body
 from .turn import Turn, _CallbackSink, _on_event
+from . import _log
 
 __all__ = ["Client", "Session", "Stats", "Request"]
 
 #: A request body: a dict (encoded as JSON) or JSON text as str or bytes.
 Request = Union[Mapping[str, Any], str, bytes]
+TransportName = Literal["websocket", "http"]
+FallbackName = Literal["auto", "never"]
 
-_STRING_OPTIONS = ("websocket_url", "organization", "project", "beta", "ca_file")
+_STRING_OPTIONS = ("websocket_url", "organization", "project", "beta", "ca_file",
+                   "tls_client_cert", "tls_client_key", "tls_client_key_passphrase")
 _NUMBER_OPTIONS = (
     "connect_timeout_ms",
     "first_event_timeout_ms",
@@ -27,6 +38,7 @@ _NUMBER_OPTIONS = (
     "ping_interval_ms",
     "max_message_bytes",
     "max_request_bytes",
+    "max_queued_bytes",
     "max_connection_age_ms",
     "rotation_margin_ms",
     "max_reconnects",
@@ -39,7 +51,7 @@ _BOOL_OPTIONS = ("verify_peer", "warm_standby")
 _TRANSPORTS = {"websocket": lib.RWS_TRANSPORT_WEBSOCKET, "http": lib.RWS_TRANSPORT_HTTP}
 _FALLBACKS = {"auto": lib.RWS_FALLBACK_AUTO, "never": lib.RWS_FALLBACK_NEVER}
 _INPUT_MODES = {"incremental": lib.RWS_INPUT_INCREMENTAL, "full_history": lib.RWS_INPUT_FULL_HISTORY}
-_OPTION_NAMES = sorted(_STRING_OPTIONS + _NUMBER_OPTIONS + _BOOL_OPTIONS + ("headers", "transport", "fallback"))
+_OPTION_NAMES = frozenset(_STRING_OPTIONS + _NUMBER_OPTIONS + _BOOL_OPTIONS + ("headers", "transport", "fallback"))
 
 
 def _encode_json(value: Request, what: str) -> bytes:
@@ -91,25 +103,60 @@ class Stats:
 class Client:
     """The connection cache: one I/O thread, the configuration and warm connections.
 
-    ``Client(base_url=..., api_key=..., **options)``; ``base_url``/``api_key`` default to
-    ``$OPENAI_BASE_URL``/``$OPENAI_API_KEY``. Options are the fields of ``rws_client_options``
-    by their C names (``connect_timeout_ms``, ``max_request_bytes``, ``verify_peer``, ...);
-    ``headers`` is a dict or a list of ``"Name: value"``; ``transport`` is ``"websocket"`` or
-    ``"http"``; ``fallback`` is ``"auto"`` or ``"never"``.
+    ``Client(base_url=..., api_key=..., connect_timeout_ms=..., ...)``; ``base_url``/``api_key``
+    default to ``$OPENAI_BASE_URL``/``$OPENAI_API_KEY``. The keyword-only options are the fields
+    of ``rws_client_options`` by their C names (``connect_timeout_ms``, ``max_request_bytes``,
+    ``verify_peer``, ...); an option left at None keeps the library's default. ``headers`` is a
+    dict or a list of ``"Name: value"``; ``transport`` is ``"websocket"`` or ``"http"``;
+    ``fallback`` is ``"auto"`` or ``"never"``.
 
     Thread-safe. Use it as a context manager or call :meth:`close` (idempotent), which cancels
     running turns and closes every connection.
     """
 
-    def __init__(self, base_url: Optional[str] = None, api_key: Optional[str] = None, **options: Any) -> None:
+    def __init__(
+        self,
+        base_url: Optional[str] = None,
+        api_key: Optional[str] = None,
+        *,
+        websocket_url: Optional[str] = None,
+        organization: Optional[str] = None,
+        project: Optional[str] = None,
+        beta: Optional[str] = None,
+        headers: Optional[Union[Mapping[str, str], Sequence[str]]] = None,
+        ca_file: Optional[str] = None,
+        tls_client_cert: Optional[str] = None,
+        tls_client_key: Optional[str] = None,
+        tls_client_key_passphrase: Optional[str] = None,
+        verify_peer: Optional[bool] = None,
+        connect_timeout_ms: Optional[int] = None,
+        first_event_timeout_ms: Optional[int] = None,
+        idle_timeout_ms: Optional[int] = None,
+        total_timeout_ms: Optional[int] = None,
+        ping_interval_ms: Optional[int] = None,
+        max_message_bytes: Optional[int] = None,
+        max_request_bytes: Optional[int] = None,
+        max_queued_bytes: Optional[int] = None,
+        transport: Optional[Union[TransportName, int]] = None,
+        max_connection_age_ms: Optional[int] = None,
+        rotation_margin_ms: Optional[int] = None,
+        warm_standby: Optional[bool] = None,
+        max_reconnects: Optional[int] = None,
+        reconnect_delay_ms: Optional[int] = None,
+        reconnect_max_delay_ms: Optional[int] = None,
+        fallback: Optional[Union[FallbackName, int]] = None,
+        fallback_after_failures: Optional[int] = None,
+        fallback_memory_ms: Optional[int] = None,
+    ) -> None:
         self._handle: Any = None
         self._lock = threading.Lock()
         self._sessions: "weakref.WeakSet[Session]" = weakref.WeakSet()
         self._turns: "weakref.WeakSet[Turn]" = weakref.WeakSet()
-        unknown = sorted(set(options) - set(_OPTION_NAMES))
-        if unknown:
-            raise TypeError(f"unknown Client option(s) {unknown}; valid: {_OPTION_NAMES}")
+        # None means "the library's default": only the options given are written.
+        given = {name: value for name, value in locals().items() if name in _OPTION_NAMES and value is not None}
+        self._open(base_url, api_key, given)
 
+    def _open(self, base_url: Optional[str], api_key: Optional[str], options: Dict[str, Any]) -> None:
         raw = ffi.new("rws_client_options *")
         lib.rws_client_options_init(raw)
         keep: List[Any] = []  # C strings must live until rws_client_new has copied them
@@ -132,6 +179,11 @@ class Client:
         for name in _BOOL_OPTIONS:
             if name in options:
                 setattr(raw, name, 1 if options[name] else 0)
+        # The library's log records go to the `responses_ws` logger, at the level it is enabled for.
+        log_level = _log.library_level()
+        if log_level:
+            raw.log_callback = _log.on_log
+            raw.log_level = log_level
         if "transport" in options:
             raw.transport = _choice(options["transport"], _TRANSPORTS, "transport")
         if "fallback" in options:
@@ -285,6 +337,15 @@ class Session:
             turn = Turn(self, out[0], sink, sink_handle)
             self._client._register(turn)
         return turn
+
+    def create(self, *, on_event: Optional[Callable[[Event], Any]] = None, **params: Unpack[ResponseCreateParams]) -> Turn:
+        """Starts a turn from the keyword arguments of ``client.responses.create``, e.g.
+        ``session.create(model="gpt-5.6", input="Hi", store=False)``, and returns it at once.
+
+        The same as :meth:`turn` with ``params`` as the request (``extra_body`` merged in); see
+        :class:`~responses_ws.params.ResponseCreateParams` for the fields and their types.
+        """
+        return self.turn(request_body(params), on_event=on_event)
 
     def text(self, request: Request) -> str:
         """Runs a turn and returns its output text; raises the typed exception on failure."""

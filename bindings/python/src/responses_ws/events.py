@@ -186,6 +186,38 @@ class Event:
             self._data = data
             return data
 
+    @property
+    def response(self) -> Optional[Dict[str, Any]]:
+        """The event's ``"response"`` object (``response.created``, ``.completed``, ...) as a dict,
+        or None when the event has none. Parsed from :attr:`raw` on first access, then cached."""
+        # A cheap look at the bytes first, so a delta asked for .response is never parsed. Inside
+        # a JSON string a quote is escaped, so this key cannot be faked by a delta's text.
+        if b'"response"' not in self.raw:
+            return None
+        value = self.data.get("response")
+        return value if isinstance(value, dict) else None
+
+    @property
+    def item(self) -> Optional[Dict[str, Any]]:
+        """The event's ``"item"`` object (``response.output_item.added`` / ``.done``) as a dict,
+        or None when the event has none. Parsed on first access, then cached."""
+        if b'"item"' not in self.raw:
+            return None
+        value = self.data.get("item")
+        return value if isinstance(value, dict) else None
+
+    def to_openai(self) -> Any:
+        """The event as the ``openai`` SDK's own object, e.g. ``ResponseTextDeltaEvent``.
+
+        Validated against the SDK's ``ResponseStreamEvent`` union (the types of
+        ``client.responses.create(stream=True)``); a WebSocket-only shape such as the ``error``
+        event with an ``error`` object falls back to ``ResponsesServerEvent`` (the SDK's
+        WebSocket types). Needs ``pip install openai``; raises ImportError without it.
+        """
+        from ._openai_types import validate_event
+
+        return validate_event(self.raw)
+
     def json(self) -> Dict[str, Any]:
         """The event JSON parsed into a dict; the same object as :attr:`data`."""
         return self.data

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 import json
+import os
+import sys
 import threading
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Dict, Iterator, List, Optional
 
@@ -26,6 +30,16 @@ _OK = lib.RWS_OK
 _DONE = lib.RWS_DONE
 _AGAIN = lib.RWS_E_AGAIN
 _TEXT_DELTA = EventType.OUTPUT_TEXT_DELTA
+# Frames in this directory are the package's own; a turn's origin is the first frame outside it.
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _caller_location() -> str:
+    """``file:line`` of the nearest caller outside this package (a few frame hops, no traceback)."""
+    frame = sys._getframe(1)
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
 
 class TurnFlags(enum.IntFlag):
@@ -85,6 +99,9 @@ class TurnResult:
     flags: TurnFlags
     #: The server's ``x-request-id`` for the turn (0.3.0): quote it to support.
     request_id: Optional[str] = None
+    # The parsed response and its text, filled on first access (the dataclass is frozen).
+    _parsed: Optional[Dict[str, Any]] = field(default=None, init=False, repr=False, compare=False)
+    _text: Optional[str] = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -98,20 +115,36 @@ class TurnResult:
 
     @property
     def response(self) -> Optional[Dict[str, Any]]:
-        """The final Response object parsed into a dict (None if there was none). Parsed per access; keep it."""
-        return json.loads(self.response_json) if self.response_json else None
+        """The final Response object as a dict (None if there was none); parsed once, on first access."""
+        if self._parsed is None and self.response_json:
+            object.__setattr__(self, "_parsed", json.loads(self.response_json))
+        return self._parsed
 
     @property
     def output_text(self) -> str:
-        """The concatenated ``output_text`` parts of the final Response's message items."""
-        response = self.response or {}
-        return "".join(
-            part.get("text", "")
-            for item in response.get("output", [])
-            if item.get("type") == "message"
-            for part in item.get("content", [])
-            if part.get("type") == "output_text"
-        )
+        """The concatenated ``output_text`` parts of the final Response's message items (computed once)."""
+        if self._text is None:
+            response = self.response or {}
+            text = "".join(
+                part.get("text", "")
+                for item in response.get("output", [])
+                if item.get("type") == "message"
+                for part in item.get("content", [])
+                if part.get("type") == "output_text"
+            )
+            object.__setattr__(self, "_text", text)
+            return text
+        return self._text
+
+    def to_openai(self) -> Any:
+        """The final response as the ``openai`` SDK's ``Response`` object (None if there was none).
+
+        Needs ``pip install openai``; raises ImportError without it."""
+        if not self.response_json:
+            return None
+        from ._openai_types import validate_response
+
+        return validate_response(self.response_json)
 
     def exception(self) -> Optional[ResponsesWSError]:
         """The typed exception for a failed turn, or None when it succeeded."""
@@ -123,6 +156,7 @@ class TurnResult:
             error_code=self.error_code,
             error_status=self.error_status,
             response_id=self.response_id,
+            request_id=self.request_id,
         )
 
     def raise_for_status(self) -> "TurnResult":
@@ -193,14 +227,15 @@ class Turn:
     """
 
     def __init__(self, session: "Session", handle: Any, sink: Optional[_CallbackSink], sink_handle: Any) -> None:
+        self._origin = _caller_location()  # named by the ResourceWarning of a dropped turn
+        self._result: Optional[TurnResult] = None
+        self._exhausted = False
         self._session = session  # keeps the client alive while the turn exists
         self._handle = handle
         self._sink = sink
         self._sink_handle = sink_handle  # the cffi handle passed as user_data; freed after the turn
-        self._result: Optional[TurnResult] = None
         self._handle_lock = threading.Lock()  # guards _handle against free during cancel/result
         self._pull_lock = threading.Lock()  # one blocking call (pull/wait) at a time
-        self._exhausted = False
         if HAS_BATCHED_PULL:
             self._batch = ffi.new("const rws_event *[]", _BATCH_CAPACITY)
             self._count = ffi.new("size_t *")
@@ -392,8 +427,24 @@ class Turn:
         self.close()
 
     def __del__(self) -> None:
-        if getattr(self, "_handle", None) is not None:
-            lib.rws_turn_free(self._handle)
+        handle = getattr(self, "_handle", None)
+        if handle is None:
+            return
+        self._handle = None
+        try:
+            # Dropped while still holding its handle: freeing it cancels a running turn, and
+            # unread events or an unread failure are lost. Say so (as an unclosed file does),
+            # unless the caller closed the session or client, which cancels on purpose.
+            if self._result is None and not self._exhausted and not self._session.closed:
+                warnings.warn(
+                    f"turn started at {self._origin} was garbage-collected before it was consumed or "
+                    "waited for; it is cancelled and its events are lost (iterate it, call .result() or "
+                    ".close(), or use it in a `with` block)",
+                    ResourceWarning,
+                    source=self,
+                )
+        finally:
+            lib.rws_turn_free(handle)
 
     def __repr__(self) -> str:
         state = "closed" if self._handle is None else ("ended" if self._result is not None else "open")
@@ -402,6 +453,4 @@ class Turn:
 
 def _with_message(result: TurnResult, message: str) -> TurnResult:
     """The same result with another error_message (results are frozen)."""
-    fields = dict(result.__dict__)
-    fields["error_message"] = message
-    return TurnResult(**fields)
+    return dataclasses.replace(result, error_message=message)

@@ -11,7 +11,11 @@ Scans every tracked text file (`git ls-files`) for citations "\u00a7N" or "\u00a
     bare citation names a section of that file.
 Citations chained to a prefix ("RFC 6455 \u00a75.5.1, \u00a77.4", "BUILDING.md \u00a71, \u00a76",
 "\u00a75.2\u2013\u00a75.4") share its meaning. A heading is a Markdown heading starting with its
-number ("### 5.2 The connection-local continuation cache", "## 5. Semantics").
+number ("### 5.2 The connection-local continuation cache", "## 5. Semantics"); headings inside
+code fences do not count. In Markdown other than those two documents, prose names the document
+("PROTOCOL.md \u00a75.2"): a bare citation there is reported. Markdown links to a heading of
+either document by anchor (GitHub's: "52-the-connection-local-continuation-cache") must match a
+heading.
 
 Also fails on any mention of the research files the repository once cited but does not contain,
 so that a reader can follow every reference. Plain python3, no dependencies.
@@ -30,7 +34,10 @@ CITATION = re.compile(
     + r"(?:\s*(?:,|/|\u2013|\u2014|-|\bor\b|\band\b)\s*" + NUMBER + r")*"
 )
 SECTION_NUMBER = re.compile(NUMBER)
-HEADING = re.compile(r"^#{1,6}\s+(\d+(?:\.\d+)*)\.?(?:\s|$)")
+HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*$")
+HEADING_NUMBER = re.compile(r"^(\d+(?:\.\d+)*)\.?(?:\s|$)")
+# Markdown links to a heading of one of the two documents, by its anchor.
+ANCHOR_LINK = re.compile(r"\b(PROTOCOL|BUILDING)\.md#([^)\s>]+)")
 
 PROTOCOL_DOC = "docs/PROTOCOL.md"
 BUILDING_DOC = "docs/BUILDING.md"
@@ -65,18 +72,36 @@ def tracked_text_files(root):
             continue
 
 
+def anchor(title):
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
+
+
 def headings(root, doc):
-    """The section numbers of a document's headings; empty if the document is missing."""
+    """(section numbers, anchors) of a document's headings, outside code fences; empty sets if
+    the document is missing."""
+    numbers, anchors = set(), set()
     try:
         with open(os.path.join(root, doc), encoding="utf-8") as f:
-            return {m.group(1) for m in map(HEADING.match, f) if m}
+            lines = f.read().splitlines()
     except FileNotFoundError:
-        return set()
+        return numbers, anchors
+    fenced = False
+    for line in lines:
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and (m := HEADING.match(line)):
+            anchors.add(anchor(m.group(1)))
+            if n := HEADING_NUMBER.match(m.group(1)):
+                numbers.add(n.group(1))
+    return numbers, anchors
 
 
 def check(root):
     """Returns (number of checked citations, list of problems as "file:line: text")."""
-    sections = {PROTOCOL_DOC: headings(root, PROTOCOL_DOC), BUILDING_DOC: headings(root, BUILDING_DOC)}
+    sections, anchors = {}, {}
+    for doc in (PROTOCOL_DOC, BUILDING_DOC):
+        sections[doc], anchors[doc] = headings(root, doc)
     checked = 0
     problems = []
     for path, text in tracked_text_files(root):
@@ -84,10 +109,18 @@ def check(root):
             for name in OUTSIDE_REFERENCES:
                 if name in line:
                     problems.append(f"{path}:{number}: refers to {name}, which is not in the repository")
+            for match in ANCHOR_LINK.finditer(line):
+                doc = "docs/" + match.group(1) + ".md"
+                if match.group(2) not in anchors[doc]:
+                    problems.append(f"{path}:{number}: {doc} has no heading for the link anchor #{match.group(2)}")
             for match in CITATION.finditer(line):
                 prefix = match.group("prefix") or ""
                 if prefix.startswith("RFC"):
                     continue
+                if not prefix and path.endswith(".md") and path not in (PROTOCOL_DOC, BUILDING_DOC):
+                    # Prose names the document; a bare section sign is for code comments.
+                    problems.append(f"{path}:{number}: write PROTOCOL.md {match.group(0)} (a bare "
+                                    f"{SECTION} is for code comments)")
                 if prefix == "BUILDING.md" or (not prefix and path == BUILDING_DOC):
                     doc, label = BUILDING_DOC, "BUILDING.md "
                 else:
@@ -113,26 +146,36 @@ def report(root):
 def self_test():
     """Runs the checker on a small tree with known good and bad citations and compares."""
     s = SECTION
+    doc = "PROTOCOL.md"  # not spelled out before the anchors: this file is scanned too
     files = {
-        PROTOCOL_DOC: "# Notes\n## 1. One\n### 1.1 Sub\n### 1.2 Other\n",
+        PROTOCOL_DOC: "# Notes\n## 1. One\n### 1.1 Sub\n### 1.2 `other.thing`, too\n"
+                      "```\n## 3. Not a heading (fenced)\n```\n",
         BUILDING_DOC: f"# Build\n## 2. Two\n### 2.1 Flags\nsee {s}2 above\n",
         "a.c": (f"/* good: {s}1.1, {s}1.2\u2013{s}1, BUILDING.md {s}2, {s}2.1 and RFC 6455 {s}9.9, {s}8.8 */\n"
-                f"/* bad: {s}3.4 */\n"),
-        "b.md": f"fine\nSee [BUILDING.md {s}7](docs/BUILDING.md) and PROTOCOL.md {s}1.\n",
+                f"/* bad: {s}3.4; {s}3 is only in a code fence */\n"),
+        "b.md": (f"fine\nSee [BUILDING.md {s}7](docs/BUILDING.md) and PROTOCOL.md {s}1.\n"
+                 f"A bare {s}1.1 in prose.\n"
+                 f"[ok](docs/{doc}#12-otherthing-too) [bad]({doc}#12-other) "
+                 f"[fenced](docs/{doc}#3-not-a-heading-fenced)\n"),
         "c.txt": "see " + OUTSIDE_REFERENCES[4] + "/protocol/notes\n",
         "blob.bin": "\0" + f"{s}9.9\n",
     }
-    # Expected: the bad citation of a.c, the one of b.md into BUILDING.md, and c.txt's outside
+    # Expected: the two bad citations of a.c (one names a heading inside a code fence), b.md's
+    # into BUILDING.md, its bare one in prose and its two bad anchors, and c.txt's outside
     # reference (two patterns match it). Everything else resolves, cites an RFC, or is binary.
     expected = [
         f"a.c:2: {s}3.4 does not exist in {PROTOCOL_DOC}",
+        f"a.c:2: {s}3 does not exist in {PROTOCOL_DOC}",
         f"b.md:2: BUILDING.md {s}7 does not exist in {BUILDING_DOC}",
+        f"b.md:3: write PROTOCOL.md {s}1.1 (a bare {s} is for code comments)",
+        f"b.md:4: {PROTOCOL_DOC} has no heading for the link anchor #12-other",
+        f"b.md:4: {PROTOCOL_DOC} has no heading for the link anchor #3-not-a-heading-fenced",
         "c.txt:1: refers to ../" + "shared, which is not in the repository",
         "c.txt:1: refers to shared" + "/, which is not in the repository",
     ]
-    # Checked: 5 good in a.c (the last one chained to its BUILDING.md prefix), the bare one inside
-    # BUILDING.md, b.md's PROTOCOL.md one, and the 2 bad ones. The RFC ones are not checked.
-    expected_checked = 9
+    # Checked: 5 in a.c's first line (the last one chained to its BUILDING.md prefix), 2 in its
+    # second, the bare one inside BUILDING.md, and 3 in b.md. The RFC ones are not checked.
+    expected_checked = 11
     with tempfile.TemporaryDirectory() as root:
         for path, text in files.items():
             os.makedirs(os.path.dirname(os.path.join(root, path)), exist_ok=True)

@@ -61,7 +61,7 @@ let package = Package(
             swiftSettings: hotPath,
             linkerSettings: [
                 .unsafeFlags(["-use-ld=lld"]),
-                // Release only (BUILD_RECIPE §1, §6): in debug these would reach the `swift test`
+                // Release only (BUILDING.md §1, §6): in debug these would reach the `swift test`
                 // runner's link, which has no static libTesting and whose sanitizer interceptors a
                 // `local: *` version script would hide.
                 .unsafeFlags([

@@ -2,7 +2,9 @@
 # Runs every test of responses-ws, in order of what builds on what:
 #   1. Swift suites (JSON layer, simulator, wire, engine, C exports called from Swift), then
 #      libFuzzer on the hand-written parsers (Tests/fuzz.sh, 30 s per target) and the Autobahn
-#      client cases against the library's WebSocket client
+#      client cases against the library's WebSocket client; the protocol citations (every
+#      "§N" in the repository names a section of docs/PROTOCOL.md or docs/BUILDING.md, and
+#      nothing refers to files outside the repository: Tests/check_citations.py)
 #   2. the public header compiles warning-free as C99 and C++
 #   3. the release libresponsesws.so: exported symbols, SONAME, no dynamic Swift runtime
 #   4. the rws command line (Tests/cli_test.py), C API tests and the C example, linked against the release .so, against `rws sim`;
@@ -60,6 +62,11 @@ autobahn() {
 
 fuzzing() {
     bash Tests/fuzz.sh
+}
+
+citations() {
+    # Plain python3, no venv: the checker uses the standard library only.
+    python3 Tests/check_citations.py --self-test && python3 Tests/check_citations.py
 }
 
 header_compiles() {
@@ -190,6 +197,7 @@ packaging() {
 }
 
 step "Swift tests" swift_tests
+step "protocol citations" citations
 step "fuzzing (libFuzzer)" fuzzing
 step "Autobahn (kosoku fuzzing server)" autobahn
 step "C header" header_compiles

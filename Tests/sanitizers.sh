@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sanitizer runs of responses-ws (BUILD_RECIPE §6). run-all.sh calls each once per run:
+# Sanitizer runs of responses-ws (BUILDING.md §6). run-all.sh calls each once per run:
 #   asan  libresponsesws.so built with AddressSanitizer (+ UndefinedBehaviorSanitizer for the C
 #         code in it: our C shim and NIO's) in .build-asan; the C API tests, themselves built with
 #         -fsanitize=address,undefined, and the Python binding's tests run against it.
@@ -75,7 +75,7 @@ if not any(line.endswith(want) for line in open("/proc/self/maps").read().splitl
 tsan() {
     local log=.build-tsan/tsan-test.log
     # The tests link the debug build, where Package.swift leaves out the release-only version
-    # script (its `local: *` would hide TSan's interceptors: BUILD_RECIPE §6).
+    # script (its `local: *` would hide TSan's interceptors: BUILDING.md §6).
     nice -n 10 swift build --build-tests --sanitize=thread --scratch-path .build-tsan || return 1
     # One test at a time, as in run-all.sh's Swift step.
     TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \

@@ -53,6 +53,9 @@
  *   Python's multiprocessing "fork" start method, gunicorn and celery prefork workers follow
  *   this rule when each worker creates its own client after the fork.
  *
+ * "§N" in a comment names a section of docs/PROTOCOL.md (in the source tree), the project's
+ * notes on the wire protocol.
+ *
  * Every function below is safe to call with NULL handles: it returns RWS_E_INVALID_ARGUMENT
  * (or does nothing, for the _free functions).
  */
@@ -282,7 +285,7 @@ typedef struct rws_client_options {
 
     int transport;                 /* RWS_TRANSPORT_*; default RWS_TRANSPORT_WEBSOCKET. */
 
-    /* Connection lifetime (protocol §5.7: the server ends connections at 60 minutes). */
+    /* Connection lifetime (§5.7: the server ends connections at 60 minutes). */
     uint32_t max_connection_age_ms; /* retire a connection at a turn boundary once this old.
                                       Default 3300000 (55 min); 0: never. */
     uint32_t rotation_margin_ms;   /* never start a turn on a connection with less than this

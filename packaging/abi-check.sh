@@ -12,7 +12,7 @@
 #      against exports (a declared function the library does not export is a link error later);
 #   2. abi-compliance-checker on the header + library against abi/responsesws.abi.dump (function
 #      signatures, struct layouts, macro values). libabigail cannot be used: it ignores Swift DWARF,
-#      and the library's DWARF is Swift's (BUILD_RECIPE.md section 7.4);
+#      and the library's DWARF is Swift's (BUILDING.md §7.4);
 #   3. enum values (status codes, event types...) and struct field offsets against
 #      abi/layout.txt: abi-compliance-checker ignores anonymous enums and accepts a field
 #      inserted into padding in the middle of a struct, which our append-only rule forbids.

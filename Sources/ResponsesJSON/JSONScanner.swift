@@ -1,9 +1,9 @@
 // A zero-allocation JSON scanner over borrowed bytes.
 //
 // Why hand-written: the transport must read a few fields of every server event (type, ids,
-// sequence number, delta) without building a tree and without re-encoding the frame
-// (DESIGN.md §3). Foundation's JSONSerialization allocates a full tree per event and costs
-// ~40 MB when linked statically. `rws bench --only decode` measures its cost per event.
+// sequence number, delta) without building a tree and without re-encoding the frame (callers
+// get the frame's own bytes). Foundation's JSONSerialization allocates a full tree per event
+// and costs ~40 MB when linked statically. `rws bench --only decode` measures its cost per event.
 
 #if canImport(Glibc)
 import Glibc

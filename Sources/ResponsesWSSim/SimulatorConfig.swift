@@ -18,7 +18,7 @@ public struct SimulatorConfig: Sendable {
     /// The clock connection ages are measured with. Tests inject a `TestClock` to age
     /// connections without waiting; anything else should keep the real one.
     public var now: @Sendable () -> NIODeadline = { NIODeadline.now() }
-    /// Also push the limit error, unsolicited, on an idle socket when it reaches its age (§5.7 [O]).
+    /// Also push the limit error, unsolicited, on an idle socket when it reaches its age (§5.7, observed on the real service).
     public var pushLimitWhenIdle = false
     /// §5.8: the close code sent after the limit error (OpenAI does not document one).
     public var limitCloseCode: UInt16 = 1000

@@ -7,7 +7,7 @@ public enum InputMode: Int32, Sendable {
     /// Each request carries only its new items; the session chains them.
     case incremental = 0
     /// Each request carries the whole conversation; the session sends only what is new when the
-    /// request extends the chain (Codex's rule, protocol §6.5).
+    /// request extends the chain (Codex's rule, §6.5).
     case fullHistory = 1
 }
 

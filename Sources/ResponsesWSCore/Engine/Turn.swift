@@ -3,7 +3,7 @@ import Synchronization
 
 /// Where a turn's request is on its way (the turn journal). It decides what a failure means:
 /// before `.sending` nothing reached the server and the request may be sent again; from
-/// `.sending` on the server may have run it, and it is never replayed (protocol §5.10).
+/// `.sending` on the server may have run it, and it is never replayed (§5.10).
 public enum TurnPhase: Int, Sendable, Comparable {
     case notSent, sending, sent, created, outputStarted, terminal
     public static func < (a: TurnPhase, b: TurnPhase) -> Bool { a.rawValue < b.rawValue }

@@ -1,8 +1,9 @@
 import ResponsesJSON
 
 /// The fields of one server event that routing and callers need, read once from the raw frame
-/// without building a tree or copying (DESIGN.md §3). Every span points into the frame's bytes;
-/// strings marked `…Escaped` contain JSON escapes and must be decoded before use.
+/// without building a tree or copying (callers get the raw frame plus these fields). Every span
+/// points into the frame's bytes; strings marked `…Escaped` contain JSON escapes and must be
+/// decoded before use.
 ///
 /// Spans are stored as 32-bit offsets (frames are at most `maxEventBytes`): the header is copied
 /// a few times per event, and at 96 bytes a copy is a handful of register moves instead of a
@@ -44,7 +45,7 @@ public struct EventHeader: Sendable {
     public init() {}
 
     /// Reads the header of one event. Throws when the frame is not a JSON object with a string
-    /// `type` (protocol §2 rule 1).
+    /// `type` (§2.1).
     public static func decode(_ bytes: UnsafeRawBufferPointer) throws -> EventHeader {
         guard bytes.count <= maxEventBytes else {
             throw JSONSyntaxError("event of \(bytes.count) bytes is larger than the 4 GiB an event header can describe", at: 0)

@@ -1,6 +1,6 @@
 import ResponsesJSON
 
-/// The server event types the library recognises (protocol §4.2). Raw values equal the
+/// The server event types the library recognises (§4.2). Raw values equal the
 /// `RWS_EVENT_*` constants of include/responses_ws.h, so the export layer passes them through;
 /// a test checks that they agree. Unknown types are `.other` and are always delivered.
 public enum EventType: Int32, Sendable {

@@ -44,7 +44,7 @@ public struct TurnRequest: Sendable {
             throw RWSError(.invalidJSON, "the request must be a JSON object with the fields of POST /v1/responses")
         }
         if body["background"]?.boolValue == true {
-            throw RWSError(.unsupported, "\"background\": true is not supported over WebSocket (protocol §3.1); remove it")
+            throw RWSError(.unsupported, "\"background\": true is not supported over WebSocket (docs/PROTOCOL.md §3.1); remove it")
         }
         if let lane = body["stream_id"], lane != .null, lane.stringValue != streamID {
             throw RWSError(.invalidArgument, "the request's \"stream_id\" differs from the session's lane; set the lane with rws_session_options.stream_id")

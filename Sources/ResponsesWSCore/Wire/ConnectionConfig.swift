@@ -13,7 +13,7 @@ public struct ConnectionConfig: Sendable {
     public var tls: TLSContext?
     /// Covers TCP connect + TLS handshake + WebSocket upgrade (for HTTP: until the request is sent).
     public var connectTimeout: TimeAmount
-    /// Largest incoming message (WebSocket message, SSE event or JSON body). 64 MiB by default (§2 rule 4).
+    /// Largest incoming message (WebSocket message, SSE event or JSON body). 64 MiB by default (§2.4).
     public var maxMessageBytes: Int
     /// WebSocket keepalive: ping after this long without any incoming frame, and fail with
     /// `.timeout` if nothing arrives within one more interval (§5.7). nil disables it.

@@ -148,7 +148,7 @@ final class WebSocketFrameHandler: ChannelInboundHandler {
             delegate.delegate?.webSocket(connection, didReceiveText: text)
         case .binary:
             closeOnError(TransportError(.protocolViolation,
-                "\(endpoint.hostAndPort) sent a binary WebSocket frame; the Responses API sends only text frames (§2 rule 2)",
+                "\(endpoint.hostAndPort) sent a binary WebSocket frame; the Responses API sends only text frames (docs/PROTOCOL.md §2.2)",
                 closeCode: 1003), code: .unacceptableData)
         case .ping(let payload):
             guard isReading else { return }

@@ -53,8 +53,8 @@
  *   Python's multiprocessing "fork" start method, gunicorn and celery prefork workers follow
  *   this rule when each worker creates its own client after the fork.
  *
- * "§N" in a comment names a section of docs/PROTOCOL.md (in the source tree), the project's
- * notes on the wire protocol.
+ * "§N" in a comment names a section of docs/PROTOCOL.md (in the source tree; installed by the
+ * -dev package as /usr/share/doc/libresponsesws-dev/PROTOCOL.md.gz), the project's notes on the wire protocol.
  *
  * Every function below is safe to call with NULL handles: it returns RWS_E_INVALID_ARGUMENT
  * (or does nothing, for the _free functions).

@@ -73,6 +73,8 @@ install -d -m 0755 "$dev/usr/share/man/man3" "$dev/usr/share/doc/libresponsesws-
 gzip -9n < "$REPO_ROOT/packaging/man/responses_ws.3" > "$dev/usr/share/man/man3/responses_ws.3.gz"
 install -m 0644 "$REPO_ROOT/examples/agent_loop.c" "$dev/usr/share/doc/libresponsesws-dev/examples/"
 install -m 0644 "$REPO_ROOT/packaging/doc/README.dev" "$dev/usr/share/doc/libresponsesws-dev/README"
+# The protocol notes the header's "§N" comments cite (compressed, as Debian does docs over 4 KiB).
+gzip -9n < "$REPO_ROOT/docs/PROTOCOL.md" > "$dev/usr/share/doc/libresponsesws-dev/PROTOCOL.md.gz"
 
 # --- responses-ws-tools: rws (the simulator, demo, run, loop, bench) and rws(1)
 if [ "$tools" = 1 ]; then

@@ -62,7 +62,8 @@ if grep -qE 'libswift|/opt/swift|not found' <<< "$rws_deps"; then
 fi
 step "ldd rws: $(echo "$rws_deps" | awk '/=>/ {print $1}' | tr '\n' ' ')(no libswift)"
 if hidden "$rws" --version > "$scratch/version.out" 2>&1; then
-    grep -q "$version" "$scratch/version.out" || die "rws --version does not name $version: $(cat "$scratch/version.out")"
+    grep -q "^rws $version\$" "$scratch/version.out" || die "rws --version does not name $version: $(cat "$scratch/version.out")"
+    grep -q "^libresponsesws $version (" "$scratch/version.out" || die "rws --version does not find the packaged library: $(cat "$scratch/version.out")"
     step "rws --version: $(tr '\n' ' ' < "$scratch/version.out")"
 else
     # Until `rws --version` exists (issue 14 part A), say so instead of pretending.

@@ -38,9 +38,21 @@ struct LoadedLibrary {
 
     struct LoadError: Error, CustomStringConvertible { let description: String }
 
-    /// Loads `path`, or the library built next to this executable.
+    /// Where `load(nil)` looks, in order: beside this executable (a build tree), the packaged
+    /// library relative to it (/usr/bin/rws -> /usr/lib/<multiarch>/), then the loader's search.
+    static var defaultCandidates: [String] {
+        #if arch(x86_64)
+        let multiarch = "x86_64-linux-gnu"
+        #else
+        let multiarch = "aarch64-linux-gnu"
+        #endif
+        return [besideExecutable("libresponsesws.so"), besideExecutable("../lib/\(multiarch)/libresponsesws.so.0"), "libresponsesws.so.0"]
+    }
+
+    /// Loads `path`, or the first of `defaultCandidates` that exists.
     static func load(_ path: String?) throws -> LoadedLibrary {
-        let candidate = path ?? besideExecutable("libresponsesws.so")
+        let found = defaultCandidates.first(where: { !$0.hasPrefix("/") || access($0, R_OK) == 0 })
+        let candidate: String = path ?? found ?? "libresponsesws.so.0"
         guard let handle = dlopen(candidate, RTLD_NOW | RTLD_LOCAL) else {
             let reason = dlerror().map { String(cString: $0) } ?? "unknown error"
             throw LoadError(description: "cannot load \(candidate): \(reason); build it with `swift build -c release` or pass --library")

@@ -112,7 +112,7 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
             .map { [self] c in
                 counters.add(.connects)
                 webSocketFailures = 0
-                let ms = String((NIODeadline.now() - started).nanoseconds / 1_000_000)
+                let ms = (NIODeadline.now() - started).millisecondsText
                 log(.info, "WebSocket connected to \(endpoint.hostAndPort)\(endpoint.scheme.isTLS ? " over TLS" : "") in \(ms) ms"
                         + (c.requestID.map { " (request id \($0))" } ?? ""),
                     ["url": endpoint.url, "connect_ms": ms, "request_id": c.requestID ?? ""])

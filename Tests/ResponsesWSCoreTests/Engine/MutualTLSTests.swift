@@ -18,16 +18,7 @@ import Testing
             let dir = FileManager.default.temporaryDirectory
                 .appendingPathComponent("rws-mtls-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))").path
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            func openssl(_ arguments: String...) throws {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments = ["openssl"] + arguments
-                process.standardOutput = FileHandle.nullDevice
-                process.standardError = FileHandle.nullDevice
-                try process.run()
-                process.waitUntilExit()
-                guard process.terminationStatus == 0 else { throw TestTimeout(what: "openssl \(arguments[0]) (exit \(process.terminationStatus))") }
-            }
+            func openssl(_ arguments: String...) throws { try TestCertificates.openssl(arguments) }
             let p = { (name: String) in "\(dir)/\(name)" }
             try openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=rws test client CA", "-days", "2",
                         "-keyout", p("ca.key"), "-out", p("ca.pem"))

@@ -21,24 +21,27 @@ struct TestCertificates: Sendable {
         func generate(_ name: String, subject: String, san: String) throws -> (String, String) {
             let cert = dir.appendingPathComponent("\(name)-cert.pem").path
             let key = dir.appendingPathComponent("\(name)-key.pem").path
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [
-                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", subject,
-                "-addext", "subjectAltName=\(san)", "-days", "2", "-keyout", key, "-out", cert,
-            ]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                throw TestTimeout(what: "openssl req (exit \(process.terminationStatus))")
-            }
+            try openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", subject,
+                         "-addext", "subjectAltName=\(san)", "-days", "2", "-keyout", key, "-out", cert])
             return (cert, key)
         }
         let localhost = try generate("localhost", subject: "/CN=localhost", san: "DNS:localhost,IP:127.0.0.1")
         let other = try generate("other", subject: "/CN=other.invalid", san: "DNS:other.invalid")
         return TestCertificates(localhostCert: localhost.0, localhostKey: localhost.1, otherCert: other.0, otherKey: other.1)
+    }
+
+    /// Runs the openssl CLI with `arguments`, quietly; throws when it fails.
+    static func openssl(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["openssl"] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw TestTimeout(what: "openssl \(arguments[0]) (exit \(process.terminationStatus))")
+        }
     }
 
     func serverContext(other: Bool = false) throws -> TLSContext {

@@ -46,13 +46,19 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        // NIOSOCKS only (SOCKS5 proxies): it depends on NIOCore alone.
+        .package(url: "https://github.com/apple/swift-nio-extras", exact: "1.35.2"),
     ],
     targets: [
         .target(name: "ResponsesJSON", swiftSettings: hotPath),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(name: "ResponsesTLS", dependencies: ["COpenSSL", .product(name: "NIOCore", package: "swift-nio")]),
         .target(name: "CLinuxShims"),
-        .target(name: "ResponsesWSCore", dependencies: ["ResponsesJSON", "ResponsesTLS", "CLinuxShims"] + nio, swiftSettings: hotPath),
+        .target(
+            name: "ResponsesWSCore",
+            dependencies: ["ResponsesJSON", "ResponsesTLS", "CLinuxShims",
+                           .product(name: "NIOSOCKS", package: "swift-nio-extras")] + nio,
+            swiftSettings: hotPath),
         .target(name: "ResponsesWSSim", dependencies: ["ResponsesJSON", "ResponsesTLS"] + nio),
         .target(name: "CResponsesWS"),
         .target(

@@ -80,9 +80,9 @@ extern "C" {
  * ------------------------------------------------------------------------------------------- */
 
 #define RWS_VERSION_MAJOR 0
-#define RWS_VERSION_MINOR 3
+#define RWS_VERSION_MINOR 4
 #define RWS_VERSION_PATCH 0
-#define RWS_VERSION_STRING "0.3.0"
+#define RWS_VERSION_STRING "0.4.0"
 /* 0xMMmmpp: compare with RWS_VERSION_AT_LEAST(0, 2, 0). */
 #define RWS_VERSION_NUMBER ((RWS_VERSION_MAJOR << 16) | (RWS_VERSION_MINOR << 8) | RWS_VERSION_PATCH)
 #define RWS_VERSION_AT_LEAST(ma, mi, pa) (RWS_VERSION_NUMBER >= (((ma) << 16) | ((mi) << 8) | (pa)))
@@ -112,6 +112,10 @@ RWS_EXTERN uint32_t rws_version_number(void);
                                               error messages */
 #define RWS_FEATURE_LOG_HOOK     (1u << 7) /* rws_client_options.log_callback */
 #define RWS_FEATURE_CLIENT_CERT  (1u << 8) /* rws_client_options.tls_client_cert (mTLS) */
+/* Added in 0.4.0 */
+#define RWS_FEATURE_PROXY        (1u << 9) /* HTTP CONNECT and SOCKS5 proxies: rws_client_options
+                                              .proxy / .no_proxy and the curl environment
+                                              variables; RWS_E_PROXY */
 /* Append new bits here, one per capability, with the release that added it. */
 
 /* The features compiled into the loaded library, as RWS_FEATURE_* bits. */
@@ -155,6 +159,10 @@ enum {
     RWS_E_PROTOCOL = -22,         /* the server broke the protocol (binary frame, bad JSON, HTTP) */
     RWS_E_CANCELLED = -23,        /* rws_turn_cancel or rws_turn_free stopped the turn */
     RWS_E_ABORTED = -24,          /* the event callback returned RWS_STOP */
+    RWS_E_PROXY = -25,            /* the configured proxy could not be reached, refused the
+                                     tunnel (rws_turn_result.http_status holds its answer: 407
+                                     means proxy authentication) or broke its protocol. Never
+                                     followed by a direct connection. Since 0.4.0. */
 
     /* The server's answer (an `error` event or a failed response) */
     RWS_E_SERVER = -30,           /* an `error` event with another code: see rws_turn_get_result */
@@ -336,6 +344,32 @@ typedef struct rws_client_options {
     const char *tls_client_key;    /* PEM private key of tls_client_cert, may be encrypted */
     const char *tls_client_key_passphrase; /* the passphrase of an encrypted key; never in any
                                       message or log record. NULL: the key is not encrypted */
+
+    /* Fields below were appended in 0.4.0. */
+
+    /* Proxies, as curl users expect (RWS_FEATURE_PROXY). A proxy URL is
+     * http://[user:password@]host[:port] (an HTTP CONNECT tunnel, Basic authentication from the
+     * user info, percent-decoded), socks5://host[:port] (the server's name is resolved here and
+     * its address sent) or socks5h://host[:port] (the proxy resolves the name); no scheme means
+     * http://, the default port is 1080. SOCKS user/password authentication and https:// proxy
+     * URLs are not supported (RWS_E_INVALID_ARGUMENT from rws_client_new).
+     * Which proxy an endpoint uses, first match wins:
+     *   1. `proxy`, when not NULL, for every endpoint ("" = no proxy, ignore the environment);
+     *   2. wss:// and https://: $https_proxy, $HTTPS_PROXY; ws:// and http://: $http_proxy only
+     *      (never $HTTP_PROXY, which CGI servers set from a request header);
+     *   3. $all_proxy, $ALL_PROXY.
+     * Hosts on the no-proxy list are reached directly: `no_proxy` when not NULL (even ""), else
+     * $no_proxy, else $NO_PROXY. Entries are separated by commas or spaces: `*` (every host), a
+     * host name (also matches its subdomains; a leading dot is optional), an IPv4 or IPv6
+     * address or CIDR range (compared only with hosts given as addresses), each optionally with
+     * :port ([v6]:port). Empty variables count as unset.
+     * The TLS session inside a tunnel is with the server: its name is sent (SNI) and its
+     * certificate verified, never the proxy's. The HTTP/SSE fallback takes the same route.
+     * A proxy that cannot be reached or refuses fails the turn with RWS_E_PROXY, naming the
+     * proxy without credentials; the library never connects directly instead. Credentials
+     * never appear in any message or log record. Copied by rws_client_new. */
+    const char *proxy;             /* NULL (default): from the environment */
+    const char *no_proxy;          /* NULL (default): from the environment */
 } rws_client_options;
 
 /* Values of rws_client_options.fallback */
@@ -356,7 +390,7 @@ RWS_EXTERN void rws_client_options_init(rws_client_options *options);
     { sizeof(rws_client_options), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,                 \
       1, 15000u, 0u, 300000u, 0u, 30000u, 64ull << 20, 16ull << 20, RWS_TRANSPORT_WEBSOCKET,      \
       3300000u, 60000u, 1, 3u, 200u, 4000u, RWS_FALLBACK_AUTO, 2u, 600000u,                      \
-      4ull << 20, NULL, NULL, RWS_LOG_INFO, NULL, NULL, NULL }
+      4ull << 20, NULL, NULL, RWS_LOG_INFO, NULL, NULL, NULL, NULL, NULL }
 
 /* Creates a client and starts its I/O thread. No connection is opened yet.
  * options: NULL for all defaults (environment variables are honoured either way).

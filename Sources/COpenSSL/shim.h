@@ -4,6 +4,7 @@
 #include <openssl/err.h>
 #include <openssl/bio.h>
 #include <openssl/x509v3.h>
+#include <openssl/evp.h>
 
 /* Function-like macros do not import into Swift: wrap the ones the TLS handler needs. */
 static inline long rws_ssl_set_tlsext_host_name(SSL *s, const char *name) {

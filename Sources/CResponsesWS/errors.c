@@ -44,6 +44,7 @@ const char *rws_strerror(int status) {
     case RWS_E_PROTOCOL: return "protocol violation";
     case RWS_E_CANCELLED: return "cancelled";
     case RWS_E_ABORTED: return "stopped by the event callback";
+    case RWS_E_PROXY: return "the proxy could not be reached or refused the tunnel";
     case RWS_E_SERVER: return "server error";
     case RWS_E_PREVIOUS_RESPONSE_NOT_FOUND: return "previous response not found";
     case RWS_E_CONNECTION_LIMIT: return "connection limit reached";

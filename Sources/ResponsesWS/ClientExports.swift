@@ -55,6 +55,8 @@ func clientConfig(from options: UnsafePointer<rws_client_options>?) throws(RWSEr
     config.tlsClientCertFile = string(o.tls_client_cert)
     config.tlsClientKeyFile = string(o.tls_client_key)
     config.tlsClientKeyPassphrase = string(o.tls_client_key_passphrase)
+    config.proxy = string(o.proxy)
+    config.noProxy = string(o.no_proxy)
     config.verifyPeer = o.verify_peer != 0
     config.connectTimeoutMs = o.connect_timeout_ms
     config.firstEventTimeoutMs = o.first_event_timeout_ms

@@ -27,6 +27,12 @@ public struct ClientConfig: Sendable {
     /// The passphrase of an encrypted tlsClientKeyFile; redacted from every message.
     public var tlsClientKeyPassphrase: String?
     public var verifyPeer = true
+    /// A proxy URL for every endpoint (`http://[user:password@]host:port`, `socks5://`,
+    /// `socks5h://`); "" means no proxy whatever the environment says; nil reads curl's
+    /// variables (ProxySettings).
+    public var proxy: String?
+    /// Hosts reached directly (NoProxyList); nil reads `no_proxy` / `NO_PROXY`.
+    public var noProxy: String?
     public var connectTimeoutMs: UInt32 = 15_000
     public var firstEventTimeoutMs: UInt32 = 0
     public var idleTimeoutMs: UInt32 = 300_000
@@ -98,7 +104,7 @@ struct ResolvedConfig: Sendable {
     let now: @Sendable () -> NIODeadline
     /// How TLS peers are verified, for the log ("system CA store", "CA file X", "off").
     let tlsSummary: String
-    /// Credentials that are not headers (a key passphrase), for the redactor.
+    /// Credentials that are not headers (a key passphrase, a proxy's password), for the redactor.
     let extraSecrets: [String]
 
     init(_ config: ClientConfig, environment: (String) -> String? = ResolvedConfig.getenv) throws(RWSError) {
@@ -170,9 +176,15 @@ struct ResolvedConfig: Sendable {
         connection.pingInterval = config.pingIntervalMs == 0 ? nil : .milliseconds(Int64(config.pingIntervalMs))
         connection.now = config.now
         connection.lookups = config.resolveHost.map { HostLookups(resolve: $0) } ?? HostLookups()   // fork-safe (see HostLookups)
+        do {
+            connection.proxies = try ProxySettings(proxy: config.proxy, noProxy: config.noProxy, environment: environment)
+        } catch {
+            throw RWSError(.invalidArgument, error.message)
+        }
         now = config.now
         self.tlsSummary = tlsSummary
-        extraSecrets = config.tlsClientKeyPassphrase.map { [$0] } ?? []
+        let proxyPasswords = [connection.proxies.tlsProxy, connection.proxies.plainProxy].compactMap { $0?.password }.filter { !$0.isEmpty }
+        extraSecrets = (config.tlsClientKeyPassphrase.map { [$0] } ?? []) + proxyPasswords
         self.connection = connection
         firstEventTimeout = config.firstEventTimeoutMs == 0 ? nil : .milliseconds(Int64(config.firstEventTimeoutMs))
         idleTimeout = config.idleTimeoutMs == 0 ? nil : .milliseconds(Int64(config.idleTimeoutMs))

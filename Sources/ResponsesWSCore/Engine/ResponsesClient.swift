@@ -106,7 +106,7 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
             _ = c.close()
         }
         let endpoint = config.webSocketEndpoint
-        log(.debug, "connecting to \(endpoint.url)", ["url": endpoint.url])
+        logRoute(to: endpoint)
         let started = NIODeadline.now()
         return WebSocketConnection.connect(to: endpoint, config: config.connection, on: loop)
             .map { [self] c in
@@ -122,6 +122,18 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
                 log(.warning, "WebSocket connect to \(endpoint.url) failed: \(error)", ["url": endpoint.url])
                 throw error
             }
+    }
+
+    /// Says, before each connect, whether it goes through a proxy (never the proxy's credentials).
+    func logRoute(to endpoint: Endpoint) {
+        let proxies = config.connection.proxies
+        if let proxy = proxies.route(for: endpoint) {
+            let how = proxy.kind == .httpConnect ? "HTTP CONNECT" : proxy.kind == .socks5 ? "SOCKS5, name resolved here" : "SOCKS5, name resolved by the proxy"
+            log(.info, "connecting to \(endpoint.url) through proxy \(proxy) (\(how); from \(proxies.source(for: endpoint) ?? "proxy"))",
+                ["url": endpoint.url, "proxy": proxy.description, "proxy_source": proxies.source(for: endpoint) ?? "proxy"])
+        } else {
+            log(.debug, "connecting to \(endpoint.url)", ["url": endpoint.url])
+        }
     }
 
     /// Whether `c` is too old to start a turn on (§5.7: rotate before the server's limit).

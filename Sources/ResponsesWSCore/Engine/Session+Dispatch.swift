@@ -123,6 +123,10 @@ extension Session {
             return error.closeCode.map(Self.isRecoverableClose) ?? true
         case .connect, .timeout, .tls, .protocolViolation:
             return true
+        case .proxy:
+            // Unreachable, or the proxy could not reach the server (502/503/504); never a
+            // refusal (403, 407): retrying those only repeats them.
+            return error.httpStatus.map { $0 >= 500 } ?? true
         case .upgradeRefused:
             let status = error.httpStatus ?? 0
             if status == 404 || status == 405 { return client.config.fallback == .auto }
@@ -278,6 +282,7 @@ extension Session {
         let size = UInt64(body.readableBytes)
         turn.bytesSent &+= size
         count.add(.bytesSent, size)
+        client.logRoute(to: client.config.httpEndpoint)
         turn.http = HTTPSSEConnection.post(to: client.config.httpEndpoint, body: body, config: client.config.connection,
                                            on: client.loop, delegate: self)
     }

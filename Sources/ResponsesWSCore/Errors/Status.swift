@@ -25,6 +25,7 @@ public enum Status: Int32, Sendable {
     case protocolViolation = -22
     case cancelled = -23
     case aborted = -24
+    case proxy = -25
     case server = -30
     case previousResponseNotFound = -31
     case connectionLimit = -32

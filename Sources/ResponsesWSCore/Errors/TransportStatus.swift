@@ -24,6 +24,7 @@ extension RWSError {
         case .url: self.init(.url, error.message)
         case .dns: self.init(.dns, error.message)
         case .connect: self.init(.connect, error.message)
+        case .proxy: self.init(.proxy, error.message)
         case .tls: self.init(.tls, error.message)
         case .tlsVerify: self.init(.tlsVerify, error.message)
         case .auth: self.init(.auth, error.message)

@@ -95,7 +95,8 @@ public final class HTTPSSEConnection: @unchecked Sendable {
         let request = HTTPRequestHead(version: .http1_1, method: .POST, uri: endpoint.path, headers: headers)
         let redactor = CredentialRedactor(headers: config.headers)
         let attempt = ConnectAttempt<Void>(
-            endpoint: endpoint, tls: tls, timeout: config.connectTimeout, finalPhase: .request, eventLoop: eventLoop, lookups: config.lookups)
+            endpoint: endpoint, tls: tls, timeout: config.connectTimeout, finalPhase: .request, eventLoop: eventLoop,
+            lookups: config.lookups, proxies: config.proxies)
         self.attempt = attempt
         attempt.futureResult.whenFailure { error in
             self.finish(error as? TransportError ?? TransportError(.connect, "\(error)"))

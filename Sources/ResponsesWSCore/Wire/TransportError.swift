@@ -8,6 +8,9 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         case dns
         /// TCP connect failed (refused, unreachable).
         case connect
+        /// The configured proxy could not be reached, refused the tunnel (`httpStatus`: the
+        /// proxy's answer, 407 for authentication) or broke its protocol.
+        case proxy
         /// TLS failed (handshake or record layer), other than certificate verification.
         case tls
         /// The server's certificate chain or name did not verify.
@@ -34,7 +37,7 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
 
     public var kind: Kind
     public var message: String
-    /// The HTTP status, for `.auth`, `.upgradeRefused` and `.httpStatus`.
+    /// The HTTP status, for `.auth`, `.upgradeRefused`, `.httpStatus` and a proxy's refusal.
     public var httpStatus: Int?
     /// The WebSocket close code: the server's for `.closed`, ours for errors we closed on.
     public var closeCode: UInt16?

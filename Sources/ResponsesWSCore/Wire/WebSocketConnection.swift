@@ -143,7 +143,8 @@ public final class WebSocketConnection: @unchecked Sendable {
         let request = HTTPRequestHead(version: .http1_1, method: .GET, uri: endpoint.path, headers: headers)
         let redactor = CredentialRedactor(headers: config.headers)
         let attempt = ConnectAttempt<WebSocketConnection>(
-            endpoint: endpoint, tls: tls, timeout: config.connectTimeout, finalPhase: .upgrade, eventLoop: eventLoop, lookups: config.lookups)
+            endpoint: endpoint, tls: tls, timeout: config.connectTimeout, finalPhase: .upgrade, eventLoop: eventLoop,
+            lookups: config.lookups, proxies: config.proxies)
         let boundAttempt = NIOLoopBound(attempt, eventLoop: eventLoop)
         let boundDelegate = NIOLoopBound(delegate, eventLoop: eventLoop)
         attempt.connect { channel in

@@ -148,7 +148,12 @@ memcheck() {
 
 python_venv() {
     if [ ! -x .venv/bin/python ]; then python3 -m venv .venv || return 1; fi
-    .venv/bin/pip install --quiet --disable-pip-version-check 'openai[realtime]' pytest cffi kosoku
+    .venv/bin/pip install --quiet --disable-pip-version-check 'openai[realtime]' pytest cffi kosoku || return 1
+    # mitmproxy (the TLS-intercepting proxy of bindings/python/tests/test_proxies.py) in a venv
+    # of its own: its pins (h11) conflict with the openai SDK's.
+    if [ ! -x .venv-mitm/bin/mitmdump ]; then
+        python3 -m venv .venv-mitm && .venv-mitm/bin/pip install --quiet --disable-pip-version-check mitmproxy || return 1
+    fi
 }
 
 openai_sdk() {
@@ -158,6 +163,8 @@ openai_sdk() {
 
 # The bindings and packaging scripts take the release build from here.
 export RWS_LIB_DIR="$ROOT/.build/release" RWS_BIN="$ROOT/.build/release/rws"
+# The proxy tests find tinyproxy and microsocks on PATH (.ci/run installs them) and mitmdump here.
+export RWS_MITMDUMP="$ROOT/.venv-mitm/bin/mitmdump"
 
 python_binding() {
     python_venv || return 1

@@ -133,11 +133,13 @@ static void test_version_and_strerror(void) {
     CHECK((rws_features() & since_0_2) == since_0_2, "0.2.0 feature bits: 0x%x", rws_features());
     const uint32_t since_0_3 = RWS_FEATURE_REQUEST_ID | RWS_FEATURE_LOG_HOOK | RWS_FEATURE_CLIENT_CERT;
     CHECK((rws_features() & since_0_3) == since_0_3, "0.3.0 feature bits: 0x%x", rws_features());
+    const uint32_t since_0_4 = RWS_FEATURE_PROXY;
+    CHECK((rws_features() & since_0_4) == since_0_4, "0.4.0 feature bits: 0x%x", rws_features());
     int codes[] = {RWS_E_INVALID_ARGUMENT, RWS_E_INVALID_STATE, RWS_E_NO_MEMORY, RWS_E_INVALID_JSON, RWS_E_AGAIN,
                    RWS_E_INTERNAL, RWS_E_UNSUPPORTED, RWS_E_URL, RWS_E_DNS, RWS_E_CONNECT, RWS_E_TLS,
                    RWS_E_TLS_VERIFY, RWS_E_AUTH, RWS_E_UPGRADE_REFUSED, RWS_E_TIMEOUT, RWS_E_CLOSED,
                    RWS_E_OUTCOME_UNKNOWN, RWS_E_MESSAGE_TOO_BIG, RWS_E_REQUEST_TOO_BIG, RWS_E_PROTOCOL,
-                   RWS_E_CANCELLED, RWS_E_ABORTED, RWS_E_SERVER, RWS_E_PREVIOUS_RESPONSE_NOT_FOUND,
+                   RWS_E_CANCELLED, RWS_E_ABORTED, RWS_E_PROXY, RWS_E_SERVER, RWS_E_PREVIOUS_RESPONSE_NOT_FOUND,
                    RWS_E_CONNECTION_LIMIT, RWS_E_STREAM_LIMIT, RWS_E_INVALID_STREAM_ID, RWS_E_RATE_LIMITED,
                    RWS_E_RESPONSE_FAILED, RWS_E_INVALID_REQUEST};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
@@ -1348,6 +1350,89 @@ static void test_fork_child_runs_turns(const sim *s) {
     rws_client_free(c);
 }
 
+/* A port nobody listens on (bound, read, closed). */
+static int unused_port(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof addr;
+    bind(fd, (struct sockaddr *)&addr, sizeof addr);
+    getsockname(fd, (struct sockaddr *)&addr, &len);
+    close(fd);
+    return ntohs(addr.sin_port);
+}
+
+/* One turn with `o`; the failure's message is copied to `message`. */
+static int proxied_turn(const sim *s, rws_client_options *o, char *message, size_t size) {
+    o->base_url = s->base_url;
+    o->api_key = "sk-test";
+    o->max_reconnects = 0;
+    message[0] = '\0';
+    rws_client *c = NULL;
+    int rc = rws_client_new(o, &c);
+    if (rc != RWS_OK) {
+        snprintf(message, size, "%s", rws_last_error());
+        return rc;
+    }
+    rws_session *sess = session_for(c, DEFAULTS);
+    rws_turn *t = NULL;
+    rc = rws_turn_start(sess, "{\"input\":\"x\"}", 0, NULL, &t);
+    if (rc == RWS_OK) {
+        rc = rws_turn_wait(t, -1);
+        rws_turn_result r;
+        rws_turn_get_result(t, &r, sizeof r);
+        snprintf(message, size, "%.*s", (int)r.error_message.len, r.error_message.ptr ? r.error_message.ptr : "");
+        rws_turn_free(t);
+    }
+    rws_session_free(sess);
+    rws_client_free(c);
+    return rc;
+}
+
+/* Proxies from C: the option and the environment, no_proxy, fail-closed, bad URLs. The real
+ * proxy servers (tinyproxy, microsocks, mitmproxy) are driven by the Python binding's
+ * tests/test_proxies.py. */
+static void test_proxies(const sim *s) {
+    char message[1024], proxy[128], expected[160];
+    int port = unused_port();
+    snprintf(proxy, sizeof proxy, "http://agent:hunter2@127.0.0.1:%d", port);
+    snprintf(expected, sizeof expected, "cannot reach the proxy http://127.0.0.1:%d", port);
+
+    rws_client_options o = RWS_CLIENT_OPTIONS_INIT;
+    CHECK(o.proxy == NULL && o.no_proxy == NULL, "proxy defaults: from the environment");
+    o.proxy = proxy;
+    int rc = proxied_turn(s, &o, message, sizeof message);
+    CHECK(rc == RWS_E_PROXY, "unreachable proxy: %s", rws_strerror(rc));
+    CHECK(strstr(message, expected) != NULL, "the message names the proxy: %s", message);
+    CHECK(strstr(message, "hunter2") == NULL && strstr(message, "agent") == NULL, "no credentials: %s", message);
+
+    /* The environment: ws:// takes http_proxy; no_proxy (option or variable) goes direct. */
+    setenv("http_proxy", proxy, 1);
+    rws_client_options_init(&o);
+    rc = proxied_turn(s, &o, message, sizeof message);
+    CHECK(rc == RWS_E_PROXY && strstr(message, "(from $http_proxy)") != NULL, "http_proxy: %s: %s", rws_strerror(rc), message);
+    o.no_proxy = "localhost, 127.0.0.0/8";
+    CHECK(proxied_turn(s, &o, message, sizeof message) == RWS_OK, "no_proxy option: %s", message);
+    rws_client_options_init(&o);
+    setenv("NO_PROXY", "127.0.0.1", 1);
+    CHECK(proxied_turn(s, &o, message, sizeof message) == RWS_OK, "NO_PROXY: %s", message);
+    unsetenv("NO_PROXY");
+    o.proxy = "";   /* no proxy at all, whatever the environment says */
+    CHECK(proxied_turn(s, &o, message, sizeof message) == RWS_OK, "proxy \"\": %s", message);
+    unsetenv("http_proxy");
+    setenv("HTTP_PROXY", proxy, 1);   /* never read (httpoxy) */
+    rws_client_options_init(&o);
+    CHECK(proxied_turn(s, &o, message, sizeof message) == RWS_OK, "HTTP_PROXY is ignored: %s", message);
+    unsetenv("HTTP_PROXY");
+
+    rws_client_options_init(&o);
+    o.proxy = "socks4://127.0.0.1:1080";
+    rc = proxied_turn(s, &o, message, sizeof message);
+    CHECK(rc == RWS_E_INVALID_ARGUMENT && strstr(message, "proxy: socks4") != NULL, "socks4: %s: %s", rws_strerror(rc), message);
+    o.proxy = "socks5://user:hunter2@127.0.0.1:1080";
+    rc = proxied_turn(s, &o, message, sizeof message);
+    CHECK(rc == RWS_E_INVALID_ARGUMENT && strstr(message, "hunter2") == NULL, "socks5 with a password: %s", message);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     test_case tests[] = {
@@ -1368,6 +1453,7 @@ int main(void) {
         {"log_hook", NULL, test_log_hook},
         {"tls", NULL, test_tls},
         {"client_certificates", NULL, test_client_certificates},
+        {"proxies", test_proxies, NULL},
         {"connection_faults", NULL, test_connection_faults},
         {"recovery_scenarios", NULL, test_recovery_scenarios},
         {"limits_and_timeouts", NULL, test_limits_and_timeouts},

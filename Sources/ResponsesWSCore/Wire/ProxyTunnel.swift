@@ -141,8 +141,9 @@ private final class HTTPConnectHandler: ChannelInboundHandler, RemovableChannelH
     private static func refusal(_ head: HTTPResponseHead) -> String {
         let status = "\(head.status.code) \(head.status.reasonPhrase)"
         switch head.status.code {
-        case 407:
-            return "407 Proxy Authentication Required: the proxy wants credentials, or refused the ones given; put them in the proxy URL as http://user:password@host:port (percent-encode special characters)"
+        case 407, 401:
+            // 401: what some proxies send instead of 407 (tinyproxy 1.11 does, measured).
+            return "\(status): the proxy wants credentials, or refused the ones given; put them in the proxy URL as http://user:password@host:port (percent-encode special characters)"
         case 403:
             return "\(status): the proxy does not allow this destination or port; ask its administrator, or add the host to no_proxy if it should be reached directly"
         case 502, 503, 504:

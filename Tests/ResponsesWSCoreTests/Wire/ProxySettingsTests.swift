@@ -177,7 +177,8 @@ import Testing
 
     @Test func refusalsAreProxyErrors() throws {
         for (answer, status, needle) in [
-            ("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"x\"\r\nContent-Length: 0\r\n\r\n", 407, "Proxy Authentication Required"),
+            ("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"x\"\r\nContent-Length: 0\r\n\r\n", 407, "407 Proxy Authentication Required: the proxy wants credentials"),
+            ("HTTP/1.0 401 Unauthorized\r\n\r\n", 401, "the proxy wants credentials"),
             ("HTTP/1.0 403 Access violation\r\n\r\n", 403, "does not allow this destination"),
             ("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 3\r\n\r\nbad", 502, "could not reach the server"),
         ] {

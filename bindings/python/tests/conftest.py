@@ -37,8 +37,9 @@ class Sim:
             [RWS_BIN, "sim", "--port", "0", "--tokens-per-second", "0", *args],
             stdout=subprocess.PIPE, stderr=self._err, text=True,
         )
+        self.tls = False
         self.port = self._read_port()
-        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+        self.base_url = f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}/v1"
         # Whatever it prints later is read (and dropped) so that it never blocks on a full pipe.
         self._drain = threading.Thread(target=self.proc.stdout.read, daemon=True)
         self._drain.start()
@@ -47,7 +48,8 @@ class Sim:
         """Blocks until the first line ("listening ws://...") or the end of stdout."""
         ready, _, _ = select.select([self.proc.stdout], [], [], 60)   # only a hang guard
         line = self.proc.stdout.readline() if ready else ""
-        prefix = "listening ws://127.0.0.1:"
+        self.tls = line.startswith("listening wss://")   # --tls-cert
+        prefix = "listening wss://127.0.0.1:" if self.tls else "listening ws://127.0.0.1:"
         if line.startswith(prefix) and line.rstrip().endswith("/v1"):
             return int(line[len(prefix):].split("/")[0])
         self.proc.kill()

@@ -148,6 +148,8 @@ pub struct ClientBuilder {
     tls_client_cert: Option<PathBuf>,
     tls_client_key: Option<PathBuf>,
     tls_client_key_passphrase: Option<String>,
+    proxy: Option<String>,
+    no_proxy: Option<String>,
 }
 
 macro_rules! setters {
@@ -248,6 +250,22 @@ impl ClientBuilder {
         self
     }
 
+    /// The proxy for every connection: `http://[user:password@]host:port` (HTTP CONNECT, Basic
+    /// authentication), `socks5://host:port` or `socks5h://host:port`; `""` for none. Unset, the
+    /// library reads `https_proxy`, `http_proxy`, `ALL_PROXY` as curl does (see the C header).
+    /// A proxy that fails fails the turn with [`ErrorKind::Proxy`], never a direct connection.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Some(url.into());
+        self
+    }
+
+    /// Hosts reached without the proxy (`NO_PROXY` syntax: names and their subdomains, IP
+    /// addresses, CIDR ranges, `*`); overrides `no_proxy` / `NO_PROXY`.
+    pub fn no_proxy(mut self, hosts: impl Into<String>) -> Self {
+        self.no_proxy = Some(hosts.into());
+        self
+    }
+
     /// Adds a `"Name: value"` header to every handshake and HTTP request.
     pub fn header(mut self, header: impl Into<String>) -> Self {
         self.headers.push(header.into());
@@ -271,6 +289,12 @@ impl ClientBuilder {
         let tls_client_cert = c_string("tls_client_cert", &path_string(&self.tls_client_cert))?;
         let tls_client_key = c_string("tls_client_key", &path_string(&self.tls_client_key))?;
         let tls_client_key_passphrase = c_string("tls_client_key_passphrase", &self.tls_client_key_passphrase)?;
+        let proxy = c_string("proxy", &self.proxy)?;
+        let no_proxy = c_string("no_proxy", &self.no_proxy)?;
+        if (proxy.is_some() || no_proxy.is_some()) && !crate::features().proxy() {
+            // An older library would ignore the fields and connect directly: fail closed.
+            return Err(Error::binding(ErrorKind::Unsupported, "proxy and no_proxy need libresponsesws 0.4.0 or newer"));
+        }
         let headers: Vec<CString> = self
             .headers
             .iter()
@@ -299,6 +323,8 @@ impl ClientBuilder {
         set(&tls_client_cert, &mut o.tls_client_cert);
         set(&tls_client_key, &mut o.tls_client_key);
         set(&tls_client_key_passphrase, &mut o.tls_client_key_passphrase);
+        set(&proxy, &mut o.proxy);
+        set(&no_proxy, &mut o.no_proxy);
         if !headers.is_empty() {
             o.headers = header_ptrs.as_ptr();
         }

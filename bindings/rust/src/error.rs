@@ -57,6 +57,10 @@ pub enum ErrorKind {
     Cancelled,
     /// `RWS_E_ABORTED`: the event callback stopped the turn (returned `Break` or panicked).
     Aborted,
+    /// `RWS_E_PROXY`: the proxy could not be reached or refused the tunnel
+    /// ([`Error::http_status`] is its answer: 407 means proxy authentication). Never followed
+    /// by a direct connection.
+    Proxy,
     /// `RWS_E_SERVER`: an `error` event with another code; see [`Error::server_code`].
     Server,
     /// `RWS_E_PREVIOUS_RESPONSE_NOT_FOUND`: the chain's parent is not in the connection cache.
@@ -101,6 +105,7 @@ const KINDS: &[(c_int, ErrorKind)] = &[
     (sys::RWS_E_PROTOCOL, ErrorKind::Protocol),
     (sys::RWS_E_CANCELLED, ErrorKind::Cancelled),
     (sys::RWS_E_ABORTED, ErrorKind::Aborted),
+    (sys::RWS_E_PROXY, ErrorKind::Proxy),
     (sys::RWS_E_SERVER, ErrorKind::Server),
     (sys::RWS_E_PREVIOUS_RESPONSE_NOT_FOUND, ErrorKind::PreviousResponseNotFound),
     (sys::RWS_E_CONNECTION_LIMIT, ErrorKind::ConnectionLimit),
@@ -129,7 +134,7 @@ impl ErrorKind {
     /// ([`RateLimited`](ErrorKind::RateLimited)). Never true for
     /// [`OutcomeUnknown`](ErrorKind::OutcomeUnknown).
     pub fn is_safe_to_resend(self) -> bool {
-        matches!(self, ErrorKind::Closed | ErrorKind::Connect | ErrorKind::Dns | ErrorKind::RateLimited)
+        matches!(self, ErrorKind::Closed | ErrorKind::Connect | ErrorKind::Dns | ErrorKind::RateLimited | ErrorKind::Proxy)
     }
 }
 

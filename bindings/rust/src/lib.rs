@@ -167,6 +167,10 @@ impl Features {
     pub fn client_cert(self) -> bool {
         self.0 & sys::RWS_FEATURE_CLIENT_CERT != 0
     }
+    /// [`ClientBuilder::proxy`] and the proxy environment variables are honoured (0.4.0).
+    pub fn proxy(self) -> bool {
+        self.0 & sys::RWS_FEATURE_PROXY != 0
+    }
 }
 
 /// The features compiled into the loaded library.

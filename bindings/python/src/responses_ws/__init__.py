@@ -19,7 +19,7 @@ from .events import Event, EventType
 from .params import ResponseCreateParams
 from .turn import Transport, Turn, TurnFlags, TurnResult
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 
 def library_version() -> str:

@@ -34,6 +34,7 @@ uint32_t rws_version_number(void);
 #define RWS_FEATURE_REQUEST_ID 64
 #define RWS_FEATURE_LOG_HOOK 128
 #define RWS_FEATURE_CLIENT_CERT 256
+#define RWS_FEATURE_PROXY 512
 
 uint32_t rws_features(void);
 
@@ -62,6 +63,7 @@ enum {
     RWS_E_PROTOCOL = -22,
     RWS_E_CANCELLED = -23,
     RWS_E_ABORTED = -24,
+    RWS_E_PROXY = -25,
     RWS_E_SERVER = -30,
     RWS_E_PREVIOUS_RESPONSE_NOT_FOUND = -31,
     RWS_E_CONNECTION_LIMIT = -32,
@@ -140,6 +142,8 @@ typedef struct rws_client_options {
     const char *tls_client_cert;
     const char *tls_client_key;
     const char *tls_client_key_passphrase;
+    const char *proxy;
+    const char *no_proxy;
 } rws_client_options;
 
 enum {

@@ -15,7 +15,7 @@ else:  # Unpack for **kwargs typed by a TypedDict came with Python 3.11
     from typing_extensions import Literal, Unpack
 
 from ._ffi import ffi, lib
-from .errors import ClosedError, InvalidArgumentError, check
+from .errors import ClosedError, InvalidArgumentError, UnsupportedError, check
 from .events import Event
 from .params import ResponseCreateParams, request_body
 from .turn import Turn, _CallbackSink, _on_event
@@ -29,7 +29,7 @@ TransportName = Literal["websocket", "http"]
 FallbackName = Literal["auto", "never"]
 
 _STRING_OPTIONS = ("websocket_url", "organization", "project", "beta", "ca_file",
-                   "tls_client_cert", "tls_client_key", "tls_client_key_passphrase")
+                   "tls_client_cert", "tls_client_key", "tls_client_key_passphrase", "proxy", "no_proxy")
 _NUMBER_OPTIONS = (
     "connect_timeout_ms",
     "first_event_timeout_ms",
@@ -108,7 +108,9 @@ class Client:
     of ``rws_client_options`` by their C names (``connect_timeout_ms``, ``max_request_bytes``,
     ``verify_peer``, ...); an option left at None keeps the library's default. ``headers`` is a
     dict or a list of ``"Name: value"``; ``transport`` is ``"websocket"`` or ``"http"``;
-    ``fallback`` is ``"auto"`` or ``"never"``.
+    ``fallback`` is ``"auto"`` or ``"never"``. ``proxy`` (``http://[user:password@]host:port``,
+    ``socks5://``, ``socks5h://``; ``""`` for none) and ``no_proxy`` override ``$https_proxy``,
+    ``$http_proxy``, ``$ALL_PROXY`` and ``$NO_PROXY``, read as curl reads them.
 
     Thread-safe. Use it as a context manager or call :meth:`close` (idempotent), which cancels
     running turns and closes every connection.
@@ -128,6 +130,8 @@ class Client:
         tls_client_cert: Optional[str] = None,
         tls_client_key: Optional[str] = None,
         tls_client_key_passphrase: Optional[str] = None,
+        proxy: Optional[str] = None,
+        no_proxy: Optional[str] = None,
         verify_peer: Optional[bool] = None,
         connect_timeout_ms: Optional[int] = None,
         first_event_timeout_ms: Optional[int] = None,
@@ -168,6 +172,9 @@ class Client:
             keep.append(buf)
             return buf
 
+        if ("proxy" in options or "no_proxy" in options) and not lib.rws_features() & lib.RWS_FEATURE_PROXY:
+            # An older library would ignore the fields and connect directly: fail closed.
+            raise UnsupportedError(lib.RWS_E_UNSUPPORTED, "proxy and no_proxy need libresponsesws 0.4.0 or newer")
         raw.base_url = c_string(base_url)
         raw.api_key = c_string(api_key)
         for name in _STRING_OPTIONS:

@@ -63,6 +63,7 @@ __all__ = [
     "URLError",
     "DNSError",
     "ConnectError",
+    "ProxyError",
     "TLSError",
     "TLSVerifyError",
     "UpgradeRefusedError",
@@ -299,6 +300,14 @@ class ConnectError(APIConnectionError):
     rws_status = lib.RWS_E_CONNECT
 
 
+class ProxyError(APIConnectionError):
+    """RWS_E_PROXY: the configured proxy could not be reached or refused the tunnel
+    (``status_code`` is the proxy's answer: 407 means proxy authentication). The library never
+    connects directly instead."""
+
+    rws_status = lib.RWS_E_PROXY
+
+
 class TLSError(APIConnectionError):
     """RWS_E_TLS: the TLS handshake or TLS I/O failed."""
 
@@ -445,7 +454,8 @@ def _http_class(status_code: int) -> Optional[Type[ResponsesWSError]]:
 def _class_for(status: int, status_code: int) -> Type[ResponsesWSError]:
     """The HTTP status's class first, the C status's class next; both when they differ."""
     by_status = _BY_STATUS.get(status, ResponsesWSError)
-    by_http = _http_class(status_code) if status_code > 0 else None
+    # A proxy's HTTP status is not the API's: a 502 from the proxy is no InternalServerError.
+    by_http = _http_class(status_code) if status_code > 0 and by_status is not ProxyError else None
     if by_http is None or issubclass(by_status, by_http):
         return by_status
     if by_status is ResponsesWSError or issubclass(by_http, by_status):

@@ -26,11 +26,11 @@ macro_rules! constants {
 /// Major version of the header this crate was written against.
 pub const RWS_VERSION_MAJOR: u32 = 0;
 /// Minor version of the header this crate was written against.
-pub const RWS_VERSION_MINOR: u32 = 3;
+pub const RWS_VERSION_MINOR: u32 = 4;
 /// Patch version of the header this crate was written against.
 pub const RWS_VERSION_PATCH: u32 = 0;
 /// `RWS_VERSION_STRING` of the header this crate was written against.
-pub const RWS_VERSION_STRING: &str = "0.3.0";
+pub const RWS_VERSION_STRING: &str = "0.4.0";
 /// `0xMMmmpp` of the header this crate was written against.
 pub const RWS_VERSION_NUMBER: u32 = (RWS_VERSION_MAJOR << 16) | (RWS_VERSION_MINOR << 8) | RWS_VERSION_PATCH;
 
@@ -55,6 +55,8 @@ constants! {
         RWS_FEATURE_LOG_HOOK = 1 << 7,
         /// rws_client_options.tls_client_cert (mTLS) (0.3.0).
         RWS_FEATURE_CLIENT_CERT = 1 << 8,
+        /// HTTP CONNECT and SOCKS5 proxies: rws_client_options.proxy / no_proxy (0.4.0).
+        RWS_FEATURE_PROXY = 1 << 9,
     }
 }
 
@@ -109,6 +111,8 @@ constants! {
         RWS_E_CANCELLED = -23,
         /// The event callback returned RWS_STOP.
         RWS_E_ABORTED = -24,
+        /// The proxy could not be reached or refused the tunnel (0.4.0).
+        RWS_E_PROXY = -25,
         /// An `error` event with another code.
         RWS_E_SERVER = -30,
         /// previous_response_id unknown to this connection.
@@ -359,6 +363,10 @@ pub struct rws_client_options {
     pub tls_client_key: *const c_char,
     /// the passphrase of an encrypted key; never in any message.
     pub tls_client_key_passphrase: *const c_char,
+    /// Proxy URL for every endpoint ("" = none); NULL: from the environment. Since 0.4.0.
+    pub proxy: *const c_char,
+    /// Hosts reached directly; NULL: from the environment. Since 0.4.0.
+    pub no_proxy: *const c_char,
 }
 
 /// Session options; fill with [`rws_session_options_init`] first.

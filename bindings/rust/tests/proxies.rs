@@ -51,7 +51,7 @@ fn a_bad_proxy_url_is_refused_when_the_client_is_built() {
     }
 }
 
-/// microsocks on a free port; its stdout lines arrive on a channel.
+/// microsocks on a free port; its log lines (on stderr) arrive on a channel.
 struct Microsocks {
     child: Child,
     port: u16,
@@ -63,14 +63,14 @@ impl Microsocks {
         let port = unused_port();
         let mut child = Command::new("microsocks")
             .args(["-i", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("microsocks is not installed (apt-get install microsocks)");
         let (tx, lines) = mpsc::channel();
-        let stdout = child.stdout.take().unwrap();
+        let stderr = child.stderr.take().unwrap();
         std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if tx.send(line).is_err() {
                     break;
                 }

@@ -205,6 +205,30 @@ class Verbose(unittest.TestCase):
         self.assertNotIn("rws: [", err)
 
 
+class Proxies(unittest.TestCase):
+    def test_an_unreachable_proxy_fails_the_turn_and_hides_its_password(self):
+        with BoundClosedPort() as target, BoundClosedPort() as proxy:
+            status, out, err = rws("run", "--base-url", f"http://127.0.0.1:{target}/v1", "--api-key", "sk-test",
+                                   "--proxy", f"http://agent:hunter2@127.0.0.1:{proxy}", "hi")
+        self.assertEqual(status, 1, err)
+        self.assertIn(f"cannot reach the proxy http://127.0.0.1:{proxy} (from proxy)", err)
+        self.assertNotIn("hunter2", out + err)
+
+    def test_a_bad_proxy_url_is_one_clear_line(self):
+        status, _, err = rws("run", "--base-url", "http://127.0.0.1:1/v1", "--api-key", "sk-test", "--proxy", "socks4://127.0.0.1:1", "hi")
+        self.assertEqual(status, 1, err)
+        self.assertIn("proxy: socks4:// proxies are not supported", err)
+
+    def test_the_embedded_simulator_ignores_proxy_variables(self):
+        # It runs inside rws: a corporate http_proxy must not break the first `rws demo`.
+        with BoundClosedPort() as proxy:
+            dead = f"http://127.0.0.1:{proxy}"
+            status, out, err = rws("loop", "--turns", "2", "--sim-tokens-per-second", "0",
+                                   env={"http_proxy": dead, "https_proxy": dead, "ALL_PROXY": dead})
+        self.assertEqual(status, 0, err)
+        self.assertRegex(out.splitlines()[-1], r"^2/2 turns ok")
+
+
 class FailedTurns(unittest.TestCase):
     def test_a_failed_turn_exits_1_and_says_why(self):
         # The first create is dropped after it was written: outcome unknown, never replayed.

@@ -15,6 +15,15 @@ struct TargetOptions: ParsableArguments {
         valueName: "KEY"))
     var apiKey: String?
 
+    @Option(help: ArgumentHelp(
+        "Proxy for every connection: http://[user:password@]host:port (CONNECT), socks5:// or socks5h://; \"\" for none (default: $https_proxy, $http_proxy, $ALL_PROXY as curl reads them).",
+        valueName: "URL"))
+    var proxy: String?
+
+    @Option(help: ArgumentHelp("Hosts reached without the proxy: names (and their subdomains), addresses, CIDR ranges, * (default: $NO_PROXY).",
+                               valueName: "LIST"))
+    var noProxy: String?
+
     @Flag(name: .shortAndLong, help: "Log what the library does to stderr: connects, retries, fallbacks, rotations (-vv: also debug records).")
     var verbose: Int
 
@@ -45,6 +54,8 @@ struct Target {
     let apiKey: String?
     let simulator: Simulator?
     let logHook: LogHook?
+    var proxy: String?
+    var noProxy: String?
     var label: String {
         if simulator != nil { return "the embedded simulator at \(baseURL ?? "")" }
         return baseURL ?? "https://api.openai.com/v1"
@@ -61,11 +72,13 @@ struct Target {
                 throw ExitCode(ExitStatus.usage)
             }
             let sim = try await Simulator.start(config)
-            let target = Target(baseURL: sim.baseURL, apiKey: "sk-embedded-simulator", simulator: sim, logHook: options.logHook)
+            // The simulator runs in this process: never through a proxy from the environment.
+            let target = Target(baseURL: sim.baseURL, apiKey: "sk-embedded-simulator", simulator: sim, logHook: options.logHook,
+                                proxy: options.proxy ?? "", noProxy: options.noProxy)
             StandardError.print("rws \(command): no API key, so the turns go to \(target.label) (nothing leaves this machine)")
             return target
         }
-        let target = Target(baseURL: url, apiKey: key, simulator: nil, logHook: options.logHook)
+        let target = Target(baseURL: url, apiKey: key, simulator: nil, logHook: options.logHook, proxy: options.proxy, noProxy: options.noProxy)
         StandardError.print("rws \(command): sending turns to \(target.label)")
         return target
     }
@@ -77,6 +90,8 @@ struct Target {
         if let apiKey { config.apiKey = apiKey }
         config.transport = transport
         config.logHook = logHook
+        config.proxy = proxy
+        config.noProxy = noProxy
         return config
     }
 

@@ -18,9 +18,9 @@ from cffi import FFI  # type: ignore[import-untyped, unused-ignore]
 # values are checked against the header's expressions by tests/test_cdef.py.
 CDEF = """
 #define RWS_VERSION_MAJOR 0
-#define RWS_VERSION_MINOR 3
+#define RWS_VERSION_MINOR 4
 #define RWS_VERSION_PATCH 0
-#define RWS_VERSION_NUMBER 768
+#define RWS_VERSION_NUMBER 1024
 
 const char *rws_version(void);
 uint32_t rws_version_number(void);

@@ -18,7 +18,7 @@ import Testing
         (.timeout, Int32(RWS_E_TIMEOUT)), (.closed, Int32(RWS_E_CLOSED)),
         (.outcomeUnknown, Int32(RWS_E_OUTCOME_UNKNOWN)), (.messageTooBig, Int32(RWS_E_MESSAGE_TOO_BIG)),
         (.requestTooBig, Int32(RWS_E_REQUEST_TOO_BIG)), (.protocolViolation, Int32(RWS_E_PROTOCOL)),
-        (.cancelled, Int32(RWS_E_CANCELLED)), (.aborted, Int32(RWS_E_ABORTED)),
+        (.cancelled, Int32(RWS_E_CANCELLED)), (.aborted, Int32(RWS_E_ABORTED)), (.proxy, Int32(RWS_E_PROXY)),
         (.server, Int32(RWS_E_SERVER)), (.previousResponseNotFound, Int32(RWS_E_PREVIOUS_RESPONSE_NOT_FOUND)),
         (.connectionLimit, Int32(RWS_E_CONNECTION_LIMIT)), (.streamLimit, Int32(RWS_E_STREAM_LIMIT)),
         (.invalidStreamID, Int32(RWS_E_INVALID_STREAM_ID)), (.rateLimited, Int32(RWS_E_RATE_LIMITED)),

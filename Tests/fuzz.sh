@@ -5,13 +5,13 @@
 # the input that did it is kept in $FUZZ_SCRATCH/fuzz-artifacts/ (replay: see the end).
 #
 #   FUZZ_SECONDS   seconds per target (default 30)
-#   FUZZ_TARGETS   which targets (default: all six)
+#   FUZZ_TARGETS   which targets (default: all seven)
 #   FUZZ_SCRATCH   SwiftPM scratch path of the fuzz build (default .build-fuzz)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 seconds=${FUZZ_SECONDS:-30}
-read -r -a targets <<< "${FUZZ_TARGETS:-frames events request sse http-upgrade http-post}"
+read -r -a targets <<< "${FUZZ_TARGETS:-frames events request sse http-upgrade http-post proxy}"
 scratch=${FUZZ_SCRATCH:-.build-fuzz}
 
 started=$SECONDS
@@ -38,7 +38,7 @@ for target in "${targets[@]}"; do
     case $target in
         frames) dict=frames.dict ;;
         sse) dict=sse.dict ;;
-        http-*) dict=http.dict ;;
+        http-*|proxy) dict=http.dict ;;
         *) dict=json.dict ;;
     esac
     log="$work/$target.log"

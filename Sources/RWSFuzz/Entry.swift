@@ -14,7 +14,7 @@ import Musl
 #if RWS_FUZZING || DEBUG
 
 /// The names RWS_FUZZ_TARGET (or the replay main's first argument) takes.
-let harnessNames = ["frames", "events", "request", "sse", "http-upgrade", "http-post"]
+let harnessNames = ["frames", "events", "request", "sse", "http-upgrade", "http-post", "proxy"]
 
 func harness(named name: String) -> ((UnsafeRawBufferPointer) -> Void)? {
     switch name {
@@ -24,6 +24,7 @@ func harness(named name: String) -> ((UnsafeRawBufferPointer) -> Void)? {
     case "sse": return SSETarget.run
     case "http-upgrade": return UpgradeTarget.run
     case "http-post": return PostTarget.run
+    case "proxy": return ProxyTarget.run
     default: return nil
     }
 }

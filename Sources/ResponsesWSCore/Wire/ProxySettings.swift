@@ -65,7 +65,8 @@ public struct Proxy: Sendable, Hashable, CustomStringConvertible {
         }
         let host: Substring
         var portText: Substring?
-        if rest.first == "[" {
+        let bracketed = rest.first == "["
+        if bracketed {
             guard let close = rest.firstIndex(of: "]") else {
                 throw TransportError(.configuration, "\(source): unterminated IPv6 literal in the proxy URL")
             }
@@ -82,6 +83,15 @@ public struct Proxy: Sendable, Hashable, CustomStringConvertible {
         }
         guard !host.isEmpty else {
             throw TransportError(.configuration, "\(source): the proxy URL has no host; expected e.g. http://proxy.example:3128")
+        }
+        // A host name (letters, digits, '-', '.', '_') or an IP literal: anything else would
+        // reach the CONNECT line or the resolver as is.
+        let isName = host.utf8.allSatisfy { c in
+            (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z"))
+                || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || c == UInt8(ascii: "-") || c == UInt8(ascii: ".") || c == UInt8(ascii: "_")
+        }
+        guard (isName && !bracketed) || IPAddressBytes.parse(String(host)) != nil else {
+            throw TransportError(.configuration, "\(source): the proxy URL's host is not a host name or an IP address; expected e.g. http://proxy.example:3128")
         }
         var port = 1080
         if let portText {

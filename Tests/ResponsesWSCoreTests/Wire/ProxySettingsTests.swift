@@ -30,7 +30,7 @@ import Testing
     @Test func refusesWhatCannotWork() {
         for (url, needle) in [("https://proxy:443", "https:// proxy"), ("socks4://p:1", "socks4"), ("ftp://p:1", "unsupported proxy scheme"),
                               ("http://p:0", "bad proxy port"), ("http://p:99999", "bad proxy port"), ("http://:8080", "no host"),
-                              ("socks5://u:secret@p:1", "not supported"), ("http://u:%zz@p:1", "%-escape"), ("http://[::1:80", "IPv6")] {
+                              ("socks5://u:secret@p:1", "not supported"), ("http://u:%zz@p:1", "%-escape"), ("http://[::1:80", "IPv6"), ("http://pro xy:1", "not a host name"), ("http://p\u{0}x:1", "not a host name"), ("http://[zz]:1", "not a host name")] {
             do {
                 _ = try Proxy(url: url, source: "$HTTPS_PROXY")
                 Issue.record("accepted \(url)")

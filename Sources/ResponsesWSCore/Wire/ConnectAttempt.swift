@@ -158,6 +158,9 @@ final class ConnectAttempt<Value: Sendable> {
                             guard !attempt.isComplete else { return }
                             attempt.tunnelEstablished()
                             do {
+                                if ProcessEnvironment.quickAckThroughProxies {
+                                    try channel.pipeline.syncOperations.addHandler(QuickAckHandler(), position: .first)
+                                }
                                 try Self.install(on: channel, endpoint: endpoint, tls: tls, initialize: initialize)
                             } catch {
                                 attempt.fail(TransportErrorMapping.connectFailure(error, endpoint: endpoint, tls: tls))

@@ -1,0 +1,181 @@
+"""responses_ws.openai.connect(client): a script written for the SDK's WebSocket mode runs with one
+changed line. Each script below runs twice against `rws sim`: through the SDK's own
+`client.responses.connect()` and through the drop-in; both runs must see the same event classes,
+event types, output text and chaining."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any, Callable, Dict, List
+
+import pytest
+
+openai = pytest.importorskip("openai")
+pytest.importorskip("websockets")  # the SDK's WebSocket mode needs openai[realtime]
+
+import responses_ws as rws
+import responses_ws.openai
+from conftest import API_KEY, TOOLS
+
+MODEL = "gpt-5.6"
+
+
+def _wait_for(connection: Any, wanted: tuple, seen: List[str]) -> Any:
+    """The SDK's documented loop: iterate the connection until the event that ends the response."""
+    for event in connection:
+        seen.append(f"{type(event).__name__}:{event.type}")
+        if event.type in wanted:
+            return event
+    raise AssertionError("the connection closed before the response ended")
+
+
+def sdk_script(open_connection: Callable[[], Any]) -> Dict[str, Any]:
+    """An agent loop written for `client.responses.connect()`: a text turn, a chained turn, a
+    function-call turn answered with its output, and a request the server rejects."""
+    seen: List[str] = []
+    out: Dict[str, Any] = {"seen": seen}
+    done = ("response.completed", "response.failed", "response.incomplete", "error")
+    with open_connection() as connection:
+        connection.response.create(model=MODEL, input="Hello there", store=False)
+        first = _wait_for(connection, done, seen)
+        out["first_text"] = first.response.output_text
+
+        connection.response.create(model=MODEL, input="And again", store=False,
+                                   previous_response_id=first.response.id)
+        second = _wait_for(connection, done, seen)
+        out["second_text"] = second.response.output_text
+        out["chained"] = second.response.previous_response_id == first.response.id
+
+        connection.response.create(model=MODEL, input="please read_file notes.txt", tools=TOOLS, store=False)
+        call_turn = _wait_for(connection, done, seen)
+        call = next(item for item in call_turn.response.output if item.type == "function_call")
+        out["call"] = (call.name, call.arguments)
+        # The SDK's typed output items go back as input, as SDK users write it.
+        connection.response.create(
+            model=MODEL, store=False, previous_response_id=call_turn.response.id, tools=TOOLS,
+            input=[{"type": "function_call_output", "call_id": call.call_id, "output": "file body"}],
+        )
+        answer = _wait_for(connection, done, seen)
+        out["tool_answer"] = answer.response.output_text
+
+        connection.response.create(model=MODEL, input="x", store=False, previous_response_id="resp_unknown")
+        error = _wait_for(connection, done, seen)
+        out["error"] = (error.type, error.error.code)
+
+        # The connection is still usable after a request-scoped error, as with the SDK.
+        connection.response.create(model=MODEL, input="after the error", store=False)
+        out["after_error"] = _wait_for(connection, done, seen).response.output_text
+    return out
+
+
+def test_the_same_script_runs_through_the_sdk_and_the_drop_in(sim: Any) -> None:
+    sdk_client = openai.OpenAI(base_url=sim.base_url, api_key=API_KEY)
+    through_sdk = sdk_script(lambda: sdk_client.responses.connect())
+    through_rws = sdk_script(lambda: responses_ws.openai.connect(sdk_client))  # the one changed line
+    assert through_rws == through_sdk
+    assert through_sdk["chained"] is True
+    assert "Hello there" in through_sdk["first_text"]
+    assert through_sdk["error"] == ("error", "previous_response_not_found")
+    assert through_sdk["call"][0] == "read_file"
+    assert "file body" in through_sdk["tool_answer"]
+
+
+async def async_sdk_script(open_connection: Callable[[], Any]) -> Dict[str, Any]:
+    """The async twin: `async with`, `await connection.response.create`, `async for`."""
+    seen: List[str] = []
+    out: Dict[str, Any] = {"seen": seen}
+
+    async def wait_for(connection: Any) -> Any:
+        async for event in connection:
+            seen.append(f"{type(event).__name__}:{event.type}")
+            if event.type in ("response.completed", "error"):
+                return event
+        raise AssertionError("the connection closed before the response ended")
+
+    async with open_connection() as connection:
+        await connection.response.create(model=MODEL, input="Hello async", store=False)
+        first = await wait_for(connection)
+        await connection.response.create(model=MODEL, input="Chained", store=False,
+                                         previous_response_id=first.response.id)
+        second = await wait_for(connection)
+        out["texts"] = [first.response.output_text, second.response.output_text]
+        out["chained"] = second.response.previous_response_id == first.response.id
+        # recv() as well as iteration
+        await connection.response.create(model=MODEL, input="by recv", store=False)
+        while True:
+            event = await connection.recv()
+            seen.append(f"{type(event).__name__}:{event.type}")
+            if event.type == "response.completed":
+                out["recv_text"] = event.response.output_text
+                break
+    return out
+
+
+def test_the_same_async_script_runs_through_the_sdk_and_the_drop_in(sim: Any) -> None:
+    sdk_client = openai.AsyncOpenAI(base_url=sim.base_url, api_key=API_KEY)
+
+    async def both() -> tuple:
+        through_sdk = await async_sdk_script(lambda: sdk_client.responses.connect())
+        through_rws = await async_sdk_script(lambda: responses_ws.openai.connect(sdk_client))
+        return through_sdk, through_rws
+
+    through_sdk, through_rws = asyncio.run(both())
+    assert through_rws == through_sdk
+    assert through_sdk["chained"] is True and "Hello async" in through_sdk["texts"][0]
+
+
+def test_nothing_is_chained_unless_asked_as_in_the_sdk(sim: Any) -> None:
+    sdk_client = openai.OpenAI(base_url=sim.base_url, api_key=API_KEY)
+    with responses_ws.openai.connect(sdk_client) as connection:
+        for text in ("one", "two"):
+            connection.response.create(model=MODEL, input=text, store=False)
+            for event in connection:
+                if event.type == "response.completed":
+                    assert event.response.previous_response_id is None
+                    break
+
+
+def test_send_recv_bytes_handlers_and_close(sim: Any) -> None:
+    sdk_client = openai.OpenAI(base_url=sim.base_url, api_key=API_KEY)
+    manager = responses_ws.openai.connect(sdk_client)
+    manager.send({"type": "response.create", "model": MODEL, "input": "queued before enter", "store": False})
+    connection = manager.enter()
+    completed: List[Any] = []
+    connection.on("response.completed", lambda event: (completed.append(event), connection.close()))
+    connection.dispatch_events()  # returns once the handler closed the connection
+    assert len(completed) == 1 and "queued before enter" in completed[0].response.output_text
+    assert type(completed[0]).__module__.startswith("openai.types.")
+    with pytest.raises(rws.ClosedError):
+        connection.recv_bytes()
+    assert list(connection) == []  # iteration ends on a closed connection
+    with pytest.raises(rws.UnsupportedError):
+        with responses_ws.openai.connect(sdk_client) as other:
+            other.send({"type": "response.steer", "input": "x", "previous_response_id": "resp_1"})
+
+
+def test_options_come_from_the_sdk_client() -> None:
+    from responses_ws._openai_options import client_arguments
+
+    sdk_client = openai.OpenAI(
+        base_url="http://127.0.0.1:9/v1/", api_key="sk-abc", organization="org-1", project="proj-1",
+        default_headers={"X-Team": "blue"}, timeout=openai.Timeout(30.0, connect=2.5),
+        websocket_base_url="ws://127.0.0.1:10/v1",
+    )
+    base_url, api_key, options = client_arguments(sdk_client, extra_headers={"X-Call": "1"}, extra_query={"a": "b"})
+    assert base_url == "http://127.0.0.1:9/v1" and api_key == "sk-abc"
+    assert options["organization"] == "org-1" and options["project"] == "proj-1"
+    assert options["headers"]["X-Team"] == "blue" and options["headers"]["X-Call"] == "1"
+    assert not {"Authorization", "Accept", "Content-Type"} & set(options["headers"])
+    assert options["websocket_url"] == "ws://127.0.0.1:10/v1/responses?a=b"
+    assert options["connect_timeout_ms"] == 2500 and options["idle_timeout_ms"] == 30000
+    # And the library accepts them as they are.
+    rws.Client(base_url, api_key, **options).close()
+
+
+def test_importing_the_package_imports_no_sdk() -> None:
+    import subprocess
+
+    code = "import responses_ws, sys; print('openai' in sys.modules, 'agents' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.split() == ["False", "False"]

@@ -148,7 +148,7 @@ memcheck() {
 
 python_venv() {
     if [ ! -x .venv/bin/python ]; then python3 -m venv .venv || return 1; fi
-    .venv/bin/pip install --quiet --disable-pip-version-check 'openai[realtime]' pytest cffi kosoku
+    .venv/bin/pip install --quiet --disable-pip-version-check 'openai[realtime]' openai-agents pytest cffi kosoku
 }
 
 openai_sdk() {

@@ -1,0 +1,139 @@
+"""responses_ws.agents: openai-agents' Runner over the library, against `rws sim`.
+
+The same agent runs through the agents SDK's own Responses WebSocket transport
+(`OpenAIProvider(use_responses_websocket=True)`) and through `ResponsesWSProvider`; both must
+give the same outputs, items and stream events. Tracing is off (RunConfig), so nothing but the
+simulator is contacted."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Dict, List, Tuple
+
+import pytest
+
+agents = pytest.importorskip("agents")
+pytest.importorskip("websockets")  # the agents SDK's own WebSocket transport, for comparison
+
+from agents import Agent, ModelProvider, OpenAIProvider, RunConfig, Runner, function_tool
+from openai import AsyncOpenAI
+from openai.types.responses import ResponseCompletedEvent
+
+import responses_ws as rws
+from conftest import API_KEY
+from responses_ws.agents import ResponsesWSModel, ResponsesWSProvider
+
+MODEL = "gpt-5.6"
+
+
+@function_tool
+def get_weather(city: str) -> str:
+    """The weather of a city."""
+    return f"sunny in {city}"
+
+
+def weather_agent() -> Agent[Any]:
+    return Agent(name="weather", instructions="Answer briefly.", model=MODEL, tools=[get_weather])
+
+
+def run_config(provider: ModelProvider) -> RunConfig:
+    return RunConfig(model_provider=provider, tracing_disabled=True)
+
+
+async def _tool_loop(provider: ModelProvider) -> Dict[str, Any]:
+    """A two-call tool loop with Runner.run, then a chained run and a streamed run."""
+    agent = weather_agent()
+    first = await Runner.run(agent, "weather in Paris?", run_config=run_config(provider))
+    chained = Runner.run_streamed(agent, "and in Rome?", run_config=run_config(provider),
+                                  previous_response_id=first.last_response_id)
+    stream_types: List[str] = []
+    previous_ids: List[Any] = []
+    async for event in chained.stream_events():
+        if event.type == "raw_response_event":
+            stream_types.append(f"{type(event.data).__name__}:{event.data.type}")
+            if isinstance(event.data, ResponseCompletedEvent):
+                previous_ids.append(event.data.response.previous_response_id)
+        else:
+            stream_types.append(event.type)
+    return {
+        "final": first.final_output,
+        "items": [type(item).__name__ for item in first.new_items],
+        "calls": len(first.raw_responses),
+        "chained_final": chained.final_output,
+        "chained_from_first": previous_ids[:1] == [first.last_response_id],
+        "stream_types": stream_types,
+    }
+
+
+def test_runner_gives_what_the_agents_sdk_websocket_transport_gives(sim: Any) -> None:
+    async def both() -> Tuple[Dict[str, Any], Dict[str, Any], rws.Stats]:
+        sdk_provider = OpenAIProvider(
+            openai_client=AsyncOpenAI(base_url=sim.base_url, api_key=API_KEY), use_responses_websocket=True,
+        )
+        through_sdk = await _tool_loop(sdk_provider)
+        await sdk_provider.aclose()
+        provider = ResponsesWSProvider(base_url=sim.base_url, api_key=API_KEY)
+        through_rws = await _tool_loop(provider)
+        stats = provider.client.stats()
+        await provider.aclose()
+        return through_sdk, through_rws, stats
+
+    through_sdk, through_rws, stats = asyncio.run(both())
+    assert through_rws == through_sdk
+    assert "sunny in" in through_rws["final"]
+    assert through_rws["items"] == ["ToolCallItem", "ToolCallOutputItem", "MessageOutputItem"]
+    assert through_rws["calls"] == 2 and through_rws["chained_from_first"] is True
+    assert "ResponseTextDeltaEvent:response.output_text.delta" in through_rws["stream_types"]
+    assert "ResponseFunctionCallArgumentsDeltaEvent:response.function_call_arguments.delta" in through_rws["stream_types"]
+    # One socket for all four calls; the runner resent the whole conversation for the tool
+    # result, and the session sent only the new items.
+    assert stats.connects == 1 and stats.turns_ok == 4 and stats.incremental_sends >= 1
+
+
+def test_full_history_requests_go_out_incrementally(sim: Any) -> None:
+    async def run() -> rws.Stats:
+        provider = ResponsesWSProvider(base_url=sim.base_url, api_key=API_KEY)
+        await Runner.run(weather_agent(), "weather in Oslo?", run_config=run_config(provider))
+        model = provider.get_model(MODEL)
+        assert isinstance(model, ResponsesWSModel)
+        stats = model.session.stats()
+        await provider.aclose()
+        return stats
+
+    stats = asyncio.run(run())
+    assert stats.turns_ok == 2 and stats.incremental_sends == 1 and stats.full_resends == 0
+
+
+def test_one_model_per_name_and_the_sdk_provider_options(sim: Any) -> None:
+    provider = ResponsesWSProvider(openai_client=AsyncOpenAI(base_url=sim.base_url, api_key=API_KEY))
+    assert provider.get_model(MODEL) is provider.get_model(MODEL)
+    assert provider.get_model(None) is not provider.get_model(MODEL)
+    asyncio.run(provider.aclose())
+    with pytest.raises(rws.ClosedError):
+        provider.client  # noqa: B018 - the provider's own client is closed by aclose()
+
+
+def test_a_server_error_is_the_agents_sdk_exception(sim: Any) -> None:
+    from agents.models.openai_responses import ResponsesWebSocketError
+
+    async def run() -> None:
+        provider = ResponsesWSProvider(base_url=sim.base_url, api_key=API_KEY)
+        try:
+            await Runner.run(weather_agent(), "hi", run_config=run_config(provider),
+                             previous_response_id="resp_unknown")
+        finally:
+            await provider.aclose()
+
+    with pytest.raises(ResponsesWebSocketError) as caught:
+        asyncio.run(run())
+    assert caught.value.code == "previous_response_not_found"
+
+
+def test_the_agents_sdk_internals_the_model_relies_on_exist() -> None:
+    from agents.models import openai_responses
+
+    for name in ("_construct_response_stream_event_from_payload", "_json_dumps_default",
+                 "_is_openai_omitted_value", "ResponsesWebSocketError"):
+        assert hasattr(openai_responses, name), name
+    assert hasattr(openai_responses.OpenAIResponsesWSModel, "_iter_websocket_response_events")
+    assert hasattr(openai_responses.OpenAIResponsesModel, "_build_response_create_kwargs")

@@ -59,6 +59,19 @@ def sdk_script(open_connection: Callable[[], Any]) -> Dict[str, Any]:
         answer = _wait_for(connection, done, seen)
         out["tool_answer"] = answer.response.output_text
 
+        # The whole context instead of previous_response_id: the SDK's typed output items
+        # (pydantic models) go back as input, as SDK users write a stateless loop.
+        question = {"role": "user", "content": "please read_file notes.txt"}
+        connection.response.create(model=MODEL, input=[question], tools=TOOLS, store=False)
+        stateless = _wait_for(connection, done, seen)
+        stateless_call = next(item for item in stateless.response.output if item.type == "function_call")
+        connection.response.create(
+            model=MODEL, store=False, tools=TOOLS,
+            input=[question, *stateless.response.output,
+                   {"type": "function_call_output", "call_id": stateless_call.call_id, "output": "typed"}],
+        )
+        out["stateless_answer"] = _wait_for(connection, done, seen).response.output_text
+
         connection.response.create(model=MODEL, input="x", store=False, previous_response_id="resp_unknown")
         error = _wait_for(connection, done, seen)
         out["error"] = (error.type, error.error.code)
@@ -79,6 +92,7 @@ def test_the_same_script_runs_through_the_sdk_and_the_drop_in(sim: Any) -> None:
     assert through_sdk["error"] == ("error", "previous_response_not_found")
     assert through_sdk["call"][0] == "read_file"
     assert "file body" in through_sdk["tool_answer"]
+    assert "typed" in through_sdk["stateless_answer"]
 
 
 async def async_sdk_script(open_connection: Callable[[], Any]) -> Dict[str, Any]:

@@ -33,6 +33,7 @@ by the test suite against the installed release.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import threading
@@ -62,6 +63,9 @@ __all__ = ["ResponsesWSProvider", "ResponsesWSModel"]
 # Keys of the SDK's create kwargs that are transport settings, not request fields.
 _TRANSPORT_KEYS = ("extra_headers", "extra_query", "timeout", "stream")
 _TERMINAL_TYPES = frozenset({"response.completed", "response.failed", "response.incomplete"})
+# Set while get_response() runs: it reads only the terminal event, so the others are not built
+# into SDK objects (building them is most of a turn's client CPU).
+_terminal_only: contextvars.ContextVar[bool] = contextvars.ContextVar("responses_ws_terminal_only", default=False)
 
 
 def request_json(create_kwargs: Mapping[str, Any]) -> bytes:
@@ -108,18 +112,33 @@ class ResponsesWSModel(OpenAIResponsesWSModel):
                 self._session = self._rws_client.session(input_mode=self._input_mode)
             return self._session
 
+    async def _fetch_response(self, *args: Any, **kwargs: Any) -> Any:
+        """The SDK's request path; for get_response (``stream=False``) only the terminal event
+        is converted, since that is all the SDK's WebSocket model reads of the events."""
+        if kwargs.get("stream"):
+            return await super()._fetch_response(*args, **kwargs)
+        token = _terminal_only.set(True)
+        try:
+            return await super()._fetch_response(*args, **kwargs)
+        finally:
+            _terminal_only.reset(token)
+
     async def _iter_websocket_response_events(  # the SDK's transport hook: one request's events
         self, create_kwargs: dict[str, Any]
     ) -> AsyncIterator[ResponseStreamEvent]:
+        terminal_only = _terminal_only.get()
         turn = self.session.turn(request_json(create_kwargs))
         try:
             async for event in turn:
-                if event.type in ("error", "response.error"):
+                kind = event.type
+                if kind in ("error", "response.error"):
                     # The SDK's own exception for a WebSocket error event, so the runner's
                     # error handling and retry advice see what its transport would raise.
                     raise ResponsesWebSocketError(event.data)
-                yield _construct_response_stream_event_from_payload(event.data)
-                if event.type in _TERMINAL_TYPES:
+                terminal = kind in _TERMINAL_TYPES
+                if terminal or not terminal_only:
+                    yield _construct_response_stream_event_from_payload(event.data)
+                if terminal:
                     return
         finally:
             turn.close()

@@ -67,8 +67,13 @@ def start_sim() -> tuple:
 
 def providers(base_url: str) -> Dict[str, Callable[[], ModelProvider]]:
     def sdk(websocket: bool) -> Callable[[], ModelProvider]:
-        return lambda: OpenAIProvider(openai_client=AsyncOpenAI(base_url=base_url, api_key=API_KEY),
+        def make() -> ModelProvider:
+            provider = OpenAIProvider(openai_client=AsyncOpenAI(base_url=base_url, api_key=API_KEY),
                                       use_responses=True, use_responses_websocket=websocket)
+            setattr(provider, "bench_openai_client", provider._get_client())  # closed by measure()
+            return provider
+
+        return make
 
     return {
         "sdk_http": sdk(False),
@@ -116,9 +121,10 @@ async def measure(name: str, make: Callable[[], ModelProvider], turns: int, warm
         stats = provider.client.stats()
         row["library"] = {"connects": stats.connects, "incremental_sends": stats.incremental_sends,
                           "full_resends": stats.full_resends, "bytes_sent": stats.bytes_sent}
-    aclose = getattr(provider, "aclose", None)
-    if aclose is not None:
-        await aclose()
+    await provider.aclose()
+    sdk_client = getattr(provider, "bench_openai_client", None)
+    if sdk_client is not None:
+        await sdk_client.close()  # on this loop, before asyncio.run closes it
     return row
 
 

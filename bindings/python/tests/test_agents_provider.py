@@ -132,8 +132,7 @@ def test_a_server_error_is_the_agents_sdk_exception(sim: Any) -> None:
 def test_the_agents_sdk_internals_the_model_relies_on_exist() -> None:
     from agents.models import openai_responses
 
-    for name in ("_construct_response_stream_event_from_payload", "_json_dumps_default",
-                 "_is_openai_omitted_value", "ResponsesWebSocketError"):
+    for name in ("_json_dumps_default", "_is_openai_omitted_value", "ResponsesWebSocketError"):
         assert hasattr(openai_responses, name), name
     assert hasattr(openai_responses.OpenAIResponsesWSModel, "_iter_websocket_response_events")
     assert hasattr(openai_responses.OpenAIResponsesModel, "_build_response_create_kwargs")

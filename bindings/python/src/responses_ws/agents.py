@@ -11,8 +11,8 @@
 
 :class:`ResponsesWSModel` is the agents SDK's own Responses model with only its transport
 replaced: the request is built by the SDK (``OpenAIResponsesModel``'s request builder, the same
-as for its HTTP and WebSocket transports), and each event is turned into the SDK's
-``ResponseStreamEvent`` objects by the SDK's own constructor, so ``get_response``,
+as for its HTTP and WebSocket transports), and each event becomes the ``ResponseStreamEvent``
+object the SDK's WebSocket model would build (:mod:`responses_ws._sdk_events`), so ``get_response``,
 ``stream_response``, tools, handoffs, usage and error handling behave as with
 ``OpenAIProvider(use_responses_websocket=True)``. The call goes through a
 :class:`~responses_ws.Session` instead of the SDK's socket.
@@ -37,14 +37,13 @@ import contextvars
 import json
 import os
 import threading
-from typing import TYPE_CHECKING, Any, AsyncIterator, Dict, Mapping, Optional
+from typing import Any, AsyncIterator, Dict, Mapping, Optional
 
 from agents.models.default_models import get_default_model
 from agents.models.interface import Model, ModelProvider
 from agents.models.openai_responses import (
     OpenAIResponsesWSModel,
     ResponsesWebSocketError,
-    _construct_response_stream_event_from_payload,
     _is_openai_omitted_value,
     _json_dumps_default,
 )
@@ -52,11 +51,14 @@ from openai import AsyncOpenAI
 
 from ._ffi import lib
 from ._openai_options import client_arguments
+from ._sdk_events import parser_for
 from .client import Client, Session
 from .errors import ClosedError
 
-if TYPE_CHECKING:
-    from openai.types.responses import ResponseStreamEvent
+from openai.types.responses import ResponseStreamEvent
+
+# The SDK's ResponseStreamEvent objects, as its WebSocket model builds them from each event.
+_stream_event = parser_for(ResponseStreamEvent)
 
 __all__ = ["ResponsesWSProvider", "ResponsesWSModel"]
 
@@ -137,7 +139,7 @@ class ResponsesWSModel(OpenAIResponsesWSModel):
                     raise ResponsesWebSocketError(event.data)
                 terminal = kind in _TERMINAL_TYPES
                 if terminal or not terminal_only:
-                    yield _construct_response_stream_event_from_payload(event.data)
+                    yield _stream_event(event.data)
                 if terminal:
                     return
         finally:
@@ -190,7 +192,9 @@ class ResponsesWSProvider(ModelProvider):
                 project=project,
             )
             self._explicit_key = api_key or os.environ.get("OPENAI_API_KEY")
+            self._owns_openai_client = True
         else:
+            self._owns_openai_client = False
             self._explicit_key = openai_client.api_key
         self._openai_client = openai_client
         self._client = client
@@ -234,3 +238,5 @@ class ResponsesWSProvider(ModelProvider):
             await model.close()
         if client is not None:
             client.close()
+        if self._owns_openai_client:
+            await self._openai_client.close()  # its (unused) HTTP client, on this event loop

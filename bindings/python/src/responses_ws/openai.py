@@ -54,32 +54,20 @@ _Handler = Callable[..., Any]
 
 # --- conversions ------------------------------------------------------------------------------
 
-_server_event_type: Any = None
-_construct: Any = None
+_parse: Any = None
 
 
 def parse_server_event(data: Union[str, bytes]) -> "ResponsesServerEvent":
-    """One event's JSON as the SDK's ``ResponsesServerEvent`` object, built the way the SDK's
-    own connection builds it (``construct_type_unchecked``: no validation, unknown fields and
-    event types kept)."""
-    global _server_event_type, _construct
-    if _construct is None:
+    """One event's JSON as the SDK's ``ResponsesServerEvent`` object: the object the SDK's own
+    connection builds (see :mod:`responses_ws._sdk_events`; unknown fields and types are kept)."""
+    global _parse
+    if _parse is None:
         from openai.types.responses import ResponsesServerEvent as server_event
 
-        construct: Any
-        try:  # the SDK's own constructor, so the objects are exactly what its connection yields
-            from openai._models import construct_type_unchecked as construct
-        except ImportError:  # pragma: no cover - a future SDK without it: validate instead
-            import pydantic
+        from ._sdk_events import parser_for
 
-            adapter = pydantic.TypeAdapter(server_event)
-
-            def construct(value: Any, type_: Any) -> Any:
-                return adapter.validate_python(value)
-
-        _server_event_type = server_event
-        _construct = construct
-    return _construct(value=json.loads(data), type_=_server_event_type)  # type: ignore[no-any-return]
+        _parse = parser_for(server_event)
+    return _parse(json.loads(data))  # type: ignore[no-any-return]
 
 
 def _json_ready(value: Any) -> Any:

@@ -193,3 +193,71 @@ def test_importing_the_package_imports_no_sdk() -> None:
     code = "import responses_ws, sys; print('openai' in sys.modules, 'agents' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True).stdout.split() == ["False", "False"]
+
+
+def test_a_lost_connection_raises_the_typed_error_and_the_next_create_works(make_sim: Any) -> None:
+    sim = make_sim("--fault", "drop-mid-stream@1")
+    sdk_client = openai.OpenAI(base_url=sim.base_url, api_key=API_KEY)
+    with responses_ws.openai.connect(sdk_client) as connection:
+        connection.response.create(model=MODEL, input="dropped", store=False)
+        seen: List[str] = []
+        with pytest.raises(rws.OutcomeUnknownError):  # the request was sent: never replayed
+            for event in connection:
+                seen.append(event.type)
+        assert seen[0] == "response.created" and "response.completed" not in seen
+        connection.response.create(model=MODEL, input="next one", store=False)
+        assert "next one" in _wait_for(connection, ("response.completed",), []).response.output_text
+
+
+def test_close_from_another_thread_ends_an_iteration_waiting_for_a_create(sim: Any) -> None:
+    import threading
+
+    sdk_client = openai.OpenAI(base_url=sim.base_url, api_key=API_KEY)
+    connection = responses_ws.openai.connect(sdk_client).enter()
+    closer = threading.Thread(target=connection.close)
+    closer.start()
+    assert list(connection) == []  # returns whether the close came before or during the wait
+    closer.join()
+
+
+def test_a_cancelled_async_recv_loses_no_event(make_sim: Any) -> None:
+    sim = make_sim("--fault", "slow:2000@1")  # the first response starts late: recv is waiting
+
+    async def run() -> List[Any]:
+        async with responses_ws.openai.connect(openai.AsyncOpenAI(base_url=sim.base_url, api_key=API_KEY)) as connection:
+            await connection.response.create(model=MODEL, input="late", store=False)
+            waiting = asyncio.ensure_future(connection.recv())
+            await asyncio.sleep(0)  # let it start waiting (if it has not, cancelling is as good)
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+            events = []
+            while not events or events[-1].type != "response.completed":
+                events.append(await connection.recv())
+            return events
+
+    events = asyncio.run(run())
+    assert events[0].type == "response.created" and events[0].sequence_number == 0
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+
+
+def test_async_lost_connection_raises_and_close_ends_iteration(make_sim: Any) -> None:
+    sim = make_sim("--fault", "drop-mid-stream@1")
+
+    async def run() -> None:
+        sdk_client = openai.AsyncOpenAI(base_url=sim.base_url, api_key=API_KEY)
+        async with responses_ws.openai.connect(sdk_client) as connection:
+            await connection.response.create(model=MODEL, input="dropped", store=False)
+            with pytest.raises(rws.OutcomeUnknownError):
+                async for _ in connection:
+                    pass
+            await connection.response.create(model=MODEL, input="again", store=False)
+            async for event in connection:
+                if event.type == "response.completed":
+                    break
+            await connection.close()
+            assert [event async for event in connection] == []
+            with pytest.raises(rws.ClosedError):
+                await connection.recv()
+
+    asyncio.run(run())

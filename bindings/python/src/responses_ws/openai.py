@@ -414,15 +414,19 @@ class AsyncResponsesResponseResource:
 
 class AsyncResponsesConnection:
     """The async twin of :class:`ResponsesConnection` (``connect(AsyncOpenAI(...))``).
-    Use it from one event loop."""
+
+    One reader task per connection moves the events of the turns, in creation order, into a
+    queue that ``recv`` and ``async for`` take from: cancelling a ``recv`` (a timeout around it)
+    loses nothing, as with the SDK. Use it from one event loop."""
 
     response: AsyncResponsesResponseResource
 
     def __init__(self, lanes: _Lanes) -> None:
         self._lanes = lanes
-        self._wakeup = asyncio.Event()
-        self._events: Optional[AsyncIterator[Event]] = None
-        self._terminal_seen = False
+        # Events, then an exception for a turn that failed without an event, then None once closed.
+        self._queue: "asyncio.Queue[Union[Event, BaseException, None]]" = asyncio.Queue()
+        self._new_turn = asyncio.Event()
+        self._reader: Optional["asyncio.Task[None]"] = None
         self._handlers = _Handlers()
         self.response = AsyncResponsesResponseResource(self)
 
@@ -432,56 +436,60 @@ class AsyncResponsesConnection:
 
     def _start(self, body: Dict[str, Any]) -> None:
         self._lanes.start(body)
-        self._wakeup.set()
+        self._new_turn.set()
+        if self._reader is None:
+            self._reader = asyncio.get_running_loop().create_task(self._read())
 
     async def send(self, event: Any) -> None:
         """Sends a client event; only ``{"type": "response.create", ...}`` is supported."""
         self._start(_create_event_body(event))
 
-    async def _front(self) -> Optional[Turn]:
-        while not self._lanes.pending and not self._lanes.closed:
-            self._wakeup.clear()
-            await self._wakeup.wait()
-        return None if self._lanes.closed else self._lanes.pending[0]
-
-    async def _done_with_front(self) -> None:
-        events, self._events = self._events, None
-        if events is not None:
-            await events.aclose()  # type: ignore[attr-defined]
-        if self._lanes.pending:
-            self._lanes.pending.popleft().close()
-        self._terminal_seen = False
+    async def _read(self) -> None:
+        """The reader task: every turn's events into the queue, until the connection closes. A
+        failed turn whose error came as an event is not reported again (as in the SDK)."""
+        try:
+            while True:
+                while not self._lanes.pending and not self._lanes.closed:
+                    self._new_turn.clear()
+                    await self._new_turn.wait()
+                if self._lanes.closed:
+                    return
+                turn = self._lanes.pending[0]
+                reported = False
+                try:
+                    async for event in turn:
+                        self._queue.put_nowait(event)
+                        reported = reported or event.terminal or event.type == "error"
+                except ResponsesWSError as error:
+                    if not reported and not self._lanes.closed:
+                        self._queue.put_nowait(error)
+                finally:
+                    if self._lanes.pending and self._lanes.pending[0] is turn:
+                        self._lanes.pending.popleft()
+                    turn.close()
+        except Exception as error:  # a bug here must reach the reader of the events, not vanish
+            self._queue.put_nowait(error)
+        finally:
+            self._queue.put_nowait(None)
 
     async def _next_event(self) -> Optional[Event]:
-        """As :meth:`ResponsesConnection._next_event`, without blocking the event loop."""
-        while True:
-            turn = await self._front()
-            if turn is None:
-                return None
-            if self._events is None:
-                self._events = turn.__aiter__()
-            try:
-                event = await self._events.__anext__()
-            except StopAsyncIteration:
-                await self._done_with_front()
-                continue
-            except ResponsesWSError:
-                delivered = self._terminal_seen
-                await self._done_with_front()
-                if delivered or self._lanes.closed:
-                    continue
-                raise
-            if event.terminal or event.type == "error":
-                self._terminal_seen = True
-            return event
+        item = await self._queue.get()
+        if item is None:
+            self._queue.put_nowait(None)  # closed: so every later recv sees it too
+            return None
+        if isinstance(item, BaseException):
+            raise item
+        return item
 
     async def recv_bytes(self) -> bytes:
+        """The next event's JSON, as the server sent it. Raises ClosedError after close()."""
         event = await self._next_event()
         if event is None:
             raise ClosedError(lib.RWS_E_INVALID_STATE, "the connection is closed")
         return event.raw
 
     async def recv(self) -> "ResponsesServerEvent":
+        """The next event as the SDK's ``ResponsesServerEvent`` object; safe to cancel."""
         return self.parse_event(await self.recv_bytes())
 
     def parse_event(self, data: Union[str, bytes]) -> "ResponsesServerEvent":
@@ -520,16 +528,16 @@ class AsyncResponsesConnection:
                     await result
 
     async def close(self) -> None:
+        """Cancels unread turns, closes the sessions (and the client this connection opened)
+        and waits for the reader task to end."""
         if self._lanes.closed:
             return
-        events, self._events = self._events, None
         self._lanes.close()
-        self._wakeup.set()
-        if events is not None:
-            try:
-                await events.aclose()  # type: ignore[attr-defined]
-            except ResponsesWSError:
-                pass
+        self._new_turn.set()
+        if self._reader is None:
+            self._queue.put_nowait(None)
+        else:
+            await self._reader
 
     async def __aenter__(self) -> "AsyncResponsesConnection":
         return self

@@ -90,6 +90,39 @@ def test_runner_gives_what_the_agents_sdk_websocket_transport_gives(sim: Any) ->
     assert stats.connects == 1 and stats.turns_ok == 4 and stats.incremental_sends >= 1
 
 
+async def _conversation(provider: ModelProvider, turns: int) -> List[Any]:
+    """A conversation kept by the caller: each run gets the previous run's to_input_list() plus
+    a new message (the runner resends the whole history, no previous_response_id)."""
+    history: List[Any] = []
+    finals = []
+    for i in range(turns):
+        result = await Runner.run(weather_agent(), history + [{"role": "user", "content": f"weather in town {i}?"}],
+                                  run_config=run_config(provider))
+        finals.append(result.final_output)
+        history = result.to_input_list()
+    return finals + [len(history)]
+
+
+def test_a_multi_turn_tool_conversation_matches_the_agents_sdk_transport(sim: Any) -> None:
+    async def both() -> Tuple[List[Any], List[Any], rws.Stats]:
+        sdk_provider = OpenAIProvider(
+            openai_client=AsyncOpenAI(base_url=sim.base_url, api_key=API_KEY), use_responses_websocket=True,
+        )
+        through_sdk = await _conversation(sdk_provider, 4)
+        await sdk_provider.aclose()
+        provider = ResponsesWSProvider(base_url=sim.base_url, api_key=API_KEY)
+        through_rws = await _conversation(provider, 4)
+        stats = provider.client.stats()
+        await provider.aclose()
+        return through_sdk, through_rws, stats
+
+    through_sdk, through_rws, stats = asyncio.run(both())
+    assert through_rws == through_sdk
+    assert all("sunny in" in text for text in through_rws[:-1])
+    # 8 model calls; all but the first went out as previous_response_id + new items.
+    assert stats.turns_ok == 8 and stats.incremental_sends == 7 and stats.full_resends == 0
+
+
 def test_full_history_requests_go_out_incrementally(sim: Any) -> None:
     async def run() -> rws.Stats:
         provider = ResponsesWSProvider(base_url=sim.base_url, api_key=API_KEY)

@@ -190,9 +190,10 @@ def test_options_come_from_the_sdk_client() -> None:
 def test_importing_the_package_imports_no_sdk() -> None:
     import subprocess
 
-    code = "import responses_ws, sys; print('openai' in sys.modules, 'agents' in sys.modules)"
+    code = ("import responses_ws, sys; print('openai' in sys.modules, 'agents' in sys.modules); "
+            "responses_ws.openai.connect; print('responses_ws.openai' in sys.modules)")  # loaded when first used
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True).stdout.split() == ["False", "False"]
+                          check=True).stdout.split() == ["False", "False", "True"]
 
 
 def test_a_lost_connection_raises_the_typed_error_and_the_next_create_works(make_sim: Any) -> None:

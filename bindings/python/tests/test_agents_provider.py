@@ -169,3 +169,20 @@ def test_the_agents_sdk_internals_the_model_relies_on_exist() -> None:
         assert hasattr(openai_responses, name), name
     assert hasattr(openai_responses.OpenAIResponsesWSModel, "_iter_websocket_response_events")
     assert hasattr(openai_responses.OpenAIResponsesModel, "_build_response_create_kwargs")
+
+
+def test_retry_advice_follows_the_library_errors() -> None:
+    from agents.retry import ModelRetryAdviceRequest
+    from responses_ws._ffi import lib
+
+    provider = ResponsesWSProvider(base_url="http://127.0.0.1:9/v1", api_key=API_KEY)
+    model = provider.get_model(MODEL)
+
+    def advice(error: Exception) -> Any:
+        return model.get_retry_advice(ModelRetryAdviceRequest(error=error, attempt=1, stream=False))
+
+    unknown = advice(rws.OutcomeUnknownError(lib.RWS_E_OUTCOME_UNKNOWN, "maybe ran"))
+    assert unknown.suggested is False and unknown.replay_safety == "unsafe"
+    closed = advice(rws.ConnectionClosedError(lib.RWS_E_CLOSED, "nothing sent"))
+    assert closed.suggested is True and closed.replay_safety == "safe"
+    asyncio.run(provider.aclose())

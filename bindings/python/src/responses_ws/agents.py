@@ -40,6 +40,7 @@ import threading
 from typing import Any, AsyncIterator, Dict, Mapping, Optional
 
 from agents.models.default_models import get_default_model
+from agents.retry import ModelRetryAdvice, ModelRetryAdviceRequest
 from agents.models.interface import Model, ModelProvider
 from agents.models.openai_responses import (
     OpenAIResponsesWSModel,
@@ -53,7 +54,7 @@ from ._ffi import lib
 from ._openai_options import client_arguments
 from ._sdk_events import parser_for
 from .client import Client, Session
-from .errors import ClosedError
+from .errors import APIConnectionError, ClosedError, OutcomeUnknownError, RateLimitError
 
 from openai.types.responses import ResponseStreamEvent
 
@@ -113,6 +114,19 @@ class ResponsesWSModel(OpenAIResponsesWSModel):
             if self._session is None or self._session.closed:
                 self._session = self._rws_client.session(input_mode=self._input_mode)
             return self._session
+
+    def get_retry_advice(self, request: ModelRetryAdviceRequest) -> Optional[ModelRetryAdvice]:
+        """The library's own errors say whether a retry is safe: ``OutcomeUnknownError`` (the
+        server may have run it) never is; the other connection errors (nothing was run) are;
+        a rate limit is, after a while. Anything else: as the SDK's WebSocket model decides."""
+        error = request.error
+        if isinstance(error, OutcomeUnknownError):
+            return ModelRetryAdvice(suggested=False, replay_safety="unsafe", reason=str(error))
+        if isinstance(error, APIConnectionError):
+            return ModelRetryAdvice(suggested=True, replay_safety="safe", reason=str(error))
+        if isinstance(error, RateLimitError):
+            return ModelRetryAdvice(suggested=True, reason=str(error))
+        return super().get_retry_advice(request)
 
     async def _fetch_response(self, *args: Any, **kwargs: Any) -> Any:
         """The SDK's request path; for get_response (``stream=False``) only the terminal event

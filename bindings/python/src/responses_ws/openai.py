@@ -100,7 +100,8 @@ def request_body(params: Mapping[str, Any]) -> Dict[str, Any]:
     extra = body.pop("extra_body", None)
     if isinstance(extra, Mapping):
         body.update(extra)
-    body.setdefault("previous_response_id", None)
+    if "conversation" not in body:  # a conversation object chains on the server instead
+        body.setdefault("previous_response_id", None)
     return body
 
 

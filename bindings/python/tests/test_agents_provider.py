@@ -13,7 +13,11 @@ from typing import Any, Dict, List, Tuple
 import pytest
 
 agents = pytest.importorskip("agents")
-pytest.importorskip("websockets")  # the agents SDK's own WebSocket transport, for comparison
+
+
+def needs_sdk_websocket_transport() -> None:
+    """The comparisons run the agents SDK's own WebSocket transport (it needs websockets)."""
+    pytest.importorskip("websockets")
 
 from agents import Agent, ModelProvider, OpenAIProvider, RunConfig, Runner, function_tool
 from openai import AsyncOpenAI
@@ -66,6 +70,7 @@ async def _tool_loop(provider: ModelProvider) -> Dict[str, Any]:
 
 
 def test_runner_gives_what_the_agents_sdk_websocket_transport_gives(sim: Any) -> None:
+    needs_sdk_websocket_transport()
     async def both() -> Tuple[Dict[str, Any], Dict[str, Any], rws.Stats]:
         sdk_provider = OpenAIProvider(
             openai_client=AsyncOpenAI(base_url=sim.base_url, api_key=API_KEY), use_responses_websocket=True,
@@ -104,6 +109,7 @@ async def _conversation(provider: ModelProvider, turns: int) -> List[Any]:
 
 
 def test_a_multi_turn_tool_conversation_matches_the_agents_sdk_transport(sim: Any) -> None:
+    needs_sdk_websocket_transport()
     async def both() -> Tuple[List[Any], List[Any], rws.Stats]:
         sdk_provider = OpenAIProvider(
             openai_client=AsyncOpenAI(base_url=sim.base_url, api_key=API_KEY), use_responses_websocket=True,

@@ -12,7 +12,11 @@ from typing import Any, Callable, Dict, List
 import pytest
 
 openai = pytest.importorskip("openai")
-pytest.importorskip("websockets")  # the SDK's WebSocket mode needs openai[realtime]
+
+
+def needs_sdk_websocket_mode() -> None:
+    """The comparisons run the SDK's own WebSocket mode, which needs openai[realtime]."""
+    pytest.importorskip("websockets")
 
 import responses_ws as rws
 import responses_ws.openai
@@ -83,6 +87,7 @@ def sdk_script(open_connection: Callable[[], Any]) -> Dict[str, Any]:
 
 
 def test_the_same_script_runs_through_the_sdk_and_the_drop_in(sim: Any) -> None:
+    needs_sdk_websocket_mode()
     sdk_client = openai.OpenAI(base_url=sim.base_url, api_key=API_KEY)
     through_sdk = sdk_script(lambda: sdk_client.responses.connect())
     through_rws = sdk_script(lambda: responses_ws.openai.connect(sdk_client))  # the one changed line
@@ -127,6 +132,7 @@ async def async_sdk_script(open_connection: Callable[[], Any]) -> Dict[str, Any]
 
 
 def test_the_same_async_script_runs_through_the_sdk_and_the_drop_in(sim: Any) -> None:
+    needs_sdk_websocket_mode()
     sdk_client = openai.AsyncOpenAI(base_url=sim.base_url, api_key=API_KEY)
 
     async def both() -> tuple:

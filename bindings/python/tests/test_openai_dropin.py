@@ -268,3 +268,24 @@ def test_async_lost_connection_raises_and_close_ends_iteration(make_sim: Any) ->
                 await connection.recv()
 
     asyncio.run(run())
+
+
+def test_request_bodies_are_what_the_sdk_would_send() -> None:
+    from openai.types.responses import ResponseOutputMessage, ResponseOutputText
+
+    from responses_ws.openai import request_body
+
+    message = ResponseOutputMessage(id="msg_1", type="message", role="assistant", status="completed",
+                                    content=[ResponseOutputText(type="output_text", text="hi", annotations=[])])
+    body = request_body({
+        "model": MODEL, "temperature": openai.omit, "top_p": openai.NOT_GIVEN,
+        "input": [message, {"role": "user", "content": "next"}],
+        "tools": (tool for tool in TOOLS),  # any iterable, as the SDK takes Iterable[ToolParam]
+        "extra_body": {"custom": 1},
+    })
+    assert "temperature" not in body and "top_p" not in body
+    assert body["input"][0] == {"id": "msg_1", "type": "message", "role": "assistant", "status": "completed",
+                                "content": [{"type": "output_text", "text": "hi", "annotations": []}]}
+    assert body["tools"] == TOOLS and body["custom"] == 1
+    assert body["previous_response_id"] is None  # a new conversation, as the SDK's create is
+    assert "previous_response_id" not in request_body({"model": MODEL, "conversation": "conv_1"})

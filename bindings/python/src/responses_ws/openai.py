@@ -71,9 +71,9 @@ def parse_server_event(data: Union[str, bytes]) -> "ResponsesServerEvent":
 
 
 def _json_ready(value: Any) -> Any:
-    """A request value as plain JSON data: the SDK's models (e.g. ``response.output`` items sent
-    back as input) become their API fields, iterables become lists, the SDK's ``omit`` /
-    ``NOT_GIVEN`` markers are dropped by the caller."""
+    """A request value as plain JSON data, as the SDK's connection sends it: its models (e.g.
+    ``response.output`` items sent back as input) become their API fields, other iterables
+    become lists, and fields set to the SDK's ``omit`` / ``NOT_GIVEN`` markers are left out."""
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     if isinstance(value, Mapping):
@@ -87,7 +87,9 @@ def _json_ready(value: Any) -> Any:
 
 
 def _is_omitted(value: Any) -> bool:
-    return type(value).__name__ in ("Omit", "NotGiven")
+    import openai as sdk  # loaded already: connect() imported it
+
+    return isinstance(value, (sdk.Omit, sdk.NotGiven))
 
 
 def request_body(params: Mapping[str, Any]) -> Dict[str, Any]:

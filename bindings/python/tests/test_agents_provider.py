@@ -135,12 +135,37 @@ def test_full_history_requests_go_out_incrementally(sim: Any) -> None:
         await Runner.run(weather_agent(), "weather in Oslo?", run_config=run_config(provider))
         model = provider.get_model(MODEL)
         assert isinstance(model, ResponsesWSModel)
-        stats = model.session.stats()
+        assert len(model.sessions) == 1
+        stats = model.sessions[0].stats()
         await provider.aclose()
         return stats
 
     stats = asyncio.run(run())
     assert stats.turns_ok == 2 and stats.incremental_sends == 1 and stats.full_resends == 0
+
+
+def test_concurrent_runs_get_a_session_each_and_keep_their_chains(sim: Any) -> None:
+    async def run() -> Tuple[List[Any], int, rws.Stats]:
+        provider = ResponsesWSProvider(base_url=sim.base_url, api_key=API_KEY)
+        results = await asyncio.gather(*[
+            Runner.run(weather_agent(), f"weather in city {i}?", run_config=run_config(provider)) for i in range(4)
+        ])
+        # Each run continued, chained by id, on the session that holds its chain.
+        chained = await asyncio.gather(*[
+            Runner.run(weather_agent(), "and tomorrow?", run_config=run_config(provider),
+                       previous_response_id=result.last_response_id) for result in results
+        ])
+        model = provider.get_model(MODEL)
+        assert isinstance(model, ResponsesWSModel)
+        sessions, stats = len(model.sessions), provider.client.stats()
+        await provider.aclose()
+        return [r.final_output for r in results + chained], sessions, stats
+
+    finals, sessions, stats = asyncio.run(run())
+    assert all(f"city {i}" in finals[i] for i in range(4))
+    assert all("sunny in and tomorrow?" in text for text in finals[4:])
+    assert 1 <= sessions <= 4 and stats.turns_ok == 16  # no previous_response_not_found
+    assert stats.connects == sessions
 
 
 def test_one_model_per_name_and_the_sdk_provider_options(sim: Any) -> None:

@@ -23,9 +23,9 @@ runner resends the whole conversation on every turn; the session runs in ``full_
 the library sends only the new items when the request extends the previous one (and the full
 request on a fresh chain when it does not).
 
-Each model name gets one model and one session; its turns run one after another, as with the
-agents SDK's WebSocket transport (one socket, one request at a time). Use a provider per
-concurrent run to run them in parallel. This module imports ``agents`` (``pip install
+Each model name gets one model; concurrent runs each get a session (a connection) of their own,
+up to ``max_sessions``, and each call goes to the session that holds its conversation's chain
+(see :mod:`responses_ws._session_pool`). This module imports ``agents`` (``pip install
 responses-ws[agents]``); ``import responses_ws`` does not. It relies on two internals of
 openai-agents (the Responses WebSocket model's event iterator and its request builder), checked
 by the test suite against the installed release.
@@ -37,7 +37,7 @@ import contextvars
 import json
 import os
 import threading
-from typing import Any, AsyncIterator, Dict, Mapping, Optional
+from typing import Any, AsyncIterator, Dict, List, Mapping, Optional
 
 from agents.models.default_models import get_default_model
 from agents.retry import ModelRetryAdvice, ModelRetryAdviceRequest
@@ -53,6 +53,7 @@ from openai import AsyncOpenAI
 from ._ffi import lib
 from ._openai_options import client_arguments
 from ._sdk_events import parser_for
+from ._session_pool import SessionPool
 from .client import Client, Session
 from .errors import APIConnectionError, ClosedError, OutcomeUnknownError, RateLimitError
 
@@ -100,20 +101,15 @@ class ResponsesWSModel(OpenAIResponsesWSModel):
         *,
         model_is_explicit: bool = True,
         input_mode: str = "full_history",
+        max_sessions: int = 16,
     ) -> None:
         super().__init__(model=model, openai_client=openai_client, model_is_explicit=model_is_explicit)
-        self._rws_client = client
-        self._input_mode = input_mode
-        self._session: Optional[Session] = None
-        self._session_lock = threading.Lock()
+        self._pool = SessionPool(client, input_mode, max_sessions)
 
     @property
-    def session(self) -> Session:
-        """The model's session (created at its first call)."""
-        with self._session_lock:
-            if self._session is None or self._session.closed:
-                self._session = self._rws_client.session(input_mode=self._input_mode)
-            return self._session
+    def sessions(self) -> List[Session]:
+        """The model's sessions (one per concurrent run at most; created as calls need them)."""
+        return self._pool.sessions
 
     def get_retry_advice(self, request: ModelRetryAdviceRequest) -> Optional[ModelRetryAdvice]:
         """The library's own errors say whether a retry is safe: ``OutcomeUnknownError`` (the
@@ -143,28 +139,39 @@ class ResponsesWSModel(OpenAIResponsesWSModel):
         self, create_kwargs: dict[str, Any]
     ) -> AsyncIterator[ResponseStreamEvent]:
         terminal_only = _terminal_only.get()
-        turn = self.session.turn(request_json(create_kwargs))
+        previous = create_kwargs.get("previous_response_id")
+        slot = self._pool.acquire(_opening(create_kwargs.get("input")), previous if isinstance(previous, str) else None)
+        response_id: Optional[str] = None
         try:
-            async for event in turn:
-                kind = event.type
-                if kind in ("error", "response.error"):
-                    # The SDK's own exception for a WebSocket error event, so the runner's
-                    # error handling and retry advice see what its transport would raise.
-                    raise ResponsesWebSocketError(event.data)
-                terminal = kind in _TERMINAL_TYPES
-                if terminal or not terminal_only:
-                    yield _stream_event(event.data)
-                if terminal:
-                    return
+            with slot.session.turn(request_json(create_kwargs)) as turn:
+                async for event in turn:
+                    kind = event.type
+                    if kind in ("error", "response.error"):
+                        # The SDK's own exception for a WebSocket error event, so the runner's
+                        # error handling and retry advice see what its transport would raise.
+                        raise ResponsesWebSocketError(event.data)
+                    terminal = kind in _TERMINAL_TYPES
+                    if terminal:
+                        response_id = event.response_id
+                    if terminal or not terminal_only:
+                        yield _stream_event(event.data)
+                    if terminal:
+                        return
         finally:
-            turn.close()
+            self._pool.release(slot, response_id)
 
     async def close(self) -> None:
-        """Closes the model's session (the provider's client stays open)."""
-        with self._session_lock:
-            session, self._session = self._session, None
-        if session is not None:
-            session.close()
+        """Closes the model's sessions (the provider's client stays open)."""
+        self._pool.close()
+
+
+def _opening(model_input: Any) -> Optional[str]:
+    """What identifies a conversation across the runner's calls: its first input item."""
+    if isinstance(model_input, str):
+        return model_input
+    if isinstance(model_input, list) and model_input:
+        return json.dumps(model_input[0], default=_json_dumps_default, sort_keys=True)
+    return None
 
 
 class ResponsesWSProvider(ModelProvider):
@@ -181,6 +188,8 @@ class ResponsesWSProvider(ModelProvider):
             the provider opens.
         input_mode: the sessions' input mode, ``"full_history"`` (what the runner sends without
             ``previous_response_id``) or ``"incremental"``.
+        max_sessions: sessions per model, so at most that many calls of concurrent runs are in
+            flight at once (the others queue); each session holds one connection.
     """
 
     def __init__(
@@ -195,6 +204,7 @@ class ResponsesWSProvider(ModelProvider):
         client: Optional[Client] = None,
         client_options: Optional[Mapping[str, Any]] = None,
         input_mode: str = "full_history",
+        max_sessions: int = 16,
     ) -> None:
         if openai_client is None:
             openai_client = AsyncOpenAI(
@@ -215,6 +225,7 @@ class ResponsesWSProvider(ModelProvider):
         self._owns_client = client is None
         self._client_options = dict(client_options or {})
         self._input_mode = input_mode
+        self._max_sessions = max_sessions
         self._models: Dict[str, ResponsesWSModel] = {}
         self._lock = threading.Lock()
 
@@ -239,6 +250,7 @@ class ResponsesWSProvider(ModelProvider):
                 model = ResponsesWSModel(
                     name, self._openai_client, client,
                     model_is_explicit=model_name is not None, input_mode=self._input_mode,
+                    max_sessions=self._max_sessions,
                 )
                 self._models[name] = model
             return model

@@ -8,13 +8,14 @@ One turn is one `Runner.run` (or `Runner.run_streamed`, with --streamed) of a gr
 conversation: the previous turn's `to_input_list()` plus a new user message, so the runner resends
 the whole history, as agent code without previous_response_id does. The agent has one function
 tool and the simulator calls it for every user message, so each turn is two model calls (the
-call, then the answer to its output). Tracing is off.
+call, then the answer to its output). With --concurrent K, K such conversations run at once
+(`asyncio.gather`) on one provider and a turn is one turn of all K. Tracing is off.
 
 ms_per_turn is wall-clock per turn; cpu_ms_per_turn is this process's CPU time per turn
 (`time.process_time`: Python, the SDKs and the library's threads; the simulator is another
 process). The first turns (--warmup) of each transport are not timed. One JSON line per
 transport; no assertions.
-Usage: python bench_agents.py [--turns N] [--warmup W] [--streamed] [--transports a,b,c]
+Usage: python bench_agents.py [--turns N] [--warmup W] [--streamed] [--concurrent K] [--transports a,b,c]
 Environment: RWS_BIN (the `rws` binary, default <repo>/.build/release/rws), RESPONSES_WS_LIBRARY.
 """
 
@@ -94,25 +95,33 @@ async def one_turn(history: List[Any], text: str, config: RunConfig, streamed: b
     return result.to_input_list()
 
 
-async def measure(name: str, make: Callable[[], ModelProvider], turns: int, warmup: int, streamed: bool) -> Dict[str, Any]:
+async def measure(name: str, make: Callable[[], ModelProvider], turns: int, warmup: int, streamed: bool,
+                  concurrent: int = 1) -> Dict[str, Any]:
     provider = make()
     config = RunConfig(model_provider=provider, tracing_disabled=True)
-    history: List[Any] = []
+    histories: List[List[Any]] = [[] for _ in range(concurrent)]
+
+    async def all_conversations(text: str) -> None:
+        histories[:] = await asyncio.gather(*[
+            one_turn(history, f"{text} (conversation {k})", config, streamed) for k, history in enumerate(histories)
+        ])
+
     for i in range(warmup):
-        history = await one_turn(history, f"weather in city {i}?", config, streamed)
+        await all_conversations(f"weather in city {i}?")
     wall: List[float] = []
     cpu: List[float] = []
     for i in range(turns):
         w0, c0 = time.perf_counter(), time.process_time()
-        history = await one_turn(history, f"weather in town {i}?", config, streamed)
+        await all_conversations(f"weather in town {i}?")
         wall.append(time.perf_counter() - w0)
         cpu.append(time.process_time() - c0)
     row: Dict[str, Any] = {
         "transport": name,
         "mode": "run_streamed" if streamed else "run",
         "turns": turns,
-        "model_calls_per_turn": 2,
-        "history_items_at_end": len(history),
+        "concurrent_conversations": concurrent,
+        "model_calls_per_turn": 2 * concurrent,
+        "history_items_at_end": len(histories[0]),
         "ms_per_turn": round(1000 * sum(wall) / turns, 3),
         "ms_per_turn_median": round(1000 * sorted(wall)[turns // 2], 3),
         "cpu_ms_per_turn": round(1000 * sum(cpu) / turns, 3),
@@ -133,13 +142,14 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--streamed", action="store_true", help="Runner.run_streamed instead of Runner.run")
+    parser.add_argument("--concurrent", type=int, default=1, help="conversations run at once on one provider")
     parser.add_argument("--transports", default="sdk_http,sdk_websocket,responses_ws")
     args = parser.parse_args()
     proc, out, base_url = start_sim()
     try:
         table = providers(base_url)
         for name in args.transports.split(","):
-            row = asyncio.run(measure(name, table[name], args.turns, args.warmup, args.streamed))
+            row = asyncio.run(measure(name, table[name], args.turns, args.warmup, args.streamed, args.concurrent))
             print(json.dumps(row), flush=True)
     finally:
         proc.send_signal(signal.SIGINT)

@@ -26,9 +26,9 @@ request on a fresh chain when it does not).
 Each model name gets one model; concurrent runs each get a session (a connection) of their own,
 up to ``max_sessions``, and each call goes to the session that holds its conversation's chain
 (see :mod:`responses_ws._session_pool`). This module imports ``agents`` (``pip install
-responses-ws[agents]``); ``import responses_ws`` does not. It relies on two internals of
-openai-agents (the Responses WebSocket model's event iterator and its request builder), checked
-by the test suite against the installed release.
+responses-ws[agents]``); ``import responses_ws`` does not. It relies on a few internals of
+openai-agents (the WebSocket model's event iterator and ``_fetch_response``, the request builder,
+two encoding helpers), checked by the test suite against the installed release.
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ import threading
 from typing import Any, AsyncIterator, Dict, List, Mapping, Optional
 
 from agents.models.default_models import get_default_model
-from agents.retry import ModelRetryAdvice, ModelRetryAdviceRequest
 from agents.models.interface import Model, ModelProvider
 from agents.models.openai_responses import (
     OpenAIResponsesWSModel,
@@ -48,7 +47,9 @@ from agents.models.openai_responses import (
     _is_openai_omitted_value,
     _json_dumps_default,
 )
+from agents.retry import ModelRetryAdvice, ModelRetryAdviceRequest
 from openai import AsyncOpenAI
+from openai.types.responses import ResponseStreamEvent
 
 from ._ffi import lib
 from ._openai_options import client_arguments
@@ -56,8 +57,6 @@ from ._sdk_events import parser_for
 from ._session_pool import SessionPool
 from .client import Client, Session
 from .errors import APIConnectionError, ClosedError, OutcomeUnknownError, RateLimitError
-
-from openai.types.responses import ResponseStreamEvent
 
 # The SDK's ResponseStreamEvent objects, as its WebSocket model builds them from each event.
 _stream_event = parser_for(ResponseStreamEvent)
@@ -87,7 +86,7 @@ def request_json(create_kwargs: Mapping[str, Any]) -> bytes:
 
 
 class ResponsesWSModel(OpenAIResponsesWSModel):
-    """The agents SDK's Responses model over a :class:`~responses_ws.Session`.
+    """The agents SDK's Responses WebSocket model over sessions of a :class:`~responses_ws.Client`.
 
     ``openai_client`` is only read (the request builder asks it whether the endpoint is
     OpenAI's); nothing is sent through it.

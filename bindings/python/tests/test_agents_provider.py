@@ -199,6 +199,7 @@ def test_the_agents_sdk_internals_the_model_relies_on_exist() -> None:
     for name in ("_json_dumps_default", "_is_openai_omitted_value", "ResponsesWebSocketError"):
         assert hasattr(openai_responses, name), name
     assert hasattr(openai_responses.OpenAIResponsesWSModel, "_iter_websocket_response_events")
+    assert hasattr(openai_responses.OpenAIResponsesWSModel, "_fetch_response")
     assert hasattr(openai_responses.OpenAIResponsesModel, "_build_response_create_kwargs")
 
 

@@ -148,7 +148,7 @@ memcheck() {
 
 python_venv() {
     if [ ! -x .venv/bin/python ]; then python3 -m venv .venv || return 1; fi
-    .venv/bin/pip install --quiet --disable-pip-version-check 'openai[realtime]' pytest cffi kosoku || return 1
+    .venv/bin/pip install --quiet --disable-pip-version-check 'openai[realtime]' openai-agents pytest cffi kosoku || return 1
     # mitmproxy (the TLS-intercepting proxy of bindings/python/tests/test_proxies.py) in a venv
     # of its own: its pins (h11) conflict with the openai SDK's.
     if [ ! -x .venv-mitm/bin/mitmdump ]; then

@@ -13,9 +13,11 @@ RWS_BIN=${RWS_BIN:-$REPO/.build/release/rws}
 [ -x "$RWS_BIN" ] || { echo "test.sh: RWS_BIN=$RWS_BIN is not an executable rws" >&2; exit 1; }
 
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-# mypy: tests/test_create.py checks the typed call shape with it; openai: the to_openai() tests.
+# mypy: tests/test_create.py checks the typed call shape with it; openai: the to_openai() tests
+# and the SDK drop-in (openai[realtime] brings the SDK's own WebSocket mode to compare against);
+# openai-agents: the agents provider.
 # Both are installed here so that those tests are not skipped in CI.
-"$VENV/bin/python" -m pip install --quiet --upgrade "$HERE" pytest mypy openai
+"$VENV/bin/python" -m pip install --quiet --upgrade "$HERE" pytest mypy "openai[realtime]" openai-agents
 
 cd "$HERE"
 status=0

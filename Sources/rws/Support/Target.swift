@@ -15,6 +15,9 @@ struct TargetOptions: ParsableArguments {
         valueName: "KEY"))
     var apiKey: String?
 
+    @Flag(help: "Offer permessage-deflate (RFC 7692) on WebSocket upgrades; the embedded simulator accepts it.")
+    var deflate = false
+
     @Flag(name: .shortAndLong, help: "Log what the library does to stderr: connects, retries, fallbacks, rotations (-vv: also debug records).")
     var verbose: Int
 
@@ -45,6 +48,7 @@ struct Target {
     let apiKey: String?
     let simulator: Simulator?
     let logHook: LogHook?
+    var deflate = false
     var label: String {
         if simulator != nil { return "the embedded simulator at \(baseURL ?? "")" }
         return baseURL ?? "https://api.openai.com/v1"
@@ -61,11 +65,12 @@ struct Target {
                 throw ExitCode(ExitStatus.usage)
             }
             let sim = try await Simulator.start(config)
-            let target = Target(baseURL: sim.baseURL, apiKey: "sk-embedded-simulator", simulator: sim, logHook: options.logHook)
+            let target = Target(baseURL: sim.baseURL, apiKey: "sk-embedded-simulator", simulator: sim, logHook: options.logHook,
+                                deflate: options.deflate)
             StandardError.print("rws \(command): no API key, so the turns go to \(target.label) (nothing leaves this machine)")
             return target
         }
-        let target = Target(baseURL: url, apiKey: key, simulator: nil, logHook: options.logHook)
+        let target = Target(baseURL: url, apiKey: key, simulator: nil, logHook: options.logHook, deflate: options.deflate)
         StandardError.print("rws \(command): sending turns to \(target.label)")
         return target
     }
@@ -77,6 +82,7 @@ struct Target {
         if let apiKey { config.apiKey = apiKey }
         config.transport = transport
         config.logHook = logHook
+        config.perMessageDeflate = deflate
         return config
     }
 

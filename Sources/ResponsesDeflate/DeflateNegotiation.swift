@@ -45,6 +45,9 @@ public struct DeflateNegotiationError: Error, Sendable, Equatable, CustomStringC
 public enum DeflateNegotiation {
     /// What the client offers: permessage-deflate, and that the server may limit our window.
     public static let clientOffer = "permessage-deflate; client_max_window_bits"
+    /// The same, also promising that the client resets its compressor after each message
+    /// (RFC 7692 §7.1.1.2): some servers accept only that. It costs compression of what we send.
+    public static let clientOfferWithoutContextTakeover = "permessage-deflate; client_no_context_takeover; client_max_window_bits"
 
     /// The agreement in a 101's `Sec-WebSocket-Extensions` values (one per header line), nil
     /// when the server declined (no extension). Anything but a single permessage-deflate with

@@ -75,8 +75,13 @@ public final class MessageDeflater {
     /// Removes the sync-flush tail of a compressed message and, without context takeover,
     /// forgets the window.
     public func endMessage(_ output: inout ByteBuffer) {
-        // A sync flush always ends with the empty stored block.
-        if output.readableBytes >= 4,
+        if output.readableBytes == 0 {
+            // An empty message right after another one: zlib skips a second flush in a row and
+            // writes nothing, but the receiver appends 00 00 FF FF and needs the stored block's
+            // first byte before it (RFC 7692 §7.2.3.6: an empty message is the single byte 00).
+            output.writeInteger(UInt8(0))
+        } else if output.readableBytes >= 4,
+           // A sync flush always ends with the empty stored block.
            output.getBytes(at: output.writerIndex - 4, length: 4) == syncFlushTail {
             output.moveWriterIndex(to: output.writerIndex - 4)
         }

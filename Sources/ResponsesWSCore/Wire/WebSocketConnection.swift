@@ -183,7 +183,8 @@ public final class WebSocketConnection: @unchecked Sendable {
         try channel.pipeline.syncOperations.addHandler(UpgradeEndHold(attempt: attempt))
         let handshake = WebSocketHandshakeHandler(request: request, attempt: attempt, redactor: redactor)
         let boundHandshake = NIOLoopBound(handshake, eventLoop: eventLoop)
-        let upgrader = WebSocketUpgrader(requestKey: requestKey, offersDeflate: config.perMessageDeflate, verdict: { verdict in
+        let upgrader = WebSocketUpgrader(requestKey: requestKey, offersDeflate: config.perMessageDeflate,
+                                         offersNoContextTakeover: config.deflateOffersClientNoContextTakeover, verdict: { verdict in
             switch verdict {
             case .success: boundAttempt.value.upgradeAccepted()
             case .failure(let refusal): boundAttempt.value.record(refusal)
@@ -212,7 +213,8 @@ public final class WebSocketConnection: @unchecked Sendable {
         delegate: WebSocketConnectionDelegate?
     ) throws {
         guard !attempt.isComplete else { return }  // timed out meanwhile; the channel is closing
-        let deflate = config.perMessageDeflate ? WebSocketUpgrader.deflateAgreement(head) : nil
+        let deflate = config.perMessageDeflate
+            ? WebSocketUpgrader.deflateAgreement(head, offeredNoContextTakeover: config.deflateOffersClientNoContextTakeover) : nil
         let handler = try WebSocketFrameHandler(endpoint: endpoint, tls: tls, config: config, deflate: deflate)
         try channel.pipeline.syncOperations.addHandler(handler)
         try channel.pipeline.syncOperations.addHandler(handler.readGate)

@@ -17,6 +17,7 @@ final class WebSocketUpgrader: NIOHTTPClientProtocolUpgrader, Sendable {
     private let verdict: @Sendable (Result<Void, TransportError>) -> Void
     private let install: @Sendable (Channel, HTTPResponseHead) throws -> Void
     private let offersDeflate: Bool
+    private let offersNoContextTakeover: Bool
 
     /// `verdict` hears, on the event loop, whether a 101 is taken (success) or refused (the
     /// reason). `install` adds the handlers that read the connection (given the 101's head, for
@@ -24,6 +25,7 @@ final class WebSocketUpgrader: NIOHTTPClientProtocolUpgrader, Sendable {
     /// `requestKey` is random except in the fuzz harness, which needs runs to compare.
     init(requestKey: String = NIOWebSocketClientUpgrader.randomRequestKey(),
          offersDeflate: Bool = false,
+         offersNoContextTakeover: Bool = false,
          verdict: @escaping @Sendable (Result<Void, TransportError>) -> Void,
          install: @escaping @Sendable (Channel, HTTPResponseHead) throws -> Void) {
         handshake = NIOWebSocketClientUpgrader(requestKey: requestKey, upgradePipelineHandler: { channel, _ in
@@ -32,12 +34,14 @@ final class WebSocketUpgrader: NIOHTTPClientProtocolUpgrader, Sendable {
         self.verdict = verdict
         self.install = install
         self.offersDeflate = offersDeflate
+        self.offersNoContextTakeover = offersNoContextTakeover
     }
 
     func addCustom(upgradeRequestHeaders: inout HTTPHeaders) {
         handshake.addCustom(upgradeRequestHeaders: &upgradeRequestHeaders)
         if offersDeflate {
-            upgradeRequestHeaders.replaceOrAdd(name: "Sec-WebSocket-Extensions", value: DeflateNegotiation.clientOffer)
+            upgradeRequestHeaders.replaceOrAdd(name: "Sec-WebSocket-Extensions", value: offersNoContextTakeover
+                ? DeflateNegotiation.clientOfferWithoutContextTakeover : DeflateNegotiation.clientOffer)
         }
     }
 
@@ -48,8 +52,10 @@ final class WebSocketUpgrader: NIOHTTPClientProtocolUpgrader, Sendable {
 
     /// What the 101 agreed on (nil: no compression). Only called for a 101 that
     /// `shouldAllowUpgrade` took, whose agreement was checked there.
-    static func deflateAgreement(_ head: HTTPResponseHead) -> DeflateParameters? {
-        try? DeflateNegotiation.acceptAnswer(extensionValues(head))
+    static func deflateAgreement(_ head: HTTPResponseHead, offeredNoContextTakeover: Bool) -> DeflateParameters? {
+        guard var agreed = try? DeflateNegotiation.acceptAnswer(extensionValues(head)) else { return nil }
+        if offeredNoContextTakeover { agreed.clientNoContextTakeover = true }   // our promise holds either way
+        return agreed
     }
 
     /// RFC 6455 §4.1: the 101 must also carry `Connection: Upgrade`, which NIO does not check.

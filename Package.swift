@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "ResponsesJSON", swiftSettings: hotPath),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "ResponsesDeflate", dependencies: ["CZlib", .product(name: "NIOCore", package: "swift-nio")]),
+        .target(name: "ResponsesDeflate", dependencies: ["CZlib", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: hotPath),
         .target(name: "ResponsesTLS", dependencies: ["COpenSSL", .product(name: "NIOCore", package: "swift-nio")]),
         .target(name: "CLinuxShims"),
         .target(name: "ResponsesWSCore", dependencies: ["ResponsesJSON", "ResponsesTLS", "ResponsesDeflate", "CLinuxShims"] + nio, swiftSettings: hotPath),

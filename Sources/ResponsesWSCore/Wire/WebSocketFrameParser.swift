@@ -278,8 +278,11 @@ struct WebSocketFrameParser {
         guard let inflater, var output = inflated.take() else { return nil }
         let checkedUpTo = output.readableBytes
         do throws(InflateError) {
-            try inflater.inflate(payload, into: &output, limit: maxMessageBytes)
-            if fin { try inflater.finishMessage(into: &output, limit: maxMessageBytes) }
+            if fin {
+                try inflater.inflateLast(payload, into: &output, limit: maxMessageBytes)
+            } else {
+                try inflater.inflate(payload, into: &output, limit: maxMessageBytes)
+            }
         } catch {
             inflater.reset()
             switch error {

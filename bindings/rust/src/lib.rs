@@ -167,6 +167,10 @@ impl Features {
     pub fn client_cert(self) -> bool {
         self.0 & sys::RWS_FEATURE_CLIENT_CERT != 0
     }
+    /// [`ClientBuilder::permessage_deflate`] is honoured (0.3.0).
+    pub fn deflate(self) -> bool {
+        self.0 & sys::RWS_FEATURE_DEFLATE != 0
+    }
 }
 
 /// The features compiled into the loaded library.

@@ -34,6 +34,7 @@ uint32_t rws_version_number(void);
 #define RWS_FEATURE_REQUEST_ID 64
 #define RWS_FEATURE_LOG_HOOK 128
 #define RWS_FEATURE_CLIENT_CERT 256
+#define RWS_FEATURE_DEFLATE 1024
 
 uint32_t rws_features(void);
 
@@ -140,6 +141,7 @@ typedef struct rws_client_options {
     const char *tls_client_cert;
     const char *tls_client_key;
     const char *tls_client_key_passphrase;
+    int permessage_deflate;
 } rws_client_options;
 
 enum {

@@ -55,6 +55,8 @@ constants! {
         RWS_FEATURE_LOG_HOOK = 1 << 7,
         /// rws_client_options.tls_client_cert (mTLS) (0.3.0).
         RWS_FEATURE_CLIENT_CERT = 1 << 8,
+        /// rws_client_options.permessage_deflate (0.3.0).
+        RWS_FEATURE_DEFLATE = 1 << 10,
     }
 }
 
@@ -359,6 +361,8 @@ pub struct rws_client_options {
     pub tls_client_key: *const c_char,
     /// the passphrase of an encrypted key; never in any message.
     pub tls_client_key_passphrase: *const c_char,
+    /// 1: offer permessage-deflate (RFC 7692) on WebSocket upgrades; 0 (default): off.
+    pub permessage_deflate: c_int,
 }
 
 /// Session options; fill with [`rws_session_options_init`] first.

@@ -5,6 +5,8 @@
 // Targets, bottom-up (see README "Layout"):
 //   ResponsesJSON     zero-dependency JSON scanner, value tree and writer (core + simulator)
 //   COpenSSL          system OpenSSL 3
+//   CZlib             system zlib (raw deflate for permessage-deflate)
+//   ResponsesDeflate  permessage-deflate (RFC 7692): negotiation text, message deflate/inflate
 //   ResponsesTLS      a NIO TLS handler on system OpenSSL memory BIOs (client for wss/https,
 //                     server for the simulator's --tls mode)
 //   ResponsesWSCore   the engine: wire (WebSocket, TLS, HTTP/SSE), events, client, session, turn
@@ -52,14 +54,16 @@ let package = Package(
     targets: [
         .target(name: "ResponsesJSON", swiftSettings: hotPath),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "ResponsesDeflate", dependencies: ["CZlib", .product(name: "NIOCore", package: "swift-nio")], swiftSettings: hotPath),
         .target(name: "ResponsesTLS", dependencies: ["COpenSSL", .product(name: "NIOCore", package: "swift-nio")]),
         .target(name: "CLinuxShims"),
         .target(
             name: "ResponsesWSCore",
-            dependencies: ["ResponsesJSON", "ResponsesTLS", "CLinuxShims",
+            dependencies: ["ResponsesJSON", "ResponsesTLS", "ResponsesDeflate", "CLinuxShims",
                            .product(name: "NIOSOCKS", package: "swift-nio-extras")] + nio,
             swiftSettings: hotPath),
-        .target(name: "ResponsesWSSim", dependencies: ["ResponsesJSON", "ResponsesTLS"] + nio),
+        .target(name: "ResponsesWSSim", dependencies: ["ResponsesJSON", "ResponsesTLS", "ResponsesDeflate"] + nio),
         .target(name: "CResponsesWS"),
         .target(
             name: "ResponsesWS",
@@ -108,7 +112,7 @@ let package = Package(
         .executableTarget(
             name: "RWSFuzz",
             dependencies: [
-                "ResponsesWSCore", "ResponsesJSON",
+                "ResponsesWSCore", "ResponsesJSON", "ResponsesDeflate",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -119,7 +123,7 @@ let package = Package(
         .testTarget(name: "ResponsesWSSimTests", dependencies: ["ResponsesWSSim", "ResponsesJSON"] + nio),
         .testTarget(
             name: "ResponsesWSCoreTests",
-            dependencies: ["ResponsesWSCore", "ResponsesTLS", "COpenSSL", "ResponsesWSSim", "ResponsesJSON",
+            dependencies: ["ResponsesWSCore", "ResponsesTLS", "ResponsesDeflate", "COpenSSL", "ResponsesWSSim", "ResponsesJSON",
                            .product(name: "NIOEmbedded", package: "swift-nio")] + nio
         ),
         .testTarget(name: "ResponsesWSTests", dependencies: ["ResponsesWS", "CResponsesWS", "ResponsesWSCore", "ResponsesWSSim"]),

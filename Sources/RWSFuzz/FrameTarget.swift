@@ -1,6 +1,7 @@
 #if RWS_FUZZING || DEBUG
 
 import NIOCore
+import ResponsesDeflate
 @testable import ResponsesWSCore
 
 /// The input is the server's byte stream after the 101. It is fed to `WebSocketFrameParser` in
@@ -22,10 +23,13 @@ enum FrameTarget {
         let limit = choices.pick([1, 16, 125, 126, 1000, 65536, 1 << 20])
         // Sometimes the connection starts closing after a few messages (deliver returns false).
         let stopAfter: Int? = choices.below(4) == 0 ? choices.below(8) : nil
+        // Half the inputs as if permessage-deflate was agreed: RSV1 messages are inflated, within
+        // the same limit (the bound on inflated size), with or without context takeover.
+        let deflate: Bool? = choices.below(2) == 0 ? choices.below(2) == 0 : nil
         let bytes = Array(data)
         var first: Outcome?
         for plan in choices.readPlans(count: bytes.count) {
-            let outcome = parse(bytes, plan, limit: limit, stopAfter: stopAfter)
+            let outcome = parse(bytes, plan, limit: limit, stopAfter: stopAfter, deflate: deflate)
             if let first {
                 require(outcome == first, "reads \(plan.map(\.count)) gave \(outcome), one read gave \(first) (limit \(limit))")
             } else {
@@ -35,8 +39,10 @@ enum FrameTarget {
         }
     }
 
-    static func parse(_ bytes: [UInt8], _ plan: [Range<Int>], limit: Int, stopAfter: Int?) -> Outcome {
-        var parser = WebSocketFrameParser(maxMessageBytes: limit)
+    /// `deflate`: nil without permessage-deflate, else whether the server resets its context.
+    static func parse(_ bytes: [UInt8], _ plan: [Range<Int>], limit: Int, stopAfter: Int?, deflate: Bool? = nil) -> Outcome {
+        var parser = WebSocketFrameParser(maxMessageBytes: limit,
+                                          inflater: deflate.map { try! MessageInflater(noContextTakeover: $0) })
         let allocator = ByteBufferAllocator()
         var outcome = Outcome()
         var stopped = false

@@ -57,6 +57,10 @@ func clientConfig(from options: UnsafePointer<rws_client_options>?) throws(RWSEr
     config.tlsClientKeyPassphrase = string(o.tls_client_key_passphrase)
     config.proxy = string(o.proxy)
     config.noProxy = string(o.no_proxy)
+    guard o.permessage_deflate == 0 || o.permessage_deflate == 1 else {
+        throw RWSError(.invalidArgument, "rws_client_options.permessage_deflate is \(o.permessage_deflate): use 0 (off) or 1 (offer)")
+    }
+    config.perMessageDeflate = o.permessage_deflate == 1
     config.verifyPeer = o.verify_peer != 0
     config.connectTimeoutMs = o.connect_timeout_ms
     config.firstEventTimeoutMs = o.first_event_timeout_ms

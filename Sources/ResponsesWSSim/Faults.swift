@@ -14,6 +14,9 @@ public enum FaultKind: Sendable, Equatable, CustomStringConvertible {
     case limit
     /// Wait this many milliseconds before the first event.
     case slow(milliseconds: Int)
+    /// WebSocket with permessage-deflate: instead of events, one small compressed text message
+    /// that inflates to 64 MiB (a decompression bomb; the client's limit must stop it).
+    case deflateBomb
 
     public var description: String {
         switch self {
@@ -23,6 +26,7 @@ public enum FaultKind: Sendable, Equatable, CustomStringConvertible {
         case .evict: return "evict"
         case .limit: return "limit"
         case .slow(let ms): return "slow:\(ms)"
+        case .deflateBomb: return "deflate-bomb"
         }
     }
 }
@@ -51,12 +55,13 @@ public struct FaultRule: Sendable, Equatable, CustomStringConvertible {
         case "close-1011": kind = .close1011
         case "evict": kind = .evict
         case "limit": kind = .limit
+        case "deflate-bomb": kind = .deflateBomb
         default:
             if kindText.hasPrefix("slow:"), let ms = Int(kindText.dropFirst(5)), ms >= 0 {
                 kind = .slow(milliseconds: ms)
             } else {
                 throw SimulatorConfigError(
-                    "fault '\(text)': unknown kind '\(kindText)' (drop-before-events, drop-mid-stream, close-1011, evict, limit, slow:MS)")
+                    "fault '\(text)': unknown kind '\(kindText)' (drop-before-events, drop-mid-stream, close-1011, evict, limit, slow:MS, deflate-bomb)")
             }
         }
         self.init(kind: kind, requestNumber: n)

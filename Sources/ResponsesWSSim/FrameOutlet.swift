@@ -34,10 +34,10 @@ final class FrameOutlet: ChannelOutboundHandler {
 
 extension ByteBuffer {
     /// Appends an unmasked, final frame header for a payload of `length` bytes (RFC 6455 §5.2,
-    /// minimal length encoding).
+    /// minimal length encoding); `compressed` sets RSV1 (permessage-deflate, RFC 7692 §6).
     @inlinable
-    mutating func writeServerFrameHeader(opcode: WebSocketOpcode, length: Int) {
-        writeInteger(0x80 | UInt8(webSocketOpcode: opcode))
+    mutating func writeServerFrameHeader(opcode: WebSocketOpcode, length: Int, compressed: Bool = false) {
+        writeInteger(0x80 | (compressed ? 0x40 : 0) | UInt8(webSocketOpcode: opcode))
         switch length {
         case 0...125:
             writeInteger(UInt8(length))
@@ -51,8 +51,8 @@ extension ByteBuffer {
     }
 
     /// Appends one complete unmasked frame.
-    mutating func writeServerFrame(opcode: WebSocketOpcode, payload: ByteBuffer) {
-        writeServerFrameHeader(opcode: opcode, length: payload.readableBytes)
+    mutating func writeServerFrame(opcode: WebSocketOpcode, payload: ByteBuffer, compressed: Bool = false) {
+        writeServerFrameHeader(opcode: opcode, length: payload.readableBytes, compressed: compressed)
         writeImmutableBuffer(payload)
     }
 }

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
+import ResponsesDeflate
 
 /// Sets up a new connection's pipeline and decides, per request, between the WebSocket upgrade,
 /// the POST handler and the plain HTTP answers (401, 404, 405, the `--reject-upgrade` status).
@@ -30,13 +31,19 @@ enum HTTPRouter {
                     accepted.value = counters
                     // Also closed when the upgrade never completes (WebSocketSession not added).
                     channel.closeFuture.whenComplete { _ in shared.stats.connectionClosed(counters) }
-                    return channel.eventLoop.makeSucceededFuture(HTTPHeaders([("x-request-id", IDs.request(config))]))
+                    var headers = HTTPHeaders([("x-request-id", IDs.request(config))])
+                    if let deflate = deflateAgreement(head, config: config) {
+                        headers.add(name: "Sec-WebSocket-Extensions", value: deflate.answer)
+                    }
+                    return channel.eventLoop.makeSucceededFuture(headers)
                 // nil: no upgrade; the request then reaches HTTPHandler, which answers it.
                 case .answer: return channel.eventLoop.makeSucceededFuture(nil)
                 }
             },
-            upgradePipelineHandler: { channel, _ in
+            upgradePipelineHandler: { channel, head in
                 channel.eventLoop.makeCompletedFuture {
+                    // The same choice as the 101's header (made from the same request).
+                    let deflate = deflateAgreement(head, config: config)?.parameters
                     let ops = channel.pipeline.syncOperations
                     // At the front (right behind TLS, which must still encrypt): its writes reach
                     // the socket without passing the frame encoder.
@@ -46,11 +53,18 @@ enum HTTPRouter {
                     } else {
                         try ops.addHandler(outlet, position: .first)
                     }
+                    let counters = accepted.value ?? shared.stats.registerWebSocket()
+                    try ops.addHandler(InboundDeflate(
+                        counters: counters,
+                        inflater: try deflate.map { try MessageInflater(noContextTakeover: $0.clientNoContextTakeover) },
+                        maxMessageBytes: config.maxMessageBytes))
                     try ops.addHandler(NIOWebSocketFrameAggregator(
                         minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1 << 20,
                         maxAccumulatedFrameSize: config.maxMessageBytes))
-                    let counters = accepted.value ?? shared.stats.registerWebSocket()
-                    try ops.addHandler(WebSocketSession(shared: shared, counters: counters, outlet: outlet))
+                    let deflater = try deflate.map {
+                        try MessageDeflater(windowBits: $0.serverMaxWindowBits, noContextTakeover: $0.serverNoContextTakeover)
+                    }
+                    try ops.addHandler(WebSocketSession(shared: shared, counters: counters, outlet: outlet, deflater: deflater))
                 }
             })
         let ops = channel.pipeline.syncOperations
@@ -61,6 +75,13 @@ enum HTTPRouter {
             }),
             withErrorHandling: true)
         try ops.addHandler(handler)
+    }
+
+    /// The client's permessage-deflate offer this server takes, if any (and if allowed).
+    static func deflateAgreement(_ head: HTTPRequestHead, config: SimulatorConfig)
+        -> (parameters: DeflateParameters, answer: String)? {
+        guard config.perMessageDeflate else { return nil }
+        return DeflateNegotiation.chooseOffer(head.headers["Sec-WebSocket-Extensions"])
     }
 
     enum Decision {

@@ -55,6 +55,9 @@ public struct SimulatorConfig: Sendable {
     public var tlsPrivateKeyFile: String?
     /// With TLS: require every client to present a certificate issued by a CA in this PEM file.
     public var tlsClientCAFile: String?
+    /// Accept a client's permessage-deflate offer (RFC 7692), as servers that support it do;
+    /// false declines it (`--no-deflate`).
+    public var perMessageDeflate = true
 
     public init() {}
 

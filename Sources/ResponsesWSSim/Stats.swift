@@ -14,11 +14,18 @@ final class ConnectionCounters: Sendable {
     let eventsSent = Atomic<Int>(0)
     let errorsSent = Atomic<Int>(0)
     let simulatedCostMicroseconds = Atomic<Int>(0)
+    let wireBytesReceived = Atomic<Int>(0)
+    let bytesSent = Atomic<Int>(0)
+    let compressedMessagesReceived = Atomic<Int>(0)
+    let compressedMessagesSent = Atomic<Int>(0)
     let isOpen = Atomic<Bool>(true)
 
     init(id: Int) { self.id = id }
 
-    enum Counter { case createsReceived, cacheHits, cacheMisses, storeLoads, bytesReceived, eventsSent, errorsSent, simulatedCostMicroseconds }
+    enum Counter {
+        case createsReceived, cacheHits, cacheMisses, storeLoads, bytesReceived, eventsSent, errorsSent, simulatedCostMicroseconds
+        case wireBytesReceived, bytesSent, compressedMessagesReceived, compressedMessagesSent
+    }
 
     func add(_ counter: Counter, _ n: Int = 1) {
         switch counter {
@@ -30,6 +37,10 @@ final class ConnectionCounters: Sendable {
         case .eventsSent: eventsSent.wrappingAdd(n, ordering: .relaxed)
         case .errorsSent: errorsSent.wrappingAdd(n, ordering: .relaxed)
         case .simulatedCostMicroseconds: simulatedCostMicroseconds.wrappingAdd(n, ordering: .relaxed)
+        case .wireBytesReceived: wireBytesReceived.wrappingAdd(n, ordering: .relaxed)
+        case .bytesSent: bytesSent.wrappingAdd(n, ordering: .relaxed)
+        case .compressedMessagesReceived: compressedMessagesReceived.wrappingAdd(n, ordering: .relaxed)
+        case .compressedMessagesSent: compressedMessagesSent.wrappingAdd(n, ordering: .relaxed)
         }
     }
 
@@ -44,7 +55,10 @@ final class ConnectionCounters: Sendable {
             eventsSent: eventsSent.load(ordering: .relaxed),
             errorsSent: errorsSent.load(ordering: .relaxed),
             simulatedCostMicroseconds: simulatedCostMicroseconds.load(ordering: .relaxed),
-            isOpen: isOpen.load(ordering: .relaxed))
+            isOpen: isOpen.load(ordering: .relaxed),
+            wireBytesReceived: wireBytesReceived.load(ordering: .relaxed), bytesSent: bytesSent.load(ordering: .relaxed),
+            compressedMessagesReceived: compressedMessagesReceived.load(ordering: .relaxed),
+            compressedMessagesSent: compressedMessagesSent.load(ordering: .relaxed))
     }
 }
 
@@ -60,7 +74,7 @@ public struct ConnectionStats: Sendable, Equatable {
     public var cacheMisses: Int
     /// Misses served from the process-wide store (`store: true` parents).
     public var storeLoads: Int
-    /// Payload bytes of the data frames received (text and binary messages).
+    /// Payload bytes of the data messages received (text and binary), inflated when compressed.
     public var bytesReceived: Int
     /// Server events sent (error events included).
     public var eventsSent: Int
@@ -69,10 +83,22 @@ public struct ConnectionStats: Sendable, Equatable {
     /// Simulated server cost charged (`--cost-us-per-input-kb`; a model, not a measurement).
     public var simulatedCostMicroseconds: Int
     public var isOpen: Bool
+    /// Payload bytes of the data frames as they arrived (compressed when permessage-deflate was used).
+    public var wireBytesReceived: Int
+    /// Bytes of every frame written (headers included, compressed payloads as sent).
+    public var bytesSent: Int
+    /// permessage-deflate: compressed messages received from the client and sent to it.
+    public var compressedMessagesReceived: Int
+    public var compressedMessagesSent: Int
 
     public init(id: Int, createsReceived: Int = 0, cacheHits: Int = 0, cacheMisses: Int = 0, storeLoads: Int = 0,
                 bytesReceived: Int = 0, eventsSent: Int = 0, errorsSent: Int = 0,
-                simulatedCostMicroseconds: Int = 0, isOpen: Bool = true) {
+                simulatedCostMicroseconds: Int = 0, isOpen: Bool = true,
+                wireBytesReceived: Int = 0, bytesSent: Int = 0, compressedMessagesReceived: Int = 0, compressedMessagesSent: Int = 0) {
+        self.wireBytesReceived = wireBytesReceived
+        self.bytesSent = bytesSent
+        self.compressedMessagesReceived = compressedMessagesReceived
+        self.compressedMessagesSent = compressedMessagesSent
         self.id = id
         self.createsReceived = createsReceived
         self.cacheHits = cacheHits
@@ -111,7 +137,9 @@ public struct SimulatorStats: Sendable, Equatable {
         func counters(_ c: ConnectionStats) -> String {
             "\"creates_received\":\(c.createsReceived),\"cache_hits\":\(c.cacheHits),\"cache_misses\":\(c.cacheMisses)"
                 + ",\"store_loads\":\(c.storeLoads),\"bytes_received\":\(c.bytesReceived),\"events_sent\":\(c.eventsSent)"
-                + ",\"errors_sent\":\(c.errorsSent)"
+                + ",\"errors_sent\":\(c.errorsSent),\"wire_bytes_received\":\(c.wireBytesReceived),\"bytes_sent\":\(c.bytesSent)"
+                + ",\"compressed_messages_received\":\(c.compressedMessagesReceived)"
+                + ",\"compressed_messages_sent\":\(c.compressedMessagesSent)"
         }
         var out = "{\"stats\":\"rws_sim\",\"connections_accepted\":\(connectionsAccepted)"
         out += ",\"websocket_upgrades\":\(websocketUpgrades),\"http_posts\":\(httpPosts)"
@@ -212,6 +240,9 @@ final class StatsRegistry: Sendable {
             cacheMisses: a.cacheMisses + b.cacheMisses, storeLoads: a.storeLoads + b.storeLoads,
             bytesReceived: a.bytesReceived + b.bytesReceived, eventsSent: a.eventsSent + b.eventsSent,
             errorsSent: a.errorsSent + b.errorsSent,
-            simulatedCostMicroseconds: a.simulatedCostMicroseconds + b.simulatedCostMicroseconds, isOpen: false)
+            simulatedCostMicroseconds: a.simulatedCostMicroseconds + b.simulatedCostMicroseconds, isOpen: false,
+            wireBytesReceived: a.wireBytesReceived + b.wireBytesReceived, bytesSent: a.bytesSent + b.bytesSent,
+            compressedMessagesReceived: a.compressedMessagesReceived + b.compressedMessagesReceived,
+            compressedMessagesSent: a.compressedMessagesSent + b.compressedMessagesSent)
     }
 }

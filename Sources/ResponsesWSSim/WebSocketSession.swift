@@ -1,5 +1,6 @@
 import NIOCore
 import NIOWebSocket
+import ResponsesDeflate
 import ResponsesJSON
 
 /// One upgraded WebSocket connection: parses client events, keeps the lanes (§5.1), the
@@ -45,11 +46,14 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
     private var ageReached = false
     /// Set once we sent a close frame (or dropped the connection): no more events.
     private var closing = false
+    /// Compresses every text frame we send, when the client's permessage-deflate offer was taken.
+    private let deflater: MessageDeflater?
 
-    init(shared: SimulatorShared, counters: ConnectionCounters, outlet: FrameOutlet) {
+    init(shared: SimulatorShared, counters: ConnectionCounters, outlet: FrameOutlet, deflater: MessageDeflater? = nil) {
         self.shared = shared
         self.counters = counters
         self.outlet = outlet
+        self.deflater = deflater
     }
 
     // MARK: channel lifecycle
@@ -184,6 +188,7 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
         let faults = shared.faults.nextRequest()
         if faults.contains(.dropBeforeEvents) { abortConnection(); return }
         if faults.contains(.close1011) { sendCloseFrame(.unexpectedServerError, reason: "internal error (injected)"); return }
+        if faults.contains(.deflateBomb), let deflater { sendDeflateBomb(deflater); return }
         if faults.contains(.limit) || shared.config.now() - openedAt >= maxAge {
             sendLimitAndClose()
             return
@@ -443,7 +448,15 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
         scratch.clear()
         body(&scratch)
         var buffer = batch.take() ?? context.channel.allocator.buffer(capacity: Self.batchBytes / 4)
-        buffer.writeServerFrame(opcode: .text, payload: scratch)
+        let before = buffer.writerIndex
+        if let deflater {
+            counters.add(.compressedMessagesSent)
+            buffer.writeServerFrame(opcode: .text, payload: deflater.compress(scratch, allocator: context.channel.allocator),
+                                    compressed: true)
+        } else {
+            buffer.writeServerFrame(opcode: .text, payload: scratch)
+        }
+        counters.add(.bytesSent, buffer.writerIndex - before)
         if scratch.capacity > 1 << 20 { scratch = ByteBuffer() }  // do not keep a huge one around
         if buffer.readableBytes >= Self.batchBytes {
             outlet.write(buffer)
@@ -455,7 +468,9 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
     /// Pong and close frames: after any batched events, flushed at once.
     private func writeControlFrame(_ opcode: WebSocketOpcode, payload: ByteBuffer, then completion: (() -> Void)? = nil) {
         var buffer = batch.take() ?? ByteBuffer()
+        let before = buffer.writerIndex
         buffer.writeServerFrame(opcode: opcode, payload: payload)
+        counters.add(.bytesSent, buffer.writerIndex - before)
         if let completion {
             outlet.writeAndFlush(buffer, completion: completion)
         } else {
@@ -481,6 +496,23 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
             for run in resumed { run.resume() }
         }
         context.fireChannelWritabilityChanged()
+    }
+
+    /// Fault injection: one compressed text message of 64 MiB of spaces, about 64 KiB on the
+    /// wire, built 1 MiB at a time. The deflate window carries over, so later messages on this
+    /// connection would not inflate: the client must fail the connection anyway.
+    private func sendDeflateBomb(_ deflater: MessageDeflater) {
+        var part = ByteBuffer()
+        part.writeRepeatingByte(UInt8(ascii: " "), count: 1 << 20)
+        var compressed = ByteBuffer()
+        for _ in 0..<64 { deflater.compressPart(part, into: &compressed) }
+        deflater.endMessage(&compressed)
+        counters.add(.compressedMessagesSent)
+        var buffer = batch.take() ?? ByteBuffer()
+        buffer.writeServerFrame(opcode: .text, payload: compressed, compressed: true)
+        counters.add(.bytesSent, buffer.readableBytes)
+        outlet.write(buffer)
+        outlet.flush()
     }
 
     /// Fault injection: close the TCP connection without a close frame (the peer sees 1006).

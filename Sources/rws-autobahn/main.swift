@@ -2,7 +2,11 @@
 // code every turn uses) through a fuzzing server's cases. Test-only; Tests/autobahn/run.py starts
 // the server (kosoku) and this program, and judges the results.
 //
-//   rws-autobahn HOST:PORT [AGENT]
+//   rws-autobahn HOST:PORT [AGENT] [--deflate]
+//
+// --deflate offers permessage-deflate (RFC 7692), for the compression cases (groups 12 and 13);
+// --deflate-no-context-takeover also offers client_no_context_takeover (cases 13.2, 13.5, 13.6,
+// whose server accepts only that offer).
 //
 // Protocol of the fuzzing server: /getCaseCount answers with one text message (the count),
 // /runCase?case=N&agent=A runs case N (we echo every text message back), /updateReports ends
@@ -31,15 +35,22 @@ final class Echo: WebSocketConnectionDelegate {
     }
 }
 
-let arguments = CommandLine.arguments
+let noContextTakeover = CommandLine.arguments.contains("--deflate-no-context-takeover")
+let deflate = noContextTakeover || CommandLine.arguments.contains("--deflate")
+let arguments = CommandLine.arguments.filter { !$0.hasPrefix("--deflate") }
 guard arguments.count >= 2 else {
-    FileHandle.standardError.write("usage: rws-autobahn HOST:PORT [AGENT]\n".data(using: .utf8)!)
+    FileHandle.standardError.write("usage: rws-autobahn HOST:PORT [AGENT] [--deflate]\n".data(using: .utf8)!)
     exit(2)
 }
 let address = arguments[1]
 let agent = arguments.count > 2 ? arguments[2] : "responses-ws"
 let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-let config = ConnectionConfig(connectTimeout: .seconds(30), pingInterval: nil, closeTimeout: .seconds(5))
+let config = {
+    var config = ConnectionConfig(connectTimeout: .seconds(30), pingInterval: nil, closeTimeout: .seconds(5))
+    config.perMessageDeflate = deflate
+    config.deflateOffersClientNoContextTakeover = noContextTakeover
+    return config
+}()
 
 /// Opens `path`, echoes until the connection ends; returns the first text message and how it ended.
 func run(_ path: String) throws -> (firstText: String?, end: TransportError?) {

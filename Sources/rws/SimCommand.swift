@@ -38,6 +38,9 @@ struct SimCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-client-ca"), help: "With TLS: require a client certificate issued by a CA in this PEM file (mTLS).")
     var tlsClientCA: String?
 
+    @Flag(name: .customLong("no-deflate"), help: "Decline permessage-deflate (by default a client's offer is accepted, RFC 7692).")
+    var noDeflate = false
+
     @Option(help: "Fake model pace in tokens per second (0 = as fast as the client reads).")
     var tokensPerSecond = 1000
 
@@ -143,6 +146,7 @@ struct SimCommand: AsyncParsableCommand {
         config.tlsCertificateFile = tlsCert
         config.tlsPrivateKeyFile = tlsKey
         config.tlsClientCAFile = tlsClientCA
+        config.perMessageDeflate = !noDeflate
         do throws(SimulatorConfigError) { try config.validate() } catch { throw ValidationError(error.description) }
         return config
     }

@@ -133,7 +133,7 @@ static void test_version_and_strerror(void) {
     CHECK((rws_features() & since_0_2) == since_0_2, "0.2.0 feature bits: 0x%x", rws_features());
     const uint32_t since_0_3 = RWS_FEATURE_REQUEST_ID | RWS_FEATURE_LOG_HOOK | RWS_FEATURE_CLIENT_CERT;
     CHECK((rws_features() & since_0_3) == since_0_3, "0.3.0 feature bits: 0x%x", rws_features());
-    const uint32_t since_0_4 = RWS_FEATURE_PROXY;
+    const uint32_t since_0_4 = RWS_FEATURE_PROXY | RWS_FEATURE_DEFLATE;
     CHECK((rws_features() & since_0_4) == since_0_4, "0.4.0 feature bits: 0x%x", rws_features());
     int codes[] = {RWS_E_INVALID_ARGUMENT, RWS_E_INVALID_STATE, RWS_E_NO_MEMORY, RWS_E_INVALID_JSON, RWS_E_AGAIN,
                    RWS_E_INTERNAL, RWS_E_UNSUPPORTED, RWS_E_URL, RWS_E_DNS, RWS_E_CONNECT, RWS_E_TLS,
@@ -744,6 +744,30 @@ static void test_request_ids(void) {
     rws_client_options_init(&o);
     const char *lost[] = {"--request-id", "req_c_lost", "--fault", "drop-mid-stream@1", NULL};
     check_request_id(lost, &o, RWS_E_OUTCOME_UNKNOWN, "req_c_lost");
+}
+
+/* permessage-deflate: turns run compressed against the simulator (which accepts the offer), a
+ * decompression bomb fails as RWS_E_MESSAGE_TOO_BIG, and only 0 and 1 are accepted values. */
+static void test_permessage_deflate(void) {
+    rws_client_options o;
+    rws_client_options_init(&o);
+    CHECK(o.permessage_deflate == 0, "off by default");
+    o.permessage_deflate = 1;
+    sim s;
+    const char *none[] = {NULL};
+    if (sim_start(&s, none) != 0) { CHECK(0, "sim"); return; }
+    CHECK(simple_turn_status(s.base_url, DEFAULTS, "{\"input\":\"compressed\"}", &o) == RWS_OK, "a compressed turn");
+    sim_stop(&s);
+    const char *bomb[] = {"--fault", "deflate-bomb@1", NULL};
+    if (sim_start(&s, bomb) != 0) { CHECK(0, "sim"); return; }
+    o.max_message_bytes = 1 << 20;
+    o.max_reconnects = 0;
+    int rc = simple_turn_status(s.base_url, DEFAULTS, "{\"input\":\"bomb\"}", &o);
+    CHECK(rc == RWS_E_MESSAGE_TOO_BIG, "a decompression bomb: %s", rws_strerror(rc));
+    sim_stop(&s);
+    o.permessage_deflate = 2;
+    rws_client *c = NULL;
+    CHECK(rws_client_new(&o, &c) == RWS_E_INVALID_ARGUMENT && c == NULL, "permessage_deflate 2 is refused");
 }
 
 /* The log hook: records arrive with fields, honour the level, never carry the key. */
@@ -1451,6 +1475,7 @@ int main(void) {
         {"auth_and_upgrade", NULL, test_auth_and_upgrade},
         {"request_ids", NULL, test_request_ids},
         {"log_hook", NULL, test_log_hook},
+        {"permessage_deflate", NULL, test_permessage_deflate},
         {"tls", NULL, test_tls},
         {"client_certificates", NULL, test_client_certificates},
         {"proxies", test_proxies, NULL},

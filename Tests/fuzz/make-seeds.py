@@ -48,6 +48,30 @@ def frame(opcode, payload, fin=True, masked=False, rsv=0, length_bytes=None):
     return out + payload
 
 
+def deflate_seeds():
+    """permessage-deflate streams (the harness reads half its inputs as if it was agreed):
+    compressed messages sharing one window, a fragmented one, RSV1 where it is not allowed,
+    and a small frame that inflates to 1 MiB (over most of the harness's limits)."""
+    import zlib
+    window = zlib.compressobj(6, zlib.DEFLATED, -15)
+
+    def packed(message):
+        data = window.compress(message.encode()) + window.flush(zlib.Z_SYNC_FLUSH)
+        return data[:-4] if data.endswith(b"\x00\x00\xff\xff") else data
+
+    first, second = packed('{"type":"response.created"}'), packed('{"type":"response.created"}')
+    write("frames", "deflate-messages.bin", frame(0x1, first, rsv=0x40) + frame(0x1, second, rsv=0x40)
+          + frame(0x1, "plain") + frame(0x1, b"\x00", rsv=0x40))
+    body = packed('{"type":"response.output_text.delta","delta":"' + "ab" * 40 + '"}')
+    write("frames", "deflate-fragmented.bin", frame(0x1, body[:5], fin=False, rsv=0x40) + frame(0x9, "p")
+          + frame(0x0, body[5:]))
+    write("frames", "deflate-rsv1-continuation.bin", frame(0x1, body[:5], fin=False, rsv=0x40) + frame(0x0, body[5:], rsv=0x40))
+    write("frames", "deflate-rsv1-ping.bin", frame(0x9, "p", rsv=0x40))
+    bomb = zlib.compressobj(9, zlib.DEFLATED, -15)
+    data = bomb.compress(b" " * (1 << 20)) + bomb.flush(zlib.Z_SYNC_FLUSH)
+    write("frames", "deflate-bomb.bin", frame(0x1, data[:-4], rsv=0x40))
+
+
 def read_frames(data):
     """(opcode, payload) of each complete unmasked frame in data."""
     frames, i = [], 0
@@ -166,6 +190,7 @@ def edge_cases():
     write("frames", "binary.bin", frame(0x2, b"\x00\x01"))
     write("frames", "unknown-opcode.bin", frame(0x3, "x"))
     write("frames", "huge-length.bin", bytes([0x81, 127]) + struct.pack(">Q", 1 << 62) + b"abc")
+    deflate_seeds()
     write("frames", "utf8.bin", text("h\u00e9llo \u2603 \U0001F600") + frame(0x1, b"\xff\xfe") + text("\u00e9", fin=False)[:-1])
 
     # Events: the protocol's shapes, escapes, numbers at the edges.

@@ -53,6 +53,9 @@ public struct ClientConfig: Sendable {
     /// Pull mode: undelivered event bytes of one turn above which the connection is not read
     /// until the caller drains (TCP backpressure). 0: no limit.
     public var maxQueuedBytes: UInt64 = 4 << 20
+    /// Offer permessage-deflate (RFC 7692) on WebSocket upgrades. Off by default: see
+    /// `rws_client_options.permessage_deflate` in the header for the measurements behind that.
+    public var perMessageDeflate = false
     /// The clock connection ages are measured with (rotation, warm standby). Tests inject one
     /// they can advance; everything else keeps the real clock.
     public var now: @Sendable () -> NIODeadline = { NIODeadline.now() }
@@ -175,6 +178,7 @@ struct ResolvedConfig: Sendable {
         connection.maxMessageBytes = Int(clamping: min(config.maxMessageBytes, UInt64(EventHeader.maxEventBytes)))
         connection.pingInterval = config.pingIntervalMs == 0 ? nil : .milliseconds(Int64(config.pingIntervalMs))
         connection.now = config.now
+        connection.perMessageDeflate = config.perMessageDeflate
         connection.lookups = config.resolveHost.map { HostLookups(resolve: $0) } ?? HostLookups()   // fork-safe (see HostLookups)
         do {
             connection.proxies = try ProxySettings(proxy: config.proxy, noProxy: config.noProxy, environment: environment)

@@ -113,9 +113,12 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
                 counters.add(.connects)
                 webSocketFailures = 0
                 let ms = (NIODeadline.now() - started).millisecondsText
+                let compression = c.deflate.map { "; negotiated \($0)" }
+                    ?? (config.connection.perMessageDeflate ? "; the server declined permessage-deflate" : "")
                 log(.info, "WebSocket connected to \(endpoint.hostAndPort)\(endpoint.scheme.isTLS ? " over TLS" : "") in \(ms) ms"
-                        + (c.requestID.map { " (request id \($0))" } ?? ""),
-                    ["url": endpoint.url, "connect_ms": ms, "request_id": c.requestID ?? ""])
+                        + (c.requestID.map { " (request id \($0))" } ?? "") + compression,
+                    ["url": endpoint.url, "connect_ms": ms, "request_id": c.requestID ?? "",
+                     "extensions": c.deflate?.description ?? ""])
                 return (c, true)
             }
             .flatMapErrorThrowing { [self] error in

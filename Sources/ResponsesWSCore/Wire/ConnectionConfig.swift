@@ -27,6 +27,11 @@ public struct ConnectionConfig: Sendable {
     public var lookups: HostLookups?
     /// Which proxy each endpoint goes through (ProxySettings); `.none` connects directly.
     public var proxies: ProxySettings = .none
+    /// Offer permessage-deflate (RFC 7692) on the upgrade; the server may decline.
+    public var perMessageDeflate = false
+    /// With `perMessageDeflate`: also offer `client_no_context_takeover`, and keep that promise
+    /// whatever the server answers (for servers that insist on it; the Autobahn cases 13.2, 13.5, 13.6).
+    public var deflateOffersClientNoContextTakeover = false
 
     public static let defaultUserAgent = "responses-ws/0.1"
 

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
+import ResponsesDeflate
 import ResponsesTLS
 
 /// Receives a connection's events on its event loop, in order.
@@ -22,6 +23,8 @@ public final class WebSocketConnection: @unchecked Sendable {
     public let openedAt: NIODeadline
     /// The 101's `x-request-id`, if the server sent one (§1.3).
     public let requestID: String?
+    /// The permessage-deflate agreement, nil when messages are not compressed.
+    public let deflate: DeflateParameters?
     /// Set and read on `eventLoop` only.
     public weak var delegate: WebSocketConnectionDelegate? {
         didSet { delegateVersion &+= 1 }
@@ -31,9 +34,11 @@ public final class WebSocketConnection: @unchecked Sendable {
     private let channel: Channel
     private let handler: WebSocketFrameHandler
 
-    init(channel: Channel, endpoint: Endpoint, handler: WebSocketFrameHandler, openedAt: NIODeadline, requestID: String? = nil) {
+    init(channel: Channel, endpoint: Endpoint, handler: WebSocketFrameHandler, openedAt: NIODeadline, requestID: String? = nil,
+         deflate: DeflateParameters? = nil) {
         self.channel = channel
         self.requestID = requestID
+        self.deflate = deflate
         self.eventLoop = channel.eventLoop
         self.endpoint = endpoint
         self.handler = handler
@@ -61,7 +66,13 @@ public final class WebSocketConnection: @unchecked Sendable {
         return handler.bytesReceived
     }
 
-    /// Writes one masked text frame. The future succeeds once the bytes were written to the
+    /// Compressed messages received and sent (permessage-deflate). Event loop only.
+    public var compressedMessages: (received: UInt64, sent: UInt64) {
+        eventLoop.preconditionInEventLoop()
+        return (handler.compressedMessagesReceived, handler.compressedMessagesSent)
+    }
+
+    /// Writes one masked text frame (compressed when permessage-deflate was agreed). The future succeeds once the bytes were written to the
     /// socket and fails (with a `TransportError`) if the connection is closing or gone; its
     /// `nothingSent` tells that no byte of the message left.
     /// Callable from any thread.
@@ -173,7 +184,8 @@ public final class WebSocketConnection: @unchecked Sendable {
         try channel.pipeline.syncOperations.addHandler(UpgradeEndHold(attempt: attempt))
         let handshake = WebSocketHandshakeHandler(request: request, attempt: attempt, redactor: redactor)
         let boundHandshake = NIOLoopBound(handshake, eventLoop: eventLoop)
-        let upgrader = WebSocketUpgrader(requestKey: requestKey, verdict: { verdict in
+        let upgrader = WebSocketUpgrader(requestKey: requestKey, offersDeflate: config.perMessageDeflate,
+                                         offersNoContextTakeover: config.deflateOffersClientNoContextTakeover, verdict: { verdict in
             switch verdict {
             case .success: boundAttempt.value.upgradeAccepted()
             case .failure(let refusal): boundAttempt.value.record(refusal)
@@ -202,11 +214,13 @@ public final class WebSocketConnection: @unchecked Sendable {
         delegate: WebSocketConnectionDelegate?
     ) throws {
         guard !attempt.isComplete else { return }  // timed out meanwhile; the channel is closing
-        let handler = WebSocketFrameHandler(endpoint: endpoint, tls: tls, config: config)
+        let deflate = config.perMessageDeflate
+            ? WebSocketUpgrader.deflateAgreement(head, offeredNoContextTakeover: config.deflateOffersClientNoContextTakeover) : nil
+        let handler = try WebSocketFrameHandler(endpoint: endpoint, tls: tls, config: config, deflate: deflate)
         try channel.pipeline.syncOperations.addHandler(handler)
         try channel.pipeline.syncOperations.addHandler(handler.readGate)
         let connection = WebSocketConnection(channel: channel, endpoint: endpoint, handler: handler, openedAt: config.now(),
-                                             requestID: RequestID.from(head.headers))
+                                             requestID: RequestID.from(head.headers), deflate: deflate)
         connection.delegate = delegate
         handler.connection = connection
         attempt.succeed(connection)

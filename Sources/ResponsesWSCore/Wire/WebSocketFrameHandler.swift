@@ -1,5 +1,6 @@
 import NIOCore
 import NIOWebSocket
+import ResponsesDeflate
 import ResponsesTLS
 
 /// The open WebSocket's protocol logic, after the upgrade: delivers text messages, answers pings
@@ -38,6 +39,10 @@ final class WebSocketFrameHandler: ChannelInboundHandler {
     /// When the bytes being delivered were read: one clock read per socket read, not per message.
     private(set) var lastReadAt = NIODeadline.uptimeNanoseconds(0)
     private var parser: WebSocketFrameParser
+    /// Compresses what we send, when permessage-deflate was agreed.
+    private let deflater: MessageDeflater?
+    private(set) var compressedMessagesSent: UInt64 = 0
+    var compressedMessagesReceived: UInt64 { parser.compressedMessages }
     /// Withholds socket reads while the reader is behind (`setReadingPaused`).
     let readGate = ReadGate()
 
@@ -57,11 +62,19 @@ final class WebSocketFrameHandler: ChannelInboundHandler {
         }
     }
 
-    init(endpoint: Endpoint, tls: TLSContext?, config: ConnectionConfig) {
+    init(endpoint: Endpoint, tls: TLSContext?, config: ConnectionConfig, deflate: DeflateParameters? = nil) throws {
         self.endpoint = endpoint
         self.tls = tls
         self.config = config
-        parser = WebSocketFrameParser(maxMessageBytes: config.maxMessageBytes)
+        if let deflate {
+            // Each side's window and context takeover, as the server answered (RFC 7692 §7.1).
+            deflater = try MessageDeflater(windowBits: deflate.clientMaxWindowBits, noContextTakeover: deflate.clientNoContextTakeover)
+            parser = WebSocketFrameParser(maxMessageBytes: config.maxMessageBytes,
+                                          inflater: try MessageInflater(noContextTakeover: deflate.serverNoContextTakeover))
+        } else {
+            deflater = nil
+            parser = WebSocketFrameParser(maxMessageBytes: config.maxMessageBytes)
+        }
     }
 
     // MARK: - Lifecycle
@@ -203,7 +216,14 @@ final class WebSocketFrameHandler: ChannelInboundHandler {
             error.nothingSent = true
             return eventLoop.makeFailedFuture(error)
         }
-        let frame = WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: payload)
+        let frame: WebSocketFrame
+        if let deflater {
+            compressedMessagesSent &+= 1
+            let compressed = deflater.compress(payload, allocator: context.channel.allocator)
+            frame = WebSocketFrame(fin: true, rsv1: true, opcode: .text, maskKey: .random(), data: compressed)
+        } else {
+            frame = WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: payload)
+        }
         let promise = eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(frame), promise: promise)
         bytesSent &+= UInt64(payload.readableBytes)

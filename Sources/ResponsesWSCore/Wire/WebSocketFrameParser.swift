@@ -1,4 +1,5 @@
 import NIOCore
+import ResponsesDeflate
 import ResponsesJSON
 
 /// Reads WebSocket messages sent by a server (RFC 6455 §5) straight out of the socket's bytes.
@@ -13,6 +14,11 @@ import ResponsesJSON
 ///
 /// Text is checked to be UTF-8 as its bytes arrive (RFC 6455 §8.1), including the bytes of a
 /// frame that is still incomplete, so a message fails at its first invalid byte.
+///
+/// With permessage-deflate negotiated (RFC 7692), a message whose first frame has RSV1 set is
+/// compressed: each of its frames is inflated as it completes, into a buffer bounded by the
+/// message limit (so a decompression bomb fails as `.tooBig` with bounded memory), and the
+/// UTF-8 check runs on the inflated bytes.
 struct WebSocketFrameParser {
     /// One thing the server sent, with fragments already joined.
     enum Message {
@@ -47,8 +53,16 @@ struct WebSocketFrameParser {
     /// How many payload bytes of the frame held in `partial` were already checked.
     private var partialChecked = 0
 
-    init(maxMessageBytes: Int) {
+    /// Set when permessage-deflate was negotiated: RSV1 then marks a compressed message.
+    private let inflater: MessageInflater?
+    /// The inflated bytes of the compressed message being received (its first frame came).
+    private var inflated: ByteBuffer?
+    /// Compressed messages delivered.
+    private(set) var compressedMessages: UInt64 = 0
+
+    init(maxMessageBytes: Int, inflater: MessageInflater? = nil) {
         self.maxMessageBytes = maxMessageBytes
+        self.inflater = inflater
     }
 
     /// Reads every complete message in `bytes` (one socket read) and calls `deliver` with each,
@@ -92,7 +106,7 @@ struct WebSocketFrameParser {
     private mutating func checkPartialText(_ held: ByteBuffer) throws(Violation) {
         guard let (b0, _) = held.getMultipleIntegers(at: held.readerIndex, as: (UInt8, UInt8).self),
               case .known(let headerLength, _) = Self.lengths(in: held),
-              isText(opcode: b0 & 0x0F) else { return }
+              isText(opcode: b0 & 0x0F), b0 & 0x40 == 0, inflated == nil else { return }   // compressed: checked once inflated
         let available = held.readableBytes - headerLength
         guard available > partialChecked else { return }
         try checkText(held, from: held.readerIndex + headerLength + partialChecked, count: available - partialChecked)
@@ -132,7 +146,8 @@ struct WebSocketFrameParser {
     /// needed (nothing is consumed then, except whole fragments that were set aside).
     private mutating func next(from buffer: inout ByteBuffer) throws(Violation) -> Message? {
         while true {
-            guard let frame = try Self.frame(in: buffer, maxPayload: maxMessageBytes - (fragmented?.payload.readableBytes ?? 0)) else {
+            guard let frame = try Self.frame(in: buffer, maxPayload: maxMessageBytes - (fragmented?.payload.readableBytes ?? 0),
+                                             compression: inflater != nil) else {
                 return nil
             }
             // A slice shares the read buffer's memory: no copy. (NIO reads only readable bytes,
@@ -183,6 +198,8 @@ struct WebSocketFrameParser {
     /// A frame's header, read without consuming anything.
     private struct Frame {
         var fin: Bool
+        /// RSV1: the first frame of a compressed message (only when permessage-deflate was negotiated).
+        var compressed: Bool
         var opcode: UInt8
         /// Where the payload starts and how long it is, relative to the frame's start.
         var payloadOffset: Int
@@ -191,11 +208,18 @@ struct WebSocketFrameParser {
         var length: Int { payloadOffset + payloadLength }
     }
 
-    private static func frame(in buffer: ByteBuffer, maxPayload: Int) throws(Violation) -> Frame? {
+    private static func frame(in buffer: ByteBuffer, maxPayload: Int, compression: Bool) throws(Violation) -> Frame? {
         let start = buffer.readerIndex
         guard let (b0, b1) = buffer.getMultipleIntegers(at: start, as: (UInt8, UInt8).self) else { return nil }
-        if b0 & 0x70 != 0 {
-            throw .framing("a frame with reserved bits set (no extension was negotiated)")
+        if b0 & 0x30 != 0 || (b0 & 0x40 != 0 && !compression) {
+            throw .framing(compression ? "a frame with RSV2 or RSV3 set (no extension defines them)"
+                                       : "a frame with reserved bits set (no extension was negotiated)")
+        }
+        if b0 & 0x40 != 0 && b0 & 0x0F == 0 {
+            throw .framing("a continuation frame with RSV1 set (RFC 7692 §6.1: only a message's first frame carries it)")
+        }
+        if b0 & 0x40 != 0 && b0 & 0x08 != 0 {
+            throw .framing("a control frame with RSV1 set (RFC 7692 §6.1: control frames are never compressed)")
         }
         if b1 & 0x80 != 0 {
             throw .framing("a masked frame (RFC 6455 §5.1: a server must not mask its frames)")
@@ -207,7 +231,7 @@ struct WebSocketFrameParser {
         }
         // Refuse before buffering: a frame over the limit is never read in full.
         if opcode < 0x8 && length > UInt64(max(maxPayload, 0)) { throw .tooBig }
-        let frame = Frame(fin: b0 & 0x80 != 0, opcode: opcode, payloadOffset: offset, payloadLength: Int(length))
+        let frame = Frame(fin: b0 & 0x80 != 0, compressed: b0 & 0x40 != 0, opcode: opcode, payloadOffset: offset, payloadLength: Int(length))
         return buffer.readableBytes >= frame.length ? frame : nil
     }
 
@@ -219,6 +243,10 @@ struct WebSocketFrameParser {
                 throw .framing("a new message began before the fragmented one ended (RFC 6455 §5.4)")
             }
             guard frame.opcode == 0x1 else { return .binary }
+            if frame.compressed {
+                inflated = ByteBuffer()
+                return try inflateText(payload, fin: frame.fin)
+            }
             try finishText(payload, fin: frame.fin)
             if frame.fin { return .text(payload) }
             fragmented = (true, payload)
@@ -228,6 +256,7 @@ struct WebSocketFrameParser {
                 throw .framing("a continuation frame without a message to continue (RFC 6455 §5.4)")
             }
             fragmented = nil   // `joined` is then the only reference: appending does not copy it all
+            if inflated != nil { return try inflateText(payload, fin: frame.fin) }
             if isText { try finishText(payload, fin: frame.fin) }
             var more = payload
             joined.writeBuffer(&more)
@@ -241,6 +270,39 @@ struct WebSocketFrameParser {
         case 0xA: return .pong
         default: throw .framing("a frame with unknown opcode \(frame.opcode)")
         }
+    }
+
+    /// Inflates one frame of a compressed text message and checks the new bytes as UTF-8; at
+    /// the last frame, the whole message. nil while more frames are to come.
+    private mutating func inflateText(_ payload: ByteBuffer, fin: Bool) throws(Violation) -> Message? {
+        guard let inflater, var output = inflated.take() else { return nil }
+        let checkedUpTo = output.readableBytes
+        do throws(InflateError) {
+            if fin {
+                try inflater.inflateLast(payload, into: &output, limit: maxMessageBytes)
+            } else {
+                try inflater.inflate(payload, into: &output, limit: maxMessageBytes)
+            }
+        } catch {
+            inflater.reset()
+            switch error {
+            case .tooBig: throw .tooBig
+            case .corrupt(let why): throw .framing("a compressed message that does not inflate (zlib: \(why))")
+            }
+        }
+        try checkText(output, from: output.readerIndex + checkedUpTo, count: output.readableBytes - checkedUpTo)
+        guard fin else {
+            inflated = output
+            // Keeps "a message is in progress" for the continuation checks; the bytes are in `inflated`.
+            fragmented = (true, ByteBuffer())
+            return nil
+        }
+        defer { utf8 = UTF8Validator() }
+        if !utf8.isComplete {
+            throw .invalidUTF8("a text message that is not valid UTF-8 (it ends inside a character)")
+        }
+        compressedMessages &+= 1
+        return .text(output)
     }
 
     /// A close frame's code and reason (RFC 6455 §5.5.1, §7.4), refused when the code is not

@@ -50,6 +50,9 @@ struct LoopCommand: AsyncParsableCommand {
     @Option(name: .customLong("sim-tokens-per-second"), help: "Embedded simulator: streaming speed (0: as fast as possible).")
     var simTokensPerSecond = 1000
 
+    @Option(name: .customLong("sim-output-tokens"), help: "Embedded simulator: length of a text answer in tokens (one delta each).")
+    var simOutputTokens: Int?
+
     @Option(name: .customLong("sim-cost-us-per-input-kb"), help: "Embedded simulator: SIMULATED server cost per KiB of input processed.")
     var simCost = 0
 
@@ -71,6 +74,7 @@ struct LoopCommand: AsyncParsableCommand {
         var sim = SimulatorConfig()
         sim.tokensPerSecond = simTokensPerSecond
         sim.costMicrosecondsPerInputKiB = simCost
+        if let simOutputTokens { sim.outputTokens = simOutputTokens }
         sim.rejectUpgradeStatus = simRejectUpgrade
         if let age = simMaxConnectionAge { sim.maxConnectionAge = age }
         do {
@@ -87,13 +91,24 @@ struct LoopCommand: AsyncParsableCommand {
         config.maxConnectionAgeMs = UInt32(maxConnectionAge * 1000)
         config.rotationMarginMs = UInt32(rotationMargin * 1000)
         let summary = try runLoop(config: config, label: target.label)
+        // Bytes as they crossed the socket (frames, compressed or not), counted by the embedded simulator.
+        let wire = target.simulator?.stats().totals
         await target.stop()
         if json {
-            printLine(summary.json.serializedString)
+            var object = summary.json
+            if let wire, case .object(var fields) = object {
+                fields["wire_bytes_to_server"] = .int(wire.wireBytesReceived)
+                fields["wire_bytes_to_client"] = .int(wire.bytesSent)
+                fields["compressed_messages"] = .int(wire.compressedMessagesReceived + wire.compressedMessagesSent)
+                object = .object(fields)
+            }
+            printLine(object.serializedString)
         } else {
             printLine("\(summary.ok)/\(summary.turns) turns ok over \(summary.transportUsed): p50 \(rounded(percentile(summary.latenciesMs, 0.5))) ms, "
                 + "p95 \(rounded(percentile(summary.latenciesMs, 0.95))) ms, sent \(summary.counters.bytesSent) B, "
-                + "\(summary.counters.connects) connection(s), client CPU \(rounded(summary.clientCPUMs)) ms")
+                + "\(summary.counters.connects) connection(s), client CPU \(rounded(summary.clientCPUMs)) ms"
+                + (wire.map { "; on the wire: \($0.wireBytesReceived) B to the server, \($0.bytesSent) B to the client"
+                    + " (\($0.compressedMessagesReceived + $0.compressedMessagesSent) compressed messages)" } ?? ""))
         }
         if summary.ok != summary.turns { throw ExitCode(ExitStatus.turnFailed) }
     }

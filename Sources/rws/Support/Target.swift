@@ -23,6 +23,8 @@ struct TargetOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Hosts reached without the proxy: names (and their subdomains), addresses, CIDR ranges, * (default: $NO_PROXY).",
                                valueName: "LIST"))
     var noProxy: String?
+    @Flag(help: "Offer permessage-deflate (RFC 7692) on WebSocket upgrades; the embedded simulator accepts it.")
+    var deflate = false
 
     @Flag(name: .shortAndLong, help: "Log what the library does to stderr: connects, retries, fallbacks, rotations (-vv: also debug records).")
     var verbose: Int
@@ -56,6 +58,7 @@ struct Target {
     let logHook: LogHook?
     var proxy: String?
     var noProxy: String?
+    var deflate = false
     var label: String {
         if simulator != nil { return "the embedded simulator at \(baseURL ?? "")" }
         return baseURL ?? "https://api.openai.com/v1"
@@ -74,11 +77,11 @@ struct Target {
             let sim = try await Simulator.start(config)
             // The simulator runs in this process: never through a proxy from the environment.
             let target = Target(baseURL: sim.baseURL, apiKey: "sk-embedded-simulator", simulator: sim, logHook: options.logHook,
-                                proxy: options.proxy ?? "", noProxy: options.noProxy)
+                                proxy: options.proxy ?? "", noProxy: options.noProxy, deflate: options.deflate)
             StandardError.print("rws \(command): no API key, so the turns go to \(target.label) (nothing leaves this machine)")
             return target
         }
-        let target = Target(baseURL: url, apiKey: key, simulator: nil, logHook: options.logHook, proxy: options.proxy, noProxy: options.noProxy)
+        let target = Target(baseURL: url, apiKey: key, simulator: nil, logHook: options.logHook, proxy: options.proxy, noProxy: options.noProxy, deflate: options.deflate)
         StandardError.print("rws \(command): sending turns to \(target.label)")
         return target
     }
@@ -92,6 +95,7 @@ struct Target {
         config.logHook = logHook
         config.proxy = proxy
         config.noProxy = noProxy
+        config.perMessageDeflate = deflate
         return config
     }
 

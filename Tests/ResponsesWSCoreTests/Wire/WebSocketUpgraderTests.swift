@@ -1,7 +1,9 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 import NIOWebSocket
+import ResponsesDeflate
 import Testing
 
 @testable import ResponsesWSCore
@@ -54,5 +56,45 @@ private typealias Upgrader = ResponsesWSCore.WebSocketUpgrader
         var headers = try correctAnswer(to: upgrader)
         headers.replaceOrAdd(name: "Sec-WebSocket-Accept", value: "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
         #expect(!allows(headers, upgrader))
+    }
+
+    // permessage-deflate (RFC 7692 §5, §7.1)
+
+    @Test func offersDeflateOnlyWhenAsked() {
+        var plain = HTTPHeaders()
+        Upgrader(verdict: { _ in }, install: { _, _ in }).addCustom(upgradeRequestHeaders: &plain)
+        #expect(plain["Sec-WebSocket-Extensions"].isEmpty)
+        var offering = HTTPHeaders()
+        Upgrader(offersDeflate: true, verdict: { _ in }, install: { _, _ in }).addCustom(upgradeRequestHeaders: &offering)
+        #expect(offering["Sec-WebSocket-Extensions"] == ["permessage-deflate; client_max_window_bits"])
+    }
+
+    @Test func takesAValidDeflateAnswerAndRefusesAnInvalidOne() throws {
+        let refusal = NIOLockedValueBox<String?>(nil)
+        let upgrader = Upgrader(offersDeflate: true, verdict: { verdict in
+            if case .failure(let error) = verdict { refusal.withLockedValue { $0 = error.message } }
+        }, install: { _, _ in })
+        var headers = try correctAnswer(to: upgrader)
+        #expect(allows(headers, upgrader))   // declined: no extension
+        headers.replaceOrAdd(name: "Sec-WebSocket-Extensions", value: "permessage-deflate; client_max_window_bits=9")
+        #expect(allows(headers, upgrader))
+        let head = HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: headers)
+        #expect(Upgrader.deflateAgreement(head, offeredNoContextTakeover: false) == DeflateParameters(clientMaxWindowBits: 9))
+        #expect(refusal.withLockedValue { $0 } == nil)
+        headers.replaceOrAdd(name: "Sec-WebSocket-Extensions", value: "permessage-deflate; max_window_bits=9")
+        #expect(!allows(headers, upgrader))
+        let message = try #require(refusal.withLockedValue { $0 })
+        #expect(message.contains("unknown permessage-deflate parameter 'max_window_bits'"), "\(message)")
+    }
+
+    @Test func refusesAnExtensionThatWasNotOffered() throws {
+        let refusal = NIOLockedValueBox<String?>(nil)
+        let upgrader = Upgrader(verdict: { verdict in
+            if case .failure(let error) = verdict { refusal.withLockedValue { $0 = error.message } }
+        }, install: { _, _ in })
+        var headers = try correctAnswer(to: upgrader)
+        headers.replaceOrAdd(name: "Sec-WebSocket-Extensions", value: "permessage-deflate")
+        #expect(!allows(headers, upgrader))
+        #expect(refusal.withLockedValue { $0 }?.contains("never offered") == true)
     }
 }

@@ -70,6 +70,15 @@ class ProxyProcess:
                     raise RuntimeError(f"timed out waiting for {what}:\n" + "\n".join(self.lines))
                 self._cond.wait(left)
 
+    def after_barrier(self, needle: str) -> List[str]:
+        """The lines with `needle`, once every line logged before now has been read: a request
+        of our own goes through the proxy and its line is waited for (the output is ordered)."""
+        self.barrier()
+        return self.matching(needle)
+
+    def barrier(self) -> None:
+        raise NotImplementedError
+
     def matching(self, needle: str) -> List[str]:
         with self._cond:
             return [line for line in self.lines if needle in line]
@@ -99,9 +108,17 @@ class Tinyproxy(ProxyProcess):
         super().__init__([tool("tinyproxy"), "-d", "-c", str(path)], "tinyproxy")
         self.wait_for(lambda line: "Accepting connections" in line, "tinyproxy to listen")
         self.url = f"http://127.0.0.1:{self.port}"
+        self._barriers = 0
+
+    def barrier(self) -> None:
+        self._barriers += 1
+        tag = f"/rws-barrier-{self._barriers}"
+        with socket.create_connection(("127.0.0.1", self.port), timeout=30) as s:
+            s.sendall(f"GET http://127.0.0.1:9{tag} HTTP/1.0\r\n\r\n".encode())
+            self.wait_for(lambda line: tag in line, "the barrier request")
 
     def connects_to(self, port: int) -> List[str]:
-        return self.matching(f"CONNECT 127.0.0.1:{port} ")
+        return self.after_barrier(f"CONNECT 127.0.0.1:{port} ")
 
 
 class Microsocks(ProxyProcess):
@@ -127,8 +144,22 @@ class Microsocks(ProxyProcess):
                     raise
                 time.sleep(0.01)
 
+    def barrier(self) -> None:
+        # A SOCKS5 CONNECT (RFC 1928) of our own to a listener of our own, whose log line is
+        # waited for.
+        with socket.socket() as target:
+            target.bind(("127.0.0.1", 0))
+            target.listen(1)
+            port = target.getsockname()[1]
+            with socket.create_connection(("127.0.0.1", self.port), timeout=30) as s:
+                s.sendall(b"\x05\x01\x00")
+                assert s.recv(2) == b"\x05\x00"
+                s.sendall(b"\x05\x01\x00\x01\x7f\x00\x00\x01" + port.to_bytes(2, "big"))
+                s.recv(10)
+                self.wait_for(lambda line: f"connected to 127.0.0.1:{port}" in line, "the barrier tunnel")
+
     def tunnels_to(self, host_port: str) -> List[str]:
-        return self.matching(f"connected to {host_port}")
+        return self.after_barrier(f"connected to {host_port}")
 
 
 class Mitmdump(ProxyProcess):

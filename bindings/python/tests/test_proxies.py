@@ -113,7 +113,7 @@ def test_refused_connect_is_a_proxy_error(sim):
         assert isinstance(error, ProxyError)
         assert error.status_code == 403
         assert "does not allow this destination" in str(error)
-        assert proxy.matching(f"Refused CONNECT method on port {sim.port}")
+        assert proxy.after_barrier(f"Refused CONNECT method on port {sim.port}")
     finally:
         proxy.stop()
 
@@ -155,11 +155,11 @@ def test_socks5_and_socks5h_through_microsocks(sim, transport):
         with Client(base_url=localhost_url, api_key="sk-test", proxy=f"socks5h://127.0.0.1:{proxy.port}", transport=transport) as client:
             assert one_turn(client)
         proxy.wait_for(lambda line: f"connected to localhost:{sim.port}" in line, "the socks5h tunnel")
-        before = len(proxy.matching("connected to"))
+        before = len(proxy.tunnels_to(f"localhost:{sim.port}"))
         with Client(base_url=localhost_url, api_key="sk-test", proxy=f"socks5h://127.0.0.1:{proxy.port}",
                     no_proxy="localhost") as client:
             assert one_turn(client)
-        assert len(proxy.matching("connected to")) == before
+        assert len(proxy.tunnels_to(f"localhost:{sim.port}")) == before
     finally:
         proxy.stop()
 

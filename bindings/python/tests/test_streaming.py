@@ -182,6 +182,9 @@ def test_client_options_reach_the_library(sim) -> None:
         with http_client.session(defaults=MODEL) as session:
             result = session.turn({"input": "over http"}).result()
     assert result.transport is Transport.HTTP
+    with Client(base_url=sim.base_url, api_key=API_KEY, permessage_deflate=True) as compressed:
+        with compressed.session(defaults=MODEL) as session:
+            assert session.text({"input": "compressed both ways"})
     with pytest.raises(TypeError, match="conect_timeout_ms"):
         Client(base_url=sim.base_url, api_key=API_KEY, conect_timeout_ms=1)  # type: ignore[call-arg]
 

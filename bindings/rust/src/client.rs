@@ -150,6 +150,7 @@ pub struct ClientBuilder {
     tls_client_key_passphrase: Option<String>,
     proxy: Option<String>,
     no_proxy: Option<String>,
+    permessage_deflate: Option<bool>,
 }
 
 macro_rules! setters {
@@ -223,6 +224,10 @@ impl ClientBuilder {
         fallback_after_failures: u32,
         /// How long the client remembers that the endpoint has no WebSocket mode (default 10 min).
         fallback_memory: Duration,
+        /// Offer permessage-deflate (RFC 7692) on WebSocket upgrades (default false); the
+        /// message limit then applies to the inflated size. Needs
+        /// [`Features::deflate`](crate::Features::deflate).
+        permessage_deflate: bool,
     }
 
     /// Calls `closure` with the library's log records of `level` and more severe ones:
@@ -358,6 +363,9 @@ impl ClientBuilder {
         }
         if let Some(v) = self.warm_standby {
             o.warm_standby = v.into();
+        }
+        if let Some(v) = self.permessage_deflate {
+            o.permessage_deflate = v.into();
         }
         if let Some(v) = self.max_reconnects {
             o.max_reconnects = v;

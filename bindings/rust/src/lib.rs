@@ -171,6 +171,10 @@ impl Features {
     pub fn proxy(self) -> bool {
         self.0 & sys::RWS_FEATURE_PROXY != 0
     }
+    /// [`ClientBuilder::permessage_deflate`] is honoured (0.4.0).
+    pub fn deflate(self) -> bool {
+        self.0 & sys::RWS_FEATURE_DEFLATE != 0
+    }
 }
 
 /// The features compiled into the loaded library.

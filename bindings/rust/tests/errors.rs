@@ -285,3 +285,20 @@ fn the_log_closure_hears_retries_and_never_the_key() {
     }
     sim.stop();
 }
+
+#[test]
+fn permessage_deflate_compresses_and_bounds_what_it_inflates() {
+    assert!(responses_ws::features().deflate());
+    let sim = Sim::start(&[]);
+    let client = sim.builder().permessage_deflate(true).build().unwrap();
+    client.session().unwrap().start(HELLO).unwrap().wait().unwrap();
+    let stats = sim.stop();
+    assert!(json_number(&stats, "compressed_messages_received").unwrap_or(0) >= 1, "{stats}");
+    assert!(json_number(&stats, "compressed_messages_sent").unwrap_or(0) >= 1, "{stats}");
+
+    // A small compressed frame that inflates to 64 MiB, against a 1 MiB limit.
+    let sim = Sim::start(&["--fault", "deflate-bomb@1"]);
+    let client = sim.builder().permessage_deflate(true).max_message_bytes(1 << 20).max_reconnects(0).build().unwrap();
+    let error = client.session().unwrap().start(HELLO).unwrap().wait().unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::MessageTooBig, "{error}");
+}

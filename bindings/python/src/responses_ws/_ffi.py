@@ -35,6 +35,7 @@ uint32_t rws_version_number(void);
 #define RWS_FEATURE_LOG_HOOK 128
 #define RWS_FEATURE_CLIENT_CERT 256
 #define RWS_FEATURE_PROXY 512
+#define RWS_FEATURE_DEFLATE 1024
 
 uint32_t rws_features(void);
 
@@ -144,6 +145,7 @@ typedef struct rws_client_options {
     const char *tls_client_key_passphrase;
     const char *proxy;
     const char *no_proxy;
+    int permessage_deflate;
 } rws_client_options;
 
 enum {

@@ -47,7 +47,7 @@ _NUMBER_OPTIONS = (
     "fallback_after_failures",
     "fallback_memory_ms",
 )
-_BOOL_OPTIONS = ("verify_peer", "warm_standby")
+_BOOL_OPTIONS = ("verify_peer", "warm_standby", "permessage_deflate")
 _TRANSPORTS = {"websocket": lib.RWS_TRANSPORT_WEBSOCKET, "http": lib.RWS_TRANSPORT_HTTP}
 _FALLBACKS = {"auto": lib.RWS_FALLBACK_AUTO, "never": lib.RWS_FALLBACK_NEVER}
 _INPUT_MODES = {"incremental": lib.RWS_INPUT_INCREMENTAL, "full_history": lib.RWS_INPUT_FULL_HISTORY}
@@ -151,6 +151,7 @@ class Client:
         fallback: Optional[Union[FallbackName, int]] = None,
         fallback_after_failures: Optional[int] = None,
         fallback_memory_ms: Optional[int] = None,
+        permessage_deflate: Optional[bool] = None,
     ) -> None:
         self._handle: Any = None
         self._lock = threading.Lock()

@@ -57,6 +57,8 @@ constants! {
         RWS_FEATURE_CLIENT_CERT = 1 << 8,
         /// HTTP CONNECT and SOCKS5 proxies: rws_client_options.proxy / no_proxy (0.4.0).
         RWS_FEATURE_PROXY = 1 << 9,
+        /// rws_client_options.permessage_deflate (0.4.0).
+        RWS_FEATURE_DEFLATE = 1 << 10,
     }
 }
 
@@ -367,6 +369,8 @@ pub struct rws_client_options {
     pub proxy: *const c_char,
     /// Hosts reached directly; NULL: from the environment. Since 0.4.0.
     pub no_proxy: *const c_char,
+    /// 1: offer permessage-deflate (RFC 7692) on WebSocket upgrades; 0 (default): off.
+    pub permessage_deflate: c_int,
 }
 
 /// Session options; fill with [`rws_session_options_init`] first.

@@ -385,7 +385,8 @@ class Turn:
         removed.wait()
 
     def __aiter__(self) -> AsyncIterator[Event]:
-        """Yields every event without blocking the event loop; raises the turn's error at the end."""
+        """Yields every event without blocking the event loop (woken by the turn's notify fd, no
+        thread); raises the turn's error at the end. Cancelling the iterating task cancels the turn."""
         self._check_pull_mode()
         return self._aiter()
 

@@ -100,8 +100,21 @@ class Stats:
         return cls(**{name: getattr(raw, name) for name in cls.__dataclass_fields__})
 
 
+# What Client and AsyncClient (aio.py) share: the options, the handle, the sessions and turns.
+# The docstring is Client's, which shows it as its own.
 class _ClientCore:
-    """What Client and AsyncClient share: the options, the handle, the sessions and turns."""
+    """The connection cache: one I/O thread, the configuration and warm connections.
+
+    ``Client(base_url=..., api_key=..., connect_timeout_ms=..., ...)``; ``base_url``/``api_key``
+    default to ``$OPENAI_BASE_URL``/``$OPENAI_API_KEY``. The keyword-only options are the fields
+    of ``rws_client_options`` by their C names (``connect_timeout_ms``, ``max_request_bytes``,
+    ``verify_peer``, ...); an option left at None keeps the library's default. ``headers`` is a
+    dict or a list of ``"Name: value"``; ``transport`` is ``"websocket"`` or ``"http"``;
+    ``fallback`` is ``"auto"`` or ``"never"``.
+
+    Thread-safe. Use it as a context manager or call :meth:`close` (idempotent), which cancels
+    running turns and closes every connection.
+    """
 
     def __init__(
         self,
@@ -258,18 +271,7 @@ class _ClientCore:
 
 
 class Client(_ClientCore):
-    """The connection cache: one I/O thread, the configuration and warm connections.
-
-    ``Client(base_url=..., api_key=..., connect_timeout_ms=..., ...)``; ``base_url``/``api_key``
-    default to ``$OPENAI_BASE_URL``/``$OPENAI_API_KEY``. The keyword-only options are the fields
-    of ``rws_client_options`` by their C names (``connect_timeout_ms``, ``max_request_bytes``,
-    ``verify_peer``, ...); an option left at None keeps the library's default. ``headers`` is a
-    dict or a list of ``"Name: value"``; ``transport`` is ``"websocket"`` or ``"http"``;
-    ``fallback`` is ``"auto"`` or ``"never"``.
-
-    Thread-safe. Use it as a context manager or call :meth:`close` (idempotent), which cancels
-    running turns and closes every connection.
-    """
+    __doc__ = _ClientCore.__doc__
 
     def session(
         self,

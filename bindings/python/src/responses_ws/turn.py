@@ -521,7 +521,11 @@ class Turn:
         available if the turn had ended (or been waited for) before."""
         if self._handle is None:
             return
-        self.cancel()  # makes a pull or wait on another thread return promptly
+        if self._result is None and not self._exhausted:
+            # Makes a pull or wait on another thread return promptly. Skipped for a turn known
+            # to have ended: nothing can be blocked on it, and the call is a round trip to the
+            # I/O thread (about as costly as the rest of a minimal turn's Python work).
+            self.cancel()
         self._remove_reader()  # the fd is closed by rws_turn_free; a waiting task wakes and ends
         with self._pull_lock:
             if self._result is None and self._handle is not None:

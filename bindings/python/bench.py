@@ -7,7 +7,7 @@ mode builds the same `Event` objects, so the numbers compare the delivery paths:
   pull          rws_turn_next_event: one call per event, on this thread
   batch         rws_turn_next_events: one call per batch of queued events, on this thread
   iterator      `for event in turn` (the public API; uses batch when the library has it)
-  async         `async for event in turn` (a worker-thread hop per batch)
+  async         `async for event in turn` (pulls with timeout 0, then awaits the notify fd)
   pull_drained  as pull, but the turn has ended first and only draining its queue is timed
   batch_drained as batch, likewise: the consumer's own cost per event without the producer
 
@@ -15,8 +15,15 @@ events_per_s is wall-clock (while streaming it is bounded by the simulator and t
 which produce about 200k events/s here); process_cpu_us_per_event is the CPU time of this
 process (library threads and Python) per event, the cost of the delivery path itself.
 
+Then, in the same run and against the same simulator:
+
+  turn_sync / turn_async  --turns minimal chained turns (generate: false: three events each) on
+                one session, iterated with `for` / `async for`: us_per_turn, wall and CPU
+  c_callback    `rws bench --only callback --base-url ...`: the C library's own callback rate,
+                no Python (its JSON line is printed as it is, then a summary line compares)
+
 Prints one JSON line per mode. Environment: RWS_BIN (the `rws` binary), RESPONSES_WS_LIBRARY.
-Usage: python bench.py [--tokens N] [--repeat R]
+Usage: python bench.py [--tokens N] [--repeat R] [--turns T]
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import responses_ws as rws
 from responses_ws._ffi import ffi, lib
@@ -168,6 +175,49 @@ def run_async(session: rws.Session) -> int:
     return asyncio.run(consume())
 
 
+MINIMAL_TURN = json.dumps({"input": "hi", "generate": False, "model": "gpt-5.6", "store": False}).encode()
+
+
+def time_turns_sync(session: rws.Session, turns: int) -> Tuple[float, float]:
+    """Wall and CPU seconds of `turns` minimal chained turns, each iterated with `for`."""
+    start, cpu_start = time.perf_counter(), time.process_time()
+    for _ in range(turns):
+        with session.turn(MINIMAL_TURN) as turn:
+            for _ in turn:
+                pass
+    return time.perf_counter() - start, time.process_time() - cpu_start
+
+
+def time_turns_async(session: rws.Session, turns: int) -> Tuple[float, float]:
+    """The same with `async for`, timed inside the event loop (its start-up is not counted)."""
+    async def consume() -> Tuple[float, float]:
+        start, cpu_start = time.perf_counter(), time.process_time()
+        for _ in range(turns):
+            with session.turn(MINIMAL_TURN) as turn:
+                async for _ in turn:
+                    pass
+        return time.perf_counter() - start, time.process_time() - cpu_start
+
+    return asyncio.run(consume())
+
+
+def c_callback_rate(base_url: str, tokens: int) -> Optional[Dict[str, Any]]:
+    """`rws bench --only callback` against this run's simulator: the rate with no Python."""
+    rws_bin = os.environ.get("RWS_BIN", str(REPO / ".build" / "release" / "rws"))
+    command = [rws_bin, "bench", "--only", "callback", "--events", str(tokens), "--base-url", base_url]
+    library = os.environ.get(rws.LIBRARY_ENV)
+    if library:
+        command += ["--library", library]
+    run = subprocess.run(command, capture_output=True, text=True, check=False)
+    for line in run.stdout.splitlines():
+        record = json.loads(line)
+        if record.get("bench") == "events_to_c_callback":
+            print(line, flush=True)
+            return dict(record)
+    print(json.dumps({"bench": "events_to_c_callback", "error": (run.stderr or run.stdout).strip()[-300:]}), flush=True)
+    return None
+
+
 MODES: Dict[str, Callable[[rws.Session], int]] = {
     "callback": run_callback,
     "pull": run_pull,
@@ -183,11 +233,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tokens", type=int, default=100_000, help="answer length in tokens (events)")
     parser.add_argument("--repeat", type=int, default=3, help="turns per mode; the best is reported")
+    parser.add_argument("--turns", type=int, default=2000, help="minimal turns per turn_sync/turn_async run")
     args = parser.parse_args()
     if not rws.HAS_BATCHED_PULL:
         MODES.pop("batch")
         MODES.pop("batch_drained")
     proc, out, base_url = start_sim(args.tokens)
+    rates: Dict[str, float] = {}
     try:
         with rws.Client(base_url=base_url, api_key="sk-local-simulator") as client:
             with client.session() as session:
@@ -202,15 +254,38 @@ def main() -> None:
                         seconds = _drain_seconds[0] if _drain_seconds else time.perf_counter() - start
                         best = max(best, events / seconds)
                         best_cpu = min(best_cpu, (time.process_time() - cpu_start) / events)
+                    rates[mode] = best
                     print(json.dumps({"bench": "python_events", "mode": mode, "events": events,
                                       "events_per_s": round(best), "us_per_event": round(1e6 / best, 3),
                                       "process_cpu_us_per_event": round(best_cpu * 1e6, 3),
                                       "python": sys.version.split()[0]}), flush=True)
+            with client.session() as session:
+                time_turns_sync(session, 50)  # warm the chain
+                # Alternated, best of --repeat each, so that a slower phase of the machine
+                # does not land on one of the two.
+                best_turn: Dict[str, Tuple[float, float]] = {}
+                for _ in range(args.repeat):
+                    for mode, timer in (("turn_sync", time_turns_sync), ("turn_async", time_turns_async)):
+                        wall, cpu = timer(session, args.turns)
+                        if mode not in best_turn or wall < best_turn[mode][0]:
+                            best_turn[mode] = (wall, cpu)
+                for mode, (wall, cpu) in best_turn.items():
+                    print(json.dumps({"bench": "python_turn", "mode": mode, "turns": args.turns,
+                                      "us_per_turn": round(wall / args.turns * 1e6, 1),
+                                      "process_cpu_us_per_turn": round(cpu / args.turns * 1e6, 1)}), flush=True)
+        c_record = c_callback_rate(base_url, args.tokens)
+        summary: Dict[str, Any] = {"bench": "python_summary",
+                                   "async_over_iterator_events": round(rates["async"] / rates["iterator"], 3)}
+        if c_record:
+            c_rate = float(c_record["events_per_sec"])
+            summary["c_callback_events_per_s"] = round(c_rate)
+            for mode in ("iterator", "async", "callback"):
+                summary[f"{mode}_over_c_callback"] = round(rates[mode] / c_rate, 3)
+        print(json.dumps(summary), flush=True)
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=10)
         out.close()
-
 
 if __name__ == "__main__":
     main()

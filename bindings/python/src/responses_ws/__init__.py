@@ -14,6 +14,7 @@ Python binding of ``libresponsesws`` (cffi, ABI mode)::
 from typing import Any
 
 from ._ffi import HAS_BATCHED_PULL, LIBRARY_ENV, ffi, lib
+from .aio import AsyncClient, AsyncSession
 from .client import Client, Request, Session, Stats
 from .errors import *  # noqa: F401,F403 - the exception classes, listed in errors.__all__
 from .errors import __all__ as _error_names
@@ -50,6 +51,8 @@ def library_features() -> int:
 __all__ = [
     "Client",
     "Session",
+    "AsyncClient",
+    "AsyncSession",
     "Turn",
     "TurnResult",
     "TurnFlags",

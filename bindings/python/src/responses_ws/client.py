@@ -100,7 +100,9 @@ class Stats:
         return cls(**{name: getattr(raw, name) for name in cls.__dataclass_fields__})
 
 
-class Client:
+# What Client and AsyncClient (aio.py) share: the options, the handle, the sessions and turns.
+# The docstring is Client's, which shows it as its own.
+class _ClientCore:
     """The connection cache: one I/O thread, the configuration and warm connections.
 
     ``Client(base_url=..., api_key=..., connect_timeout_ms=..., ...)``; ``base_url``/``api_key``
@@ -155,7 +157,7 @@ class Client:
     ) -> None:
         self._handle: Any = None
         self._lock = threading.Lock()
-        self._sessions: "weakref.WeakSet[Session]" = weakref.WeakSet()
+        self._sessions: "weakref.WeakSet[_SessionCore]" = weakref.WeakSet()
         self._turns: "weakref.WeakSet[Turn]" = weakref.WeakSet()
         # None means "the library's default": only the options given are written.
         given = {name: value for name, value in locals().items() if name in _OPTION_NAMES and value is not None}
@@ -214,6 +216,71 @@ class Client:
             raise ClosedError(lib.RWS_E_INVALID_STATE, "the client is closed; create a new Client")
         return self._handle
 
+    def stats(self) -> Stats:
+        """The client's counters (all sessions) since it was created."""
+        with self._lock:
+            return Stats._read(lib.rws_client_stats, self._live())
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close`."""
+        return self._handle is None
+
+    def _new_session(self, defaults: Optional[Request], stream_id: Optional[str], input_mode: Union[str, int]) -> Any:
+        """A new rws_session handle with these options (see :meth:`Client.session`)."""
+        raw = ffi.new("rws_session_options *")
+        lib.rws_session_options_init(raw)
+        if defaults is not None:
+            encoded = _encode_json(defaults, "defaults")
+            defaults_buf = ffi.from_buffer(encoded)
+            raw.defaults_json = defaults_buf
+            raw.defaults_len = len(encoded)
+        if stream_id is not None:
+            stream_buf = ffi.new("char[]", stream_id.encode("utf-8"))
+            raw.stream_id = stream_buf
+        raw.input_mode = _choice(input_mode, _INPUT_MODES, "input_mode")
+        out = ffi.new("rws_session **")
+        check(lib.rws_session_new(self._live(), raw, out))
+        return out[0]
+
+    def _add_session(self, session: "_SessionCore") -> None:
+        self._sessions.add(session)
+
+    def _detach(self) -> Any:
+        """Closes the sessions and turns and takes the client handle, for the caller to free
+        (None if the client was closed already). Never waits for the network."""
+        with self._lock:
+            handle, self._handle = self._handle, None
+            sessions = list(self._sessions)
+        if handle is None:
+            return None
+        # Sessions first: once closed, none can start a turn (a turn is registered under its
+        # session's lock). Then the turns, which the C library forbids using once the client is
+        # gone; closing them also wakes threads blocked in a pull and tasks awaiting one.
+        for session in sessions:
+            session.close()
+        with self._lock:
+            turns = list(self._turns)
+        for turn in turns:
+            turn.close()
+        return handle
+
+    def _register(self, turn: Turn) -> None:
+        with self._lock:
+            self._turns.add(turn)
+
+    def __del__(self) -> None:
+        handle = self._detach() if getattr(self, "_handle", None) is not None else None
+        if handle is not None:
+            lib.rws_client_free(handle)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {'closed' if self._handle is None else 'open'}>"
+
+
+class Client(_ClientCore):
+    __doc__ = _ClientCore.__doc__
+
     def session(
         self,
         defaults: Optional[Request] = None,
@@ -229,33 +296,10 @@ class Client:
             input_mode: ``"incremental"`` (send only new items; the default) or
                 ``"full_history"`` (send the whole conversation; the library sends only what is new).
         """
-        raw = ffi.new("rws_session_options *")
-        lib.rws_session_options_init(raw)
-        if defaults is not None:
-            encoded = _encode_json(defaults, "defaults")
-            defaults_buf = ffi.from_buffer(encoded)
-            raw.defaults_json = defaults_buf
-            raw.defaults_len = len(encoded)
-        if stream_id is not None:
-            stream_buf = ffi.new("char[]", stream_id.encode("utf-8"))
-            raw.stream_id = stream_buf
-        raw.input_mode = _choice(input_mode, _INPUT_MODES, "input_mode")
-        out = ffi.new("rws_session **")
         with self._lock:
-            check(lib.rws_session_new(self._live(), raw, out))
-            session = Session(self, out[0])
-            self._sessions.add(session)
+            session = Session(self, self._new_session(defaults, stream_id, input_mode))
+            self._add_session(session)
         return session
-
-    def stats(self) -> Stats:
-        """The client's counters (all sessions) since it was created."""
-        with self._lock:
-            return Stats._read(lib.rws_client_stats, self._live())
-
-    @property
-    def closed(self) -> bool:
-        """True after :meth:`close`."""
-        return self._handle is None
 
     def close(self) -> None:
         """Cancels running turns, closes every connection and stops the I/O thread. Idempotent.
@@ -263,25 +307,9 @@ class Client:
         Results of turns that had ended stay readable; sessions and turns raise
         :class:`~responses_ws.ClosedError` afterwards.
         """
-        with self._lock:
-            handle, self._handle = self._handle, None
-            sessions = list(self._sessions)
-        if handle is None:
-            return
-        # Sessions first: once closed, none can start a turn (a turn is registered under its
-        # session's lock). Then the turns, which the C library forbids using once the client is
-        # gone; closing them also wakes threads blocked in a pull.
-        for session in sessions:
-            session.close()
-        with self._lock:
-            turns = list(self._turns)
-        for turn in turns:
-            turn.close()
-        lib.rws_client_free(handle)
-
-    def _register(self, turn: Turn) -> None:
-        with self._lock:
-            self._turns.add(turn)
+        handle = self._detach()
+        if handle is not None:
+            lib.rws_client_free(handle)
 
     def __enter__(self) -> "Client":
         return self
@@ -289,23 +317,11 @@ class Client:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def __del__(self) -> None:
-        if getattr(self, "_handle", None) is not None:
-            self.close()
 
-    def __repr__(self) -> str:
-        return f"<Client {'closed' if self._handle is None else 'open'}>"
+class _SessionCore:
+    """What Session and AsyncSession share: the handle and everything that does not wait."""
 
-
-class Session:
-    """One conversation chain (one lane), created by :meth:`Client.session`.
-
-    Each turn sends only its new input items; the session chains them to the last response.
-    Thread-safe: turns started from several threads are queued and run one after another.
-    Use it as a context manager or call :meth:`close` (idempotent).
-    """
-
-    def __init__(self, client: Client, handle: Any) -> None:
+    def __init__(self, client: _ClientCore, handle: Any) -> None:
         self._client = client  # keeps the client alive while the session exists
         self._handle = handle
         self._lock = threading.Lock()
@@ -354,16 +370,6 @@ class Session:
         :class:`~responses_ws.params.ResponseCreateParams` for the fields and their types.
         """
         return self.turn(request_body(params), on_event=on_event)
-
-    def text(self, request: Request) -> str:
-        """Runs a turn and returns its output text; raises the typed exception on failure."""
-        with self.turn(request) as turn:
-            return turn.text()
-
-    async def atext(self, request: Request) -> str:
-        """:meth:`text` for asyncio."""
-        with self.turn(request) as turn:
-            return await turn.atext()
 
     def prewarm(self, request: Optional[Request] = None) -> Turn:
         """Warms the session before its first real turn and returns the warm-up as a Turn.
@@ -423,12 +429,6 @@ class Session:
         if handle is not None:
             lib.rws_session_free(handle)
 
-    def __enter__(self) -> "Session":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
     def __del__(self) -> None:
         handle = getattr(self, "_handle", None)
         if handle is not None:
@@ -436,4 +436,29 @@ class Session:
             lib.rws_session_free(handle)
 
     def __repr__(self) -> str:
-        return f"<Session {'closed' if self.closed else 'open'}>"
+        return f"<{type(self).__name__} {'closed' if self.closed else 'open'}>"
+
+
+class Session(_SessionCore):
+    """One conversation chain (one lane), created by :meth:`Client.session`.
+
+    Each turn sends only its new input items; the session chains them to the last response.
+    Thread-safe: turns started from several threads are queued and run one after another.
+    Use it as a context manager or call :meth:`close` (idempotent).
+    """
+
+    def text(self, request: Request) -> str:
+        """Runs a turn and returns its output text; raises the typed exception on failure."""
+        with self.turn(request) as turn:
+            return turn.text()
+
+    async def atext(self, request: Request) -> str:
+        """:meth:`text` for asyncio."""
+        with self.turn(request) as turn:
+            return await turn.atext()
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

@@ -11,14 +11,14 @@ import sys
 import threading
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Dict, Iterator, List, Optional
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Dict, Iterator, List, Optional, Tuple
 
 from ._ffi import HAS_BATCHED_PULL, ffi, lib
 from .errors import ClosedError, ResponsesWSError, error_for_status
 from .events import Event, EventType, event_from_c
 
 if TYPE_CHECKING:
-    from .client import Session
+    from .client import _SessionCore
 
 __all__ = ["Turn", "TurnResult", "TurnFlags", "Transport"]
 
@@ -32,6 +32,19 @@ _AGAIN = lib.RWS_E_AGAIN
 _TEXT_DELTA = EventType.OUTPUT_TEXT_DELTA
 # Frames in this directory are the package's own; a turn's origin is the first frame outside it.
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _wake(waiter: "asyncio.Future[None]") -> None:
+    """The event loop's reader callback for a turn's notify fd: resumes the waiting task."""
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+def _running_loop() -> Optional[asyncio.AbstractEventLoop]:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _caller_location() -> str:
@@ -226,7 +239,7 @@ class Turn:
     running turn is cancelled). Iterate from one thread at a time; :meth:`cancel` works from any.
     """
 
-    def __init__(self, session: "Session", handle: Any, sink: Optional[_CallbackSink], sink_handle: Any) -> None:
+    def __init__(self, session: "_SessionCore", handle: Any, sink: Optional[_CallbackSink], sink_handle: Any) -> None:
         self._origin = _caller_location()  # named by the ResourceWarning of a dropped turn
         self._result: Optional[TurnResult] = None
         self._exhausted = False
@@ -240,6 +253,12 @@ class Turn:
             self._batch = ffi.new("const rws_event *[]", _BATCH_CAPACITY)
             self._count = ffi.new("size_t *")
         self._event_out = ffi.new("const rws_event **")  # single pull: older libraries, tests
+        # asyncio: the turn's notify fd once asked for, the reader registered on it while a task
+        # waits (its loop, the fd and the waiting Future), and events that aresult() pulled to
+        # reach the end, handed out by the next iteration.
+        self._notify_fd: Optional[int] = None
+        self._reader: Optional[Tuple[asyncio.AbstractEventLoop, int, "asyncio.Future[None]"]] = None
+        self._pending: List[Event] = []
 
     # -- events -------------------------------------------------------------------------------
 
@@ -272,6 +291,8 @@ class Turn:
     def __iter__(self) -> Iterator[Event]:
         """Yields every event, in order, on the calling thread; raises the turn's error at the end."""
         self._check_pull_mode()
+        if self._pending:
+            yield from self._take_pending()
         while True:
             batch = self._pull(_PULL_SLICE_MS)
             if batch is None:
@@ -279,24 +300,93 @@ class Turn:
             yield from batch
         self._finish()
 
+    def _take_pending(self) -> List[Event]:
+        pending, self._pending = self._pending, []
+        return pending
+
+    # -- asyncio ------------------------------------------------------------------------------
+    # No thread per pull: pull with timeout 0 until the queue is empty, then suspend the task
+    # until the library signals the turn's notify fd (readable while events are queued or the
+    # turn has ended; it is lowered by the pull that finds the queue empty).
+
     async def _aiter(self) -> AsyncIterator[Event]:
-        loop = asyncio.get_running_loop()
         try:
+            if self._pending:
+                for event in self._take_pending():
+                    yield event
             while True:
-                # The blocking pull runs in a worker thread, one hop per batch, so the event loop
-                # stays free; the slice bounds how long a worker outlives a cancelled task.
-                batch = await loop.run_in_executor(None, self._pull, _PULL_SLICE_MS)
+                batch = self._pull(0)
                 if batch is None:
                     break
+                if not batch:
+                    await self._readable()
+                    continue
                 for event in batch:
                     yield event
         except asyncio.CancelledError:
-            self.cancel()
+            self.cancel()  # the awaiting task was cancelled: so is the turn
             raise
         self._finish()
 
+    def _fd(self) -> int:
+        fd = self._notify_fd
+        if fd is None:
+            with self._handle_lock:
+                if self._handle is None:
+                    raise ClosedError(lib.RWS_E_INVALID_STATE, "the turn is closed")
+                fd = lib.rws_turn_notify_fd(self._handle)
+            if fd < 0:
+                raise error_for_status(fd)
+            self._notify_fd = fd
+        return fd
+
+    async def _readable(self) -> None:
+        """Suspends the task until the notify fd is readable (or the turn is closed)."""
+        loop = asyncio.get_running_loop()
+        fd = self._fd()
+        if self._reader is not None:
+            raise RuntimeError("another task is already waiting for this turn; consume a turn from one task at a time")
+        waiter: "asyncio.Future[None]" = loop.create_future()
+        loop.add_reader(fd, _wake, waiter)
+        self._reader = (loop, fd, waiter)
+        try:
+            await waiter
+        finally:
+            # Level-triggered: a reader left registered would be called on every loop pass
+            # while events wait to be pulled. Removed before each pull, and before the free.
+            self._remove_reader()
+
+    def _remove_reader(self) -> None:
+        """Unregisters the notify fd from its event loop and wakes the task that waited on it.
+
+        Must run before rws_turn_free closes the fd. From another thread than the loop's (a
+        sync close() of a client used by asyncio tasks), the removal is handed to the loop and
+        waited for, since a selector is not thread-safe."""
+        reader = self._reader
+        if reader is None:
+            return
+        loop, fd, waiter = reader
+        if _running_loop() is loop or not loop.is_running():
+            self._reader = None
+            loop.remove_reader(fd)
+            _wake(waiter)
+            return
+        removed = threading.Event()
+
+        def remove_on_loop() -> None:
+            self._remove_reader()
+            removed.set()
+
+        try:
+            loop.call_soon_threadsafe(remove_on_loop)
+        except RuntimeError:  # the loop closed meanwhile: its selector is gone with it
+            self._reader = None
+            return
+        removed.wait()
+
     def __aiter__(self) -> AsyncIterator[Event]:
-        """Yields every event without blocking the event loop; raises the turn's error at the end."""
+        """Yields every event without blocking the event loop (woken by the turn's notify fd, no
+        thread); raises the turn's error at the end. Cancelling the iterating task cancels the turn."""
         self._check_pull_mode()
         return self._aiter()
 
@@ -351,9 +441,33 @@ class Turn:
         return self._raise_for(self.wait(timeout))
 
     async def aresult(self) -> TurnResult:
-        """:meth:`result` for asyncio (waits in a worker thread)."""
-        loop = asyncio.get_running_loop()
-        return self._raise_for(await loop.run_in_executor(None, self.wait))
+        """:meth:`result` for asyncio: waits without blocking the event loop; cancelling the
+        awaiting task cancels the turn. Unread events stay readable by iteration."""
+        return self._raise_for(await self._await_end())
+
+    async def _await_end(self) -> TurnResult:
+        """:meth:`wait` for asyncio, without a timeout (``asyncio.wait_for`` cancels the turn)."""
+        if self._result is not None:
+            return self._result
+        try:
+            if self._sink is not None:
+                # A callback-mode turn has no notify fd (the library's rule): wait in a worker
+                # thread, once per turn. Its events went to on_event; nothing is to be pulled.
+                return await asyncio.get_running_loop().run_in_executor(None, self.wait)
+            # The fd stays readable while events are queued, so reaching the end means pulling
+            # them; they are kept for a later iteration, as wait() leaves them in the library.
+            while True:
+                batch = self._pull(0)
+                if batch is None:
+                    break
+                if batch:
+                    self._pending.extend(batch)
+                else:
+                    await self._readable()
+        except asyncio.CancelledError:
+            self.cancel()  # also ends the worker's wait promptly
+            raise
+        return self.wait()  # the turn has ended (or was closed): returns at once
 
     def _snapshot(self) -> TurnResult:
         """Copies the ended turn's result (caller holds _pull_lock and the turn has ended)."""
@@ -407,7 +521,12 @@ class Turn:
         available if the turn had ended (or been waited for) before."""
         if self._handle is None:
             return
-        self.cancel()  # makes a pull or wait on another thread return promptly
+        if self._result is None and not self._exhausted:
+            # Makes a pull or wait on another thread return promptly. Skipped for a turn known
+            # to have ended: nothing can be blocked on it, and the call is a round trip to the
+            # I/O thread (about as costly as the rest of a minimal turn's Python work).
+            self.cancel()
+        self._remove_reader()  # the fd is closed by rws_turn_free; a waiting task wakes and ends
         with self._pull_lock:
             if self._result is None and self._handle is not None:
                 try:

@@ -637,17 +637,21 @@ static void test_request_errors(const sim *s) {
     rws_client_free(c);
 }
 
-static void test_connect_errors(void) {
-    CHECK(simple_turn_status("http://nonexistent.invalid/v1", DEFAULTS, "{\"input\":\"x\"}", NULL) == RWS_E_DNS, "dns");
-    /* a port nobody listens on */
+/* A port nobody listens on (bound, read, closed). */
+static int unused_port(void) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof addr;
     bind(fd, (struct sockaddr *)&addr, sizeof addr);
     getsockname(fd, (struct sockaddr *)&addr, &len);
     close(fd);
+    return ntohs(addr.sin_port);
+}
+
+static void test_connect_errors(void) {
+    CHECK(simple_turn_status("http://nonexistent.invalid/v1", DEFAULTS, "{\"input\":\"x\"}", NULL) == RWS_E_DNS, "dns");
     char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1", ntohs(addr.sin_port));
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1", unused_port());
     int rc = simple_turn_status(url, DEFAULTS, "{\"input\":\"x\"}", NULL);
     CHECK(rc == RWS_E_CONNECT, "refused: %s", rws_strerror(rc));
 }
@@ -1374,16 +1378,6 @@ static void test_fork_child_runs_turns(const sim *s) {
     rws_client_free(c);
 }
 
-/* A port nobody listens on (bound, read, closed). */
-static int unused_port(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof addr;
-    bind(fd, (struct sockaddr *)&addr, sizeof addr);
-    getsockname(fd, (struct sockaddr *)&addr, &len);
-    close(fd);
-    return ntohs(addr.sin_port);
-}
 
 /* One turn with `o`; the failure's message is copied to `message`. */
 static int proxied_turn(const sim *s, rws_client_options *o, char *message, size_t size) {

@@ -28,7 +28,7 @@ import json
 import threading
 from typing import (
     TYPE_CHECKING, Any, AsyncIterator, Callable, Deque, Dict, Iterator, List, Mapping, Optional,
-    Tuple, Union, overload,
+    Tuple, TypeVar, Union, overload,
 )
 
 from ._ffi import lib
@@ -356,13 +356,15 @@ class ResponsesConnection:
         self.close()
 
 
-class ResponsesConnectionManager:
-    """What :func:`connect` returns for an ``OpenAI`` client: ``with ... as connection`` (or
-    ``.enter()``) opens the connection and closes it on exit."""
+_ManagerT = TypeVar("_ManagerT", bound="_ConnectionManagerBase")
+
+
+class _ConnectionManagerBase:
+    """What both connection managers share: events queued and handlers registered before the
+    connection opens."""
 
     def __init__(self, make_client: Callable[[], Tuple[Client, bool]]) -> None:
         self._make_client = make_client
-        self._connection: Optional[ResponsesConnection] = None
         self._queued: List[Dict[str, Any]] = []
         self._handlers = _Handlers()
 
@@ -376,9 +378,18 @@ class ResponsesConnectionManager:
     def once(self, event_type: str, handler: Optional[_Handler] = None) -> Any:
         return _registrar(self._handlers, self, event_type, handler, once=True)
 
-    def off(self, event_type: str, handler: _Handler) -> "ResponsesConnectionManager":
+    def off(self: _ManagerT, event_type: str, handler: _Handler) -> _ManagerT:
         self._handlers.remove(event_type, handler)
         return self
+
+
+class ResponsesConnectionManager(_ConnectionManagerBase):
+    """What :func:`connect` returns for an ``OpenAI`` client: ``with ... as connection`` (or
+    ``.enter()``) opens the connection and closes it on exit."""
+
+    def __init__(self, make_client: Callable[[], Tuple[Client, bool]]) -> None:
+        super().__init__(make_client)
+        self._connection: Optional[ResponsesConnection] = None
 
     def __enter__(self) -> ResponsesConnection:
         client, owns = self._make_client()
@@ -549,28 +560,13 @@ class AsyncResponsesConnection:
         await self.close()
 
 
-class AsyncResponsesConnectionManager:
+class AsyncResponsesConnectionManager(_ConnectionManagerBase):
     """What :func:`connect` returns for an ``AsyncOpenAI`` client: ``async with ... as connection``
     (or ``await .enter()``)."""
 
     def __init__(self, make_client: Callable[[], Tuple[Client, bool]]) -> None:
-        self._make_client = make_client
+        super().__init__(make_client)
         self._connection: Optional[AsyncResponsesConnection] = None
-        self._queued: List[Dict[str, Any]] = []
-        self._handlers = _Handlers()
-
-    def send(self, event: Any) -> None:
-        self._queued.append(_create_event_body(event))
-
-    def on(self, event_type: str, handler: Optional[_Handler] = None) -> Any:
-        return _registrar(self._handlers, self, event_type, handler, once=False)
-
-    def once(self, event_type: str, handler: Optional[_Handler] = None) -> Any:
-        return _registrar(self._handlers, self, event_type, handler, once=True)
-
-    def off(self, event_type: str, handler: _Handler) -> "AsyncResponsesConnectionManager":
-        self._handlers.remove(event_type, handler)
-        return self
 
     async def __aenter__(self) -> AsyncResponsesConnection:
         client, owns = self._make_client()

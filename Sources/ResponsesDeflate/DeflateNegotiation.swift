@@ -51,7 +51,7 @@ public enum DeflateNegotiation {
 
     /// The agreement in a 101's `Sec-WebSocket-Extensions` values (one per header line), nil
     /// when the server declined (no extension). Anything but a single permessage-deflate with
-    /// known, valid, non-repeated parameters is refused: we offered nothing else (§7.1).
+    /// known, valid, non-repeated parameters is refused: we offered nothing else (RFC 7692 §7.1).
     public static func acceptAnswer(_ headerValues: [String]) throws(DeflateNegotiationError) -> DeflateParameters? {
         let elements = try parseElements(headerValues)
         guard let element = elements.first else { return nil }

@@ -8,7 +8,7 @@ import NIOCore
 // any of them. zlib is already on every Debian system (libz is a dependency of libssl3).
 
 /// The 4 bytes a sync flush ends with (an empty stored block), which RFC 7692 §7.2.1 removes
-/// from each compressed message and the receiver appends again (§7.2.2).
+/// from each compressed message and the receiver appends again (RFC 7692 §7.2.2).
 let syncFlushTail: [UInt8] = [0x00, 0x00, 0xFF, 0xFF]
 
 /// Compresses the messages one side sends (RFC 7692 §7.2.1). Not thread-safe: one per

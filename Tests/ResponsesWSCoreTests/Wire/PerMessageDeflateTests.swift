@@ -8,7 +8,7 @@ import Testing
 /// permessage-deflate (RFC 7692) without sockets: the negotiation text, the compressor and the
 /// bounded inflater, and the frame parser reading compressed messages.
 @Suite struct PerMessageDeflateTests {
-    // MARK: negotiation (§7.1)
+    // MARK: negotiation (RFC 7692 §7.1)
 
     private func answer(_ values: String...) throws(DeflateNegotiationError) -> DeflateParameters? {
         try DeflateNegotiation.acceptAnswer(values)
@@ -55,7 +55,7 @@ import Testing
         #expect(try DeflateNegotiation.acceptAnswer([ours.answer]) == ours.parameters)
     }
 
-    // MARK: compressor and inflater (§7.2)
+    // MARK: compressor and inflater (RFC 7692 §7.2)
 
     private func text(_ s: String) -> ByteBuffer { ByteBuffer(string: s) }
 

@@ -74,5 +74,7 @@ as_user "$venv/bin/python" "$REPO_ROOT/packaging/smoke_wheel.py" bundled-sim
 tests=$REPO_ROOT/bindings/python/tests
 as_user PYTHONPATH="$tests" "$venv/bin/python" "$REPO_ROOT/packaging/smoke_wheel.py" installed "$venv" "$version" > /dev/null
 echo "--- bindings/python/tests against the installed wheel"
-as_user RWS_BIN="$RWS_BIN" RWS_MITMDUMP="${RWS_MITMDUMP:-}" PYTHONDONTWRITEBYTECODE=1 "$venv/bin/python" -m pytest -q -p no:cacheprovider \
-    --rootdir "$work/run" "$tests"
+# test_proxies.py is left to the Python binding step (same library, real proxy servers): the
+# proxies need the caller's environment, which this run clears on purpose.
+as_user RWS_BIN="$RWS_BIN" PYTHONDONTWRITEBYTECODE=1 "$venv/bin/python" -m pytest -q -p no:cacheprovider \
+    --rootdir "$work/run" --ignore "$tests/test_proxies.py" "$tests"

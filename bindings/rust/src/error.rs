@@ -58,7 +58,7 @@ pub enum ErrorKind {
     /// `RWS_E_ABORTED`: the event callback stopped the turn (returned `Break` or panicked).
     Aborted,
     /// `RWS_E_PROXY`: the proxy could not be reached or refused the tunnel
-    /// ([`Error::http_status`] is its answer: 407 means proxy authentication). Never followed
+    /// (the message quotes its answer: 407 means proxy authentication). Never followed
     /// by a direct connection.
     Proxy,
     /// `RWS_E_SERVER`: an `error` event with another code; see [`Error::server_code`].

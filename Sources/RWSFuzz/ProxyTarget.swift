@@ -39,10 +39,14 @@ enum ProxyTarget {
             }
             precondition((1...65535).contains(proxy.port), "port \(proxy.port)")
         } catch {
-            // A refused URL's message may quote the scheme, never the user info.
-            if let at = url.lastIndex(of: "@"), let colon = url[..<at].lastIndex(of: ":"),
-               url[url.index(after: colon)..<at].count >= 6 {
-                precondition(!error.message.contains(url[url.index(after: colon)..<at]), "a message holds the password")
+            // A refused URL's message may quote what follows the user info, never the password
+            // (the parser's rule: user info up to the last '@', the password after its first ':').
+            let start = url.firstRange(of: "://")?.upperBound ?? url.startIndex
+            if let at = url[start...].lastIndex(of: "@"), let colon = url[start..<at].firstIndex(of: ":") {
+                let password = url[url.index(after: colon)..<at]
+                if password.count >= 6, !url[at...].contains(String(password)) {
+                    precondition(!error.message.contains(String(password)), "a message holds the password")
+                }
             }
         }
     }

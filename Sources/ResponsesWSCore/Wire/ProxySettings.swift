@@ -48,8 +48,6 @@ public struct Proxy: Sendable, Hashable, CustomStringConvertible {
             }
             rest = rest[schemeEnd.upperBound...]
         }
-        // A path ("http://proxy:3128/") means nothing for a proxy; curl ignores it too.
-        if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
         var username: String?
         var password: String?
         if let at = rest.lastIndex(of: "@") {
@@ -63,6 +61,9 @@ public struct Proxy: Sendable, Hashable, CustomStringConvertible {
             username = user
             password = colon == nil ? nil : pass
         }
+        // A path ("http://proxy:3128/") means nothing for a proxy; curl ignores it too. Cut
+        // after the user info, so that a password with a raw '/' is never echoed as a port.
+        if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
         let host: Substring
         var portText: Substring?
         let bracketed = rest.first == "["

@@ -25,6 +25,8 @@ import Testing
         #expect(withUser.basicAuthorization == "Basic YWxAaWNlOnA6c3M=")
         #expect(withUser.description == "http://proxy:3128")   // never the credentials
         #expect(try Proxy(url: "http://user@proxy:1", source: "proxy").basicAuthorization == "Basic dXNlcjo=")
+        // A raw '/' in the password belongs to the user info, not to a path.
+        #expect(try Proxy(url: "http://u:se/cret@proxy:3128/", source: "proxy").password == "se/cret")
     }
 
     @Test func refusesWhatCannotWork() {

@@ -48,15 +48,18 @@ REPO = Path(__file__).resolve().parents[2]
 REQUEST = json.dumps({"model": "gpt-5.6", "input": "Stream a long answer.", "store": False}).encode()
 
 
-def start_sim(tokens: int) -> tuple:
+def start_sim(tokens: Optional[int] = None) -> tuple:
+    """`rws sim` on a free port (also used by bench_openai.py and bench_agents.py): returns the
+    process, its stdout file (close it after stopping the process) and the base URL."""
     rws_bin = os.environ.get("RWS_BIN", str(REPO / ".build" / "release" / "rws"))
     out = tempfile.NamedTemporaryFile(prefix="rws-bench-", suffix=".out")
+    tokens_args = [] if tokens is None else ["--output-tokens", str(tokens)]
     proc = subprocess.Popen(
-        [rws_bin, "sim", "--port", "0", "--tokens-per-second", "0", "--output-tokens", str(tokens)],
+        [rws_bin, "sim", "--port", "0", "--tokens-per-second", "0", *tokens_args],
         stdout=out, stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline:  # a start-up poll, not a synchronisation of the measurement
         line = Path(out.name).read_text().split("\n", 1)[0]
         if line.endswith("/v1"):
             return proc, out, f"http://{line.split('ws://', 1)[1]}"

@@ -24,13 +24,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import signal
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any, Callable, Dict, List
 
 from agents import Agent, ModelProvider, OpenAIProvider, RunConfig, Runner, function_tool
@@ -38,7 +33,7 @@ from openai import AsyncOpenAI
 
 from responses_ws.agents import ResponsesWSProvider
 
-REPO = Path(__file__).resolve().parents[2]
+from bench import start_sim  # the same simulator start-up as bench.py (this directory)
 API_KEY = "sk-bench"
 
 
@@ -49,21 +44,6 @@ def get_weather(city: str) -> str:
 
 
 AGENT: Agent[Any] = Agent(name="weather", instructions="Answer briefly.", model="gpt-5.6", tools=[get_weather])
-
-
-def start_sim() -> tuple:
-    rws_bin = os.environ.get("RWS_BIN", str(REPO / ".build" / "release" / "rws"))
-    out = tempfile.NamedTemporaryFile(prefix="rws-bench-agents-", suffix=".out")
-    proc = subprocess.Popen([rws_bin, "sim", "--port", "0", "--tokens-per-second", "0"],
-                            stdout=out, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:  # a start-up poll, not a synchronisation of the measurement
-        line = Path(out.name).read_text().split("\n", 1)[0]
-        if line.endswith("/v1"):
-            return proc, out, f"http://{line.split('ws://', 1)[1]}"
-        time.sleep(0.02)
-    proc.kill()
-    sys.exit("rws sim did not start")
 
 
 def providers(base_url: str) -> Dict[str, Callable[[], ModelProvider]]:

@@ -15,36 +15,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import signal
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any, Callable, Dict, List
 
 import openai
 
 import responses_ws.openai
 
-REPO = Path(__file__).resolve().parents[2]
+from bench import start_sim  # the same simulator start-up as bench.py (this directory)
 API_KEY = "sk-bench"
-
-
-def start_sim(tokens: int) -> tuple:
-    rws_bin = os.environ.get("RWS_BIN", str(REPO / ".build" / "release" / "rws"))
-    out = tempfile.NamedTemporaryFile(prefix="rws-bench-openai-", suffix=".out")
-    proc = subprocess.Popen([rws_bin, "sim", "--port", "0", "--tokens-per-second", "0", "--output-tokens", str(tokens)],
-                            stdout=out, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:  # a start-up poll, not a synchronisation of the measurement
-        line = Path(out.name).read_text().split("\n", 1)[0]
-        if line.endswith("/v1"):
-            return proc, out, f"http://{line.split('ws://', 1)[1]}"
-        time.sleep(0.02)
-    proc.kill()
-    sys.exit("rws sim did not start")
 
 
 def row(name: str, mode: str, wall: List[float], cpu: List[float], events: int) -> Dict[str, Any]:

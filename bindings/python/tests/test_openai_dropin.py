@@ -234,7 +234,11 @@ def test_a_cancelled_async_recv_loses_no_event(make_sim: Any) -> None:
         async with responses_ws.openai.connect(openai.AsyncOpenAI(base_url=sim.base_url, api_key=API_KEY)) as connection:
             await connection.response.create(model=MODEL, input="late", store=False)
             waiting = asyncio.ensure_future(connection.recv())
-            await asyncio.sleep(0)  # let it start waiting (if it has not, cancelling is as good)
+            # The case under test: recv() suspended on the connection's queue. Yield to the
+            # loop until it is (a condition on the state, not a timed wait).
+            while not connection._queue._getters:  # type: ignore[attr-defined]
+                await asyncio.sleep(0)
+            assert not waiting.done()
             waiting.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await waiting

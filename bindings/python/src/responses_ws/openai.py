@@ -200,6 +200,29 @@ def _registrar(handlers: _Handlers, owner: Any, event_type: str, handler: Option
     return decorator
 
 
+_WithHandlersT = TypeVar("_WithHandlersT", bound="_HandlerMethods")
+
+
+class _HandlerMethods:
+    """``on`` / ``once`` / ``off`` over ``self._handlers``: the connections and their managers
+    register handlers the same way."""
+
+    _handlers: _Handlers
+
+    def on(self, event_type: str, handler: Optional[_Handler] = None) -> Any:
+        """Registers a handler for ``dispatch_events`` (method or decorator form)."""
+        return _registrar(self._handlers, self, event_type, handler, once=False)
+
+    def once(self, event_type: str, handler: Optional[_Handler] = None) -> Any:
+        """Registers a handler that is removed after its first call."""
+        return _registrar(self._handlers, self, event_type, handler, once=True)
+
+    def off(self: _WithHandlersT, event_type: str, handler: _Handler) -> _WithHandlersT:
+        """Removes a handler registered with ``on``."""
+        self._handlers.remove(event_type, handler)
+        return self
+
+
 def _unhandled_error(event: Any) -> BaseException:
     from openai import OpenAIError
 
@@ -226,7 +249,7 @@ class ResponsesResponseResource:
         raise UnsupportedError(lib.RWS_E_UNSUPPORTED, "responses_ws.openai: response.steer is not supported")
 
 
-class ResponsesConnection:
+class ResponsesConnection(_HandlerMethods):
     """The connection ``with responses_ws.openai.connect(OpenAI(...))`` gives; shaped like the
     SDK's ``ResponsesConnection``. Iterate from one thread; ``create`` and ``close`` work from any."""
 
@@ -317,19 +340,6 @@ class ResponsesConnection:
                 return
             yield parse_server_event(event.raw)
 
-    def on(self, event_type: str, handler: Optional[_Handler] = None) -> Any:
-        """Registers a handler for ``dispatch_events`` (method or decorator form)."""
-        return _registrar(self._handlers, self, event_type, handler, once=False)
-
-    def once(self, event_type: str, handler: Optional[_Handler] = None) -> Any:
-        """Registers a handler that is removed after its first call."""
-        return _registrar(self._handlers, self, event_type, handler, once=True)
-
-    def off(self, event_type: str, handler: _Handler) -> "ResponsesConnection":
-        """Removes a handler registered with ``on``."""
-        self._handlers.remove(event_type, handler)
-        return self
-
     def dispatch_events(self) -> None:
         """Calls the registered handlers for each event until the connection is closed; an
         ``error`` event with no handler for it (or for ``"event"``) raises ``OpenAIError``."""
@@ -356,10 +366,7 @@ class ResponsesConnection:
         self.close()
 
 
-_ManagerT = TypeVar("_ManagerT", bound="_ConnectionManagerBase")
-
-
-class _ConnectionManagerBase:
+class _ConnectionManagerBase(_HandlerMethods):
     """What both connection managers share: events queued and handlers registered before the
     connection opens."""
 
@@ -371,16 +378,6 @@ class _ConnectionManagerBase:
     def send(self, event: Any) -> None:
         """Queues a client event, sent when the connection opens (as the SDK's manager does)."""
         self._queued.append(_create_event_body(event))
-
-    def on(self, event_type: str, handler: Optional[_Handler] = None) -> Any:
-        return _registrar(self._handlers, self, event_type, handler, once=False)
-
-    def once(self, event_type: str, handler: Optional[_Handler] = None) -> Any:
-        return _registrar(self._handlers, self, event_type, handler, once=True)
-
-    def off(self: _ManagerT, event_type: str, handler: _Handler) -> _ManagerT:
-        self._handlers.remove(event_type, handler)
-        return self
 
 
 class ResponsesConnectionManager(_ConnectionManagerBase):
@@ -426,7 +423,7 @@ class AsyncResponsesResponseResource:
         raise UnsupportedError(lib.RWS_E_UNSUPPORTED, "responses_ws.openai: response.steer is not supported")
 
 
-class AsyncResponsesConnection:
+class AsyncResponsesConnection(_HandlerMethods):
     """The async twin of :class:`ResponsesConnection` (``connect(AsyncOpenAI(...))``).
 
     One reader task per connection moves the events of the turns, in creation order, into a
@@ -518,16 +515,6 @@ class AsyncResponsesConnection:
             if event is None:
                 return
             yield parse_server_event(event.raw)
-
-    def on(self, event_type: str, handler: Optional[_Handler] = None) -> Any:
-        return _registrar(self._handlers, self, event_type, handler, once=False)
-
-    def once(self, event_type: str, handler: Optional[_Handler] = None) -> Any:
-        return _registrar(self._handlers, self, event_type, handler, once=True)
-
-    def off(self, event_type: str, handler: _Handler) -> "AsyncResponsesConnection":
-        self._handlers.remove(event_type, handler)
-        return self
 
     async def dispatch_events(self) -> None:
         """As :meth:`ResponsesConnection.dispatch_events`; coroutine handlers are awaited."""

@@ -15,7 +15,7 @@ else:  # Unpack for **kwargs typed by a TypedDict came with Python 3.11
     from typing_extensions import Literal, Unpack
 
 from ._ffi import ffi, lib
-from .errors import ClosedError, InvalidArgumentError, UnsupportedError, check
+from .errors import ClosedError, InvalidArgumentError, check
 from .events import Event
 from .params import ResponseCreateParams, request_body
 from .turn import Turn, _CallbackSink, _on_event
@@ -175,9 +175,6 @@ class _ClientCore:
             keep.append(buf)
             return buf
 
-        if ("proxy" in options or "no_proxy" in options) and not lib.rws_features() & lib.RWS_FEATURE_PROXY:
-            # An older library would ignore the fields and connect directly: fail closed.
-            raise UnsupportedError(lib.RWS_E_UNSUPPORTED, "proxy and no_proxy need libresponsesws 0.4.0 or newer")
         raw.base_url = c_string(base_url)
         raw.api_key = c_string(api_key)
         for name in _STRING_OPTIONS:

@@ -105,7 +105,7 @@ private final class HTTPConnectHandler: ChannelInboundHandler, RemovableChannelH
         case .head(let head):
             let status = Int(head.status.code)
             guard (200..<300).contains(status) else {
-                finish()
+                done = true
                 report.fail(Self.refusal(head), httpStatus: status)
                 return
             }
@@ -114,7 +114,7 @@ private final class HTTPConnectHandler: ChannelInboundHandler, RemovableChannelH
             break   // a 2xx CONNECT answer has none (the decoder knows the method); a refusal's is ignored
         case .end:
             guard accepted else { return }
-            finish()
+            done = true
             openTunnel(context: context)
         }
     }
@@ -158,7 +158,7 @@ private final class HTTPConnectHandler: ChannelInboundHandler, RemovableChannelH
 
     func channelInactive(context: ChannelHandlerContext) {
         if !done {
-            finish()
+            done = true
             report.fail("the proxy closed the connection before answering the CONNECT request")
         }
         context.fireChannelInactive()
@@ -166,15 +166,13 @@ private final class HTTPConnectHandler: ChannelInboundHandler, RemovableChannelH
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         guard !done else { return context.fireErrorCaught(error) }
-        finish()
+        done = true
         if error is HTTPParserError {
             report.fail("the proxy's answer is not HTTP (\(error)); is it an HTTP proxy? For a SOCKS proxy use socks5:// or socks5h://")
         } else {
             report.fail("\(error)")
         }
     }
-
-    private func finish() { done = true }
 }
 
 /// Watches NIOSOCKS's client handler: its established event, its errors, an early close.

@@ -1,16 +1,5 @@
 import NIOCore
 
-/// What one attempt of a turn sends, and how its items join the transcript.
-struct SendPlan {
-    var items: [[UInt8]]
-    var previousResponseID: String?
-    var chaining: Chaining
-    /// The items that are new to the chain (what the transcript gains besides the outputs).
-    var newItems: [[UInt8]]
-    /// The full context had to be sent because the server's cache for the chain is gone.
-    var fullResend = false
-}
-
 /// Getting a turn to the server: transport, connection, reconnects with backoff, HTTP/SSE
 /// fallback, and rotation of aged connections. Event loop only.
 extension Session {
@@ -145,47 +134,13 @@ extension Session {
 
     // MARK: WebSocket
 
-    /// Decides what to send: only the new items after the chain's head when the head is
-    /// reachable (the fast path, §5.2), else the full context on a fresh chain (§5.10).
-    func plan(for turn: Turn, on c: WebSocketConnection?) -> SendPlan {
-        let request = turn.request
-        var chaining = request.chaining
-        var newItems = request.newItems
-        if inputMode == .fullHistory, chaining == .session {
-            if lastResponseID != nil, let delta = transcript.delta(for: request, afterWarmup: lastWasWarmup) {
-                newItems = delta
-            } else {
-                chaining = .none   // not an extension of the chain: the full request, new chain
-            }
-        }
-        switch chaining {
-        case .none:
-            return SendPlan(items: newItems, previousResponseID: nil, chaining: .none, newItems: newItems)
-        case .explicit(let id):
-            return SendPlan(items: newItems, previousResponseID: id, chaining: chaining, newItems: newItems)
-        case .session:
-            guard let head = lastResponseID else {
-                return SendPlan(items: newItems, previousResponseID: nil, chaining: .session, newItems: newItems)
-            }
-            let cacheHere = c != nil && c === chainConnection
-            let canRebuild = transcript.isComplete
-            if turn.recoveredMissingParent && canRebuild
-                || (!cacheHere && !storesResponses(request) && canRebuild) {
-                return SendPlan(items: transcript.items + newItems, previousResponseID: nil, chaining: .session,
-                                newItems: newItems, fullResend: true)
-            }
-            // Here, or loadable from storage (store:true), or nothing to rebuild from.
-            return SendPlan(items: newItems, previousResponseID: head, chaining: .session, newItems: newItems)
-        }
-    }
-
     func send(_ turn: Turn, on c: WebSocketConnection) {
         guard c.isOpen else {
             connection = nil
             connectFailed(turn, TransportError(.closed, "the connection closed before the request was written"))
             return
         }
-        let plan = plan(for: turn, on: c)
+        let plan = chain.plan(turn.request, on: c.id, afterMissingParent: turn.recoveredMissingParent)
         let body = turn.request.webSocketBody(items: plan.items, previousResponseID: plan.previousResponseID,
                                               streamID: streamID, allocator: ByteBufferAllocator())
         guard body.readableBytes <= client.config.maxRequestBytes else {
@@ -235,7 +190,7 @@ extension Session {
     /// one is ready; otherwise the turn goes to a new connection with the full context.
     func retire(_ c: WebSocketConnection, turn: Turn) {
         if connection === c { connection = nil }
-        if chainConnection === c { chainConnection = nil }
+        apply(.connectionGone(c.id))
         count.add(.rotations)
         turn.flags.insert(.rotated)
         _ = c.close()
@@ -247,8 +202,7 @@ extension Session {
         if let (next, head) = standby {
             connection = next
             next.delegate = self
-            chainConnection = next
-            setHead(head, warmup: true)
+            apply(.tookOverStandby(connection: next.id, head: head))
         }
     }
 
@@ -261,13 +215,13 @@ extension Session {
             complete(turn, TurnResult(status: .ok))
             return
         }
-        var plan = plan(for: turn, on: nil)
+        var plan = chain.plan(turn.request, on: nil, afterMissingParent: turn.recoveredMissingParent)
         switch plan.chaining {
         case .explicit:
             complete(turn, RWSError(.unsupported, "an explicit previous_response_id cannot be continued over HTTP/SSE by this session; pass the full history instead"))
             return
         case .session:
-            plan.items = transcript.items + plan.newItems   // HTTP clients resend the history
+            plan.items = chain.transcript.items + plan.newItems   // HTTP clients resend the history
         case .none:
             break
         }

@@ -69,10 +69,10 @@ extension Session {
         case "previous_response_not_found":
             // The cache lost the chain (eviction, restart): send the full context once, on a
             // fresh chain (§5.2, §5.10). Never for a caller's explicit previous_response_id.
-            guard turn.sentChaining == .session, turn.flags.contains(.incremental), transcript.isComplete,
-                  !turn.recoveredMissingParent else { return false }
+            guard chain.canRecoverMissingParent(sentChaining: turn.sentChaining, wasIncremental: turn.flags.contains(.incremental),
+                                                alreadyRecovered: turn.recoveredMissingParent) else { return false }
             turn.recoveredMissingParent = true
-            chainConnection = nil
+            apply(.cacheMissed)
             client.log(.info, "previous_response_not_found: sending the turn again with its full context")
             dispatch(turn)
             return true
@@ -153,18 +153,10 @@ extension Session {
     /// A completed (or incomplete) response becomes the head of the chain; its new input and its
     /// output items join the transcript.
     private func advanceChain(_ turn: Turn, response: ResponseSummary) {
-        transcript.append(inputs: turn.sentItems, outputs: response.outputItems, fields: turn.request.fields,
-                          chaining: turn.sentChaining, head: lastResponseID)
-        lastRequest = turn.request
-        chainConnection = turn.transport == .webSocket ? turn.connection : nil
-        setHead(response.id, warmup: turn.request.generate == false)
+        apply(.completed(Chain.Completion(
+            request: turn.request, sentItems: turn.sentItems, sentChaining: turn.sentChaining, responseID: response.id,
+            outputItems: response.outputItems, connection: turn.transport == .webSocket ? turn.connection?.id : nil)))
         standbyAfterTurn()
-    }
-
-    func setHead(_ id: String, warmup: Bool) {
-        lastResponseID = id
-        lastWasWarmup = warmup
-        chainHead.withLockedValue { $0 = id }
     }
 
     // MARK: ending turns
@@ -247,7 +239,7 @@ extension Session {
             connection = nil
             lostConnection = true
         }
-        if chainConnection === c { chainConnection = nil }
+        apply(.connectionGone(c.id))
         c.abort()
     }
 
@@ -341,7 +333,7 @@ extension Session: WebSocketConnectionDelegate {
             // socket (§5.7). The socket is unusable; the next turn rotates to a new one.
             if connection === c {
                 connection = nil
-                if chainConnection === c { chainConnection = nil }
+                apply(.connectionGone(c.id))
                 count.add(.rotations)
                 _ = c.close()
             }
@@ -355,7 +347,7 @@ extension Session: WebSocketConnectionDelegate {
             connection = nil
             lostConnection = true
         }
-        if chainConnection === c { chainConnection = nil }
+        apply(.connectionGone(c.id))
         guard let turn = current, turn.connection === c, !turn.isFinished else { return }
         if turn.phase == .notSent {
             // Closed before the request was written (Session.send): retry or fail as a connect.

@@ -53,8 +53,8 @@ extension Session {
     /// within two rotation margins of its age limit, or schedule that moment.
     func standbyAfterTurn() {
         let config = client.config
-        guard config.warmStandby, let maxAge = config.maxConnectionAge, let c = connection, c === chainConnection,
-              let last = lastRequest, !storesResponses(last), transcript.isComplete, !closed else { return }
+        guard config.warmStandby, let maxAge = config.maxConnectionAge, let c = connection, chain.wantsStandby(on: c.id),
+              !closed else { return }
         let windowOpens = c.openedAt + maxAge - config.rotationMargin - config.rotationMargin
         let now = config.now()
         guard now >= windowOpens else {
@@ -70,9 +70,9 @@ extension Session {
         switch standby?.state {
         case nil:
             openStandby()
-        case .ready(let next, let head, let covers)? where covers < transcript.items.count:
+        case .ready(let next, let head, let covers)? where covers < chain.transcript.items.count:
             // Turns completed since the warm-up: bring the standby's chain up to date.
-            prepare(next, previous: head, items: Array(transcript.items[covers...]))
+            prepare(next, previous: head, items: Array(chain.transcript.items[covers...]))
         default:
             break
         }
@@ -89,14 +89,14 @@ extension Session {
             }
             count.session.add(.connects)
             acquired.connection.delegate = standby
-            prepare(acquired.connection, previous: nil, items: transcript.items)
+            prepare(acquired.connection, previous: nil, items: chain.transcript.items)
         }
     }
 
     /// Sends a warm-up on the standby: the last request's fields, `items`, generate:false.
     private func prepare(_ c: WebSocketConnection, previous: String?, items: [[UInt8]]) {
-        guard let standby, let last = lastRequest else { return }
-        standby.state = .preparing(c, covering: transcript.items.count)
+        guard let standby, let last = chain.lastRequest else { return }
+        standby.state = .preparing(c, covering: chain.transcript.items.count)
         let body = last.asWarmup.webSocketBody(items: items, previousResponseID: previous, streamID: streamID,
                                                allocator: ByteBufferAllocator())
         count.add(.bytesSent, UInt64(body.readableBytes))
@@ -105,7 +105,7 @@ extension Session {
 
     /// The standby's connection and chain head, when it is ready and covers the whole transcript.
     func takeReadyStandby() -> (WebSocketConnection, String)? {
-        guard case .ready(let c, let head, let covers)? = standby?.state, covers == transcript.items.count,
+        guard case .ready(let c, let head, let covers)? = standby?.state, covers == chain.transcript.items.count,
               c.isOpen, !client.isNearEndOfLife(c) else {
             dropStandby()
             return nil

@@ -32,17 +32,10 @@ public final class Session: @unchecked Sendable {   // mutable state is loop-con
     var connection: WebSocketConnection?
     /// Set when the connection was lost: the next new connection counts as a reconnect.
     var lostConnection = false
-    /// The connection whose cache holds the chain's head (§5.2). Continuing on another one needs
-    /// the full context (store:false) or a load from storage (store:true).
-    var chainConnection: WebSocketConnection?
+    /// The conversation chain: head, transcript, where its cache is (a state machine).
+    var chain: Chain
     var queue: [Turn] = []
     var current: Turn?
-    var lastResponseID: String?
-    /// Whether the chain's head is a warm-up (an empty delta may follow it, §5.4).
-    var lastWasWarmup = false
-    /// The last completed request: its fields prepare a warm standby.
-    var lastRequest: TurnRequest?
-    var transcript = Transcript()
     var scratch: [UInt8] = []
     var closed = false
     var standby: Standby?
@@ -56,6 +49,7 @@ public final class Session: @unchecked Sendable {   // mutable state is loop-con
         self.defaults = defaults
         self.streamID = streamID
         self.inputMode = inputMode
+        chain = Chain(inputMode: inputMode)
         count = CounterPair(session: counters, client: client.counters)
     }
 
@@ -82,7 +76,7 @@ public final class Session: @unchecked Sendable {   // mutable state is loop-con
     public var lastResponse: String? { chainHead.withLockedValue { $0 } }
 
     /// The transcript mirror's items (tests and diagnostics). Event loop only.
-    var transcriptItems: [[UInt8]] { transcript.items }
+    var transcriptItems: [[UInt8]] { chain.transcript.items }
 
     /// Prepares a request on the caller's thread (errors surface here, before anything is sent).
     public func prepare(_ json: UnsafeRawBufferPointer) throws(RWSError) -> TurnRequest {
@@ -155,13 +149,8 @@ public final class Session: @unchecked Sendable {   // mutable state is loop-con
     /// Forgets the chain: the next turn starts a new conversation.
     public func reset() throws(RWSError) {
         try client.runOnLoop { [self] in
-            lastResponseID = nil
-            lastRequest = nil
-            lastWasWarmup = false
-            chainConnection = nil
-            transcript.reset()
+            apply(.reset)
             dropStandby()
-            chainHead.withLockedValue { $0 = nil }
         }
     }
 
@@ -191,8 +180,11 @@ public final class Session: @unchecked Sendable {   // mutable state is loop-con
         }
     }
 
-    /// Whether the request asks the server to persist responses (`store` defaults to true).
-    func storesResponses(_ request: TurnRequest) -> Bool {
-        request.fields["store"]?.boolValue ?? true
+    /// Feeds the chain and publishes its head when it changed (read from any thread).
+    func apply(_ input: Chain.Input) {
+        if chain.apply(input) {
+            let head = chain.head
+            chainHead.withLockedValue { $0 = head }
+        }
     }
 }

@@ -3,6 +3,7 @@ import NIOHTTP1
 import NIOWebSocket
 import ResponsesDeflate
 import ResponsesTLS
+import Synchronization
 
 /// Receives a connection's events on its event loop, in order.
 public protocol WebSocketConnectionDelegate: AnyObject {
@@ -17,6 +18,9 @@ public protocol WebSocketConnectionDelegate: AnyObject {
 /// `@unchecked Sendable`: all mutable state (the delegate and the frame handler's state) lives on
 /// `eventLoop`; the methods usable from other threads (`sendText`, `close`, `abort`) hop there.
 public final class WebSocketConnection: @unchecked Sendable {
+    /// Unique for the process's life (1, 2, ...): names the connection in stats and tells
+    /// connections apart where an object's address could be reused.
+    public let id = nextConnectionID.add(1, ordering: .relaxed).newValue
     public let eventLoop: EventLoop
     public let endpoint: Endpoint
     /// When the upgrade completed (for connection-age limits, §5.7).
@@ -226,3 +230,5 @@ public final class WebSocketConnection: @unchecked Sendable {
         attempt.succeed(connection)
     }
 }
+
+private let nextConnectionID = Atomic<UInt64>(0)

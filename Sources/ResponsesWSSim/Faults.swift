@@ -24,6 +24,9 @@ public enum FaultKind: Sendable, Equatable, CustomStringConvertible {
     /// WebSocket: after the first delta, send nothing more until this many further client text
     /// frames have arrived, so that steers reach a running response deterministically (§5.6).
     case holdAfterFirstDelta(frames: Int)
+    /// WebSocket: after the output item's done events, before the terminal event, wait the same
+    /// way: a steer then finds the output finished, so the response stays `completed` (§5.6).
+    case holdAfterOutput(frames: Int)
     /// `response.steer`: accept the steer, then fail it with `successor_creation_failed` where it
     /// would have been committed (PROTOCOL.md §4.6/§5.6). Its N counts steer frames, not requests.
     case steerFail
@@ -42,6 +45,7 @@ public enum FaultKind: Sendable, Equatable, CustomStringConvertible {
         case .deflateBomb: return "deflate-bomb"
         case .holdAfterCreated(let n): return n == 1 ? "hold-after-created" : "hold-after-created:\(n)"
         case .holdAfterFirstDelta(let n): return n == 1 ? "hold-after-first-delta" : "hold-after-first-delta:\(n)"
+        case .holdAfterOutput(let n): return n == 1 ? "hold-after-output" : "hold-after-output:\(n)"
         case .steerFail: return "steer-fail"
         }
     }
@@ -81,9 +85,11 @@ public struct FaultRule: Sendable, Equatable, CustomStringConvertible {
                 kind = .holdAfterCreated(frames: frames)
             } else if let frames = Self.holdFrames(kindText, "hold-after-first-delta") {
                 kind = .holdAfterFirstDelta(frames: frames)
+            } else if let frames = Self.holdFrames(kindText, "hold-after-output") {
+                kind = .holdAfterOutput(frames: frames)
             } else {
                 throw SimulatorConfigError(
-                    "fault '\(text)': unknown kind '\(kindText)' (drop-before-events, drop-mid-stream, close-1011, evict, limit, slow:MS, deflate-bomb, hold-after-created[:K], hold-after-first-delta[:K], steer-fail)")
+                    "fault '\(text)': unknown kind '\(kindText)' (drop-before-events, drop-mid-stream, close-1011, evict, limit, slow:MS, deflate-bomb, hold-after-created[:K], hold-after-first-delta[:K], hold-after-output[:K], steer-fail)")
             }
         }
         self.init(kind: kind, requestNumber: n)
@@ -143,5 +149,9 @@ extension Array where Element == FaultKind {
 
     var holdAfterFirstDeltaFrames: Int {
         reduce(0) { if case .holdAfterFirstDelta(let n) = $1 { return Swift.max($0, n) } else { return $0 } }
+    }
+
+    var holdAfterOutputFrames: Int {
+        reduce(0) { if case .holdAfterOutput(let n) = $1 { return Swift.max($0, n) } else { return $0 } }
     }
 }

@@ -41,10 +41,12 @@ final class ResponseRun {
     private(set) var usage: Usage
     let writer: EventWriter
     var firstDeltaAction: FirstDeltaAction = .none
-    /// `hold-after-created:K` / `hold-after-first-delta:K`: after that event, wait for K client
+    /// `hold-after-created:K` / `hold-after-first-delta:K` / `hold-after-output:K`: after that
+    /// point, wait for K client
     /// text frames (`clientFrameArrived()`) before going on. 0 = no hold.
     var holdAfterCreatedFrames = 0
     var holdAfterFirstDeltaFrames = 0
+    var holdAfterOutputFrames = 0
     /// Called once, when the terminal event has been flushed or the run was aborted.
     var onFinish: ((ResponseRun, RunOutcome) -> Void)?
 
@@ -177,6 +179,11 @@ final class ResponseRun {
             if phase == .inProgress && holdAfterCreatedFrames > 0 {
                 hold(holdAfterCreatedFrames)
                 holdAfterCreatedFrames = 0
+                return
+            }
+            if phase == .terminal && holdAfterOutputFrames > 0 {
+                hold(holdAfterOutputFrames)
+                holdAfterOutputFrames = 0
                 return
             }
             if phase == .finished {

@@ -358,6 +358,7 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
         if faults.contains(.dropMidStream) { run.firstDeltaAction = .dropConnection }
         run.holdAfterCreatedFrames = faults.holdAfterCreatedFrames
         run.holdAfterFirstDeltaFrames = faults.holdAfterFirstDeltaFrames
+        run.holdAfterOutputFrames = faults.holdAfterOutputFrames
         run.onFinish = { [weak self] run, outcome in
             self?.runFinished(run, outcome, lane: key, parentLane: parentLane)
         }

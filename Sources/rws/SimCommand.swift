@@ -58,7 +58,7 @@ struct SimCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("fault"), help: ArgumentHelp(
         "Inject a fault into the N-th request (create frames and POSTs, counted server-wide from 1). Repeatable.",
-        discussion: "KIND is drop-before-events, drop-mid-stream, close-1011, evict, limit, slow:MS, deflate-bomb, hold-after-created[:K], hold-after-first-delta[:K] or steer-fail (its N counts response.steer frames instead).",
+        discussion: "KIND is drop-before-events, drop-mid-stream, close-1011, evict, limit, slow:MS, deflate-bomb, hold-after-created[:K], hold-after-first-delta[:K], hold-after-output[:K] or steer-fail (its N counts response.steer frames instead).",
         valueName: "KIND@N"))
     var faults: [String] = []
 

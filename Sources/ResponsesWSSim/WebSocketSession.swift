@@ -133,7 +133,7 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
             guard !closing else { return }
             // Runs held by a hold-after-… fault count this frame once it has been handled (a
             // steer it carries reaches them first); a run that starts holding now does not.
-            let held = runs.values.filter(\.isHeld)
+            let held = shared.config.faults.isEmpty ? [] : runs.values.filter(\.isHeld)
             handleText(frame.unmaskedData)
             for run in held { run.clientFrameArrived() }
         case .binary:

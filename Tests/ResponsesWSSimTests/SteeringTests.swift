@@ -232,7 +232,31 @@ import Testing
             #expect(refused["steer"]?["previous_response_id"]?.stringValue == target)
             #expect(refused["steer"]?["input"] == "s5")
             #expect(refused["stream_id"] == "agent")
-            #expect(steerCounts(sim) == [5, 4, 1, 4, 0])
+            // An invalid steer naming a known target also carries that target's lane.
+            ws.send(["type": "response.steer", "previous_response_id": .string(target), "input": "x", "stream_id": "agent"])
+            let invalid = try await ws.nextEvent()
+            #expect(invalid["error"]?["code"] == "invalid_input")
+            #expect(invalid["stream_id"] == "agent")
+            #expect(steerCounts(sim) == [6, 4, 2, 4, 0])
+            await ws.close()
+        }
+    }
+
+    @Test func aRunningResponseAlsoTakesAtMostFourQueuedSteers() async throws {
+        try await withSimulator(faults("hold-after-first-delta:5@1")) { sim in
+            let ws = try await TestWebSocket.connect(port: sim.port)
+            ws.send(createEvent(["model": "gpt-6", "input": "Go on", "store": false]))
+            let head = try await ws.events(through: "response.output_text.delta")
+            let original = try #require(head[0]["response"]?["id"]?.stringValue)
+            for i in 1...5 { ws.send(steerEvent(original, .string("s\(i)"))) }
+            for _ in 1...4 { #expect(try await ws.nextEvent()["type"] == "response.steer.accepted") }
+            let refused = try await ws.nextEvent()
+            #expect(refused["error"]?["code"] == "too_many_pending_steers")
+            #expect(refused["steer"]?["input"] == "s5")
+            #expect(try await ws.eventsUntilTerminal().terminal["type"] == "response.incomplete")
+            let successor = try await ws.eventsUntilTerminal()
+            #expect(successor.deltas().joined().hasPrefix("Steered: \"s1\" \"s2\" \"s3\" \"s4\"."))
+            #expect(steerCounts(sim) == [5, 4, 1, 0, 4])
             await ws.close()
         }
     }

@@ -41,9 +41,8 @@ final class ResponseRun {
     private(set) var usage: Usage
     let writer: EventWriter
     var firstDeltaAction: FirstDeltaAction = .none
-    /// `hold-after-created:K` / `hold-after-first-delta:K` / `hold-after-output:K`: after that
-    /// point, wait for K client
-    /// text frames (`clientFrameArrived()`) before going on. 0 = no hold.
+    /// `hold-after-created:K` / `hold-after-first-delta:K` / `hold-after-output:K`: at that point,
+    /// wait for K client text frames (`clientFrameArrived()`) before going on. 0 = no hold.
     var holdAfterCreatedFrames = 0
     var holdAfterFirstDeltaFrames = 0
     var holdAfterOutputFrames = 0

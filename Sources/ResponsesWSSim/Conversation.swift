@@ -113,6 +113,8 @@ enum IDs {
     static func message() -> String { "msg_" + hex(words: 3) }
     static func functionCall() -> String { "fc_" + hex(words: 3) }
     static func callID() -> String { "call_" + hex(words: 2) }
+    /// §4.6: "steer_" + 32 lowercase hex digits.
+    static func steer() -> String { "steer_" + hex(words: 2) }
     static func request(_ config: SimulatorConfig) -> String { config.requestID ?? "req_" + hex(words: 2) }
 
     private static func hex(words: Int) -> String {

@@ -56,6 +56,10 @@ struct CreateRequest: Sendable {
     var toolChoice: JSONValue?
     /// The request's configuration, echoed in every Response object.
     var echo: ResponseEcho
+    /// The body as received, so that a steering successor can repeat its settings (§5.6).
+    let settings: JSONObject
+    /// The text of each steer whose input this request carries (§5.6), in submission order.
+    var steerTexts: [String] = []
 
     /// §3.1 field rules. `stream_id` is validated separately (WebSocketSession) because its error
     /// must be raised before the lane is known.
@@ -154,7 +158,35 @@ struct CreateRequest: Sendable {
             return n
         } ?? 0
         echo = ResponseEcho(body, model: model, store: store, previousResponseID: previousResponseID)
+        settings = body
         streamID = nil
+    }
+
+    /// §5.6 automatic continuation: the successor of a steered response repeats its settings,
+    /// continues from it, and has the steering input (in submission order) as its new items.
+    func steeringSuccessor(of responseID: String, steers: [SteerRequest]) -> CreateRequest {
+        var successor = self
+        successor.previousResponseID = responseID
+        successor.generate = true
+        successor.echo = ResponseEcho(settings, model: model, store: store, previousResponseID: responseID)
+        successor.setInput(steers.flatMap(\.items))
+        successor.steerTexts = steers.map(\.text)
+        return successor
+    }
+
+    /// §5.6 required-input path: the queued steering input goes in front of the request's own
+    /// input; the request keeps its own settings.
+    func prepending(_ steers: [SteerRequest]) -> CreateRequest {
+        var request = self
+        request.setInput(steers.flatMap(\.items) + input)
+        request.steerTexts = steers.map(\.text) + steerTexts
+        return request
+    }
+
+    private mutating func setInput(_ items: [JSONValue]) {
+        input = items
+        inputBytes = items.reduce(0) { $0 + $1.serializedByteCount }
+        inputTokens = items.reduce(0) { $0 + ItemText.tokens(of: $1) }
     }
 }
 

@@ -50,11 +50,10 @@ struct FakeModel: Sendable {
             let name = toolName(forCallID: callID, request: request, parent: parent) ?? "tool"
             let result = ItemText.outputText(last["output"]) ?? ""
             let quoted = result.unicodeScalars.count > 400 ? String(String.UnicodeScalarView(result.unicodeScalars.prefix(400))) + "…" : result
-            output = .text(answer(prefix: "The \(name) tool returned: \(quoted).", seed: result + request.model))
+            output = .text(answer(prefix: (request.steerTexts.isEmpty ? "" : steerNote(request) + " ") + "The \(name) tool returned: \(quoted).", seed: result + request.model))
         } else {
-            // Echo at most 12 words of at most 24 characters: a huge input must not become a huge answer.
-            let words = userText.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).prefix(12).map { $0.prefix(24) }
-            let echo = words.isEmpty ? "Hello!" : "You said: \"\(words.joined(separator: " "))\"."
+            let words = Self.shortened(userText)
+            let echo = !request.steerTexts.isEmpty ? steerNote(request) : words.isEmpty ? "Hello!" : "You said: \"\(words)\"."
             output = .text(answer(prefix: echo, seed: userText + request.model))
         }
 
@@ -72,6 +71,18 @@ struct FakeModel: Sendable {
     }
 
     // MARK: text
+
+    /// Echo at most 12 words of at most 24 characters: a huge input must not become a huge answer.
+    private static func shortened(_ text: String) -> String {
+        text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).prefix(12).map { $0.prefix(24) }.joined(separator: " ")
+    }
+
+    /// §5.6: a response that carries steering input names it first (`Steered: "a" "b".`), so a
+    /// client test can see that the steer arrived, in order.
+    private func steerNote(_ request: CreateRequest) -> String {
+        guard !request.steerTexts.isEmpty else { return "" }
+        return "Steered: " + request.steerTexts.map { "\"\(Self.shortened($0))\"" }.joined(separator: " ") + "."
+    }
 
     private static let vocabulary = [
         "the", "simulated", "model", "streams", "this", "answer", "one", "small", "piece", "at", "a", "time",

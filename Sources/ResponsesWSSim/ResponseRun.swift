@@ -37,17 +37,29 @@ final class ResponseRun {
     let request: CreateRequest
     let plan: ModelPlan
     let parent: ConversationNode?
-    let usage: Usage
+    /// Output tokens shrink when a steer ends the answer early.
+    private(set) var usage: Usage
     let writer: EventWriter
     var firstDeltaAction: FirstDeltaAction = .none
+    /// `hold-after-created:K` / `hold-after-first-delta:K` / `hold-after-output:K`: at that point,
+    /// wait for K client text frames (`clientFrameArrived()`) before going on. 0 = no hold.
+    var holdAfterCreatedFrames = 0
+    var holdAfterFirstDeltaFrames = 0
+    var holdAfterOutputFrames = 0
     /// Called once, when the terminal event has been flushed or the run was aborted.
     var onFinish: ((ResponseRun, RunOutcome) -> Void)?
 
     private let sink: EventSink
     private let eventLoop: EventLoop
     private let tokensPerSecond: Int
-    private let pieces: Tokenizer.Pieces
+    private var pieces: Tokenizer.Pieces
     private var phase = Phase.created
+    /// Client frames still to arrive before a held run goes on; 0 = not held.
+    private var heldFrames = 0
+    /// A steer was accepted for this response (§5.6): a text answer stops at the next token.
+    private var steerRequested = false
+    /// The answer was cut short by a steer: the response ends `incomplete`, reason `steered`.
+    private(set) var steered = false
     private(set) var sequence = 0
     private var tokenIndex = 0
     private var tokenStart = NIODeadline.now()
@@ -59,6 +71,15 @@ final class ResponseRun {
 
     var responseID: String { writer.responseID }
     var streamID: String? { request.streamID }
+    /// Waiting for client frames (a hold-after-… fault).
+    var isHeld: Bool { heldFrames > 0 }
+    /// `response.in_progress` went out: execution started, so the response can be steered (§4.2).
+    var hasStarted: Bool { phase != .created && phase != .inProgress }
+    /// It stopped for a client tool result (§5.6 required-input path): what the client must supply.
+    var requiredInput: [RequiredInputStub]? {
+        guard case .functionCall(let name, let callID, _) = plan.output, !plan.truncated else { return nil }
+        return [RequiredInputStub(callID: callID, name: name)]
+    }
 
     init(request: CreateRequest, plan: ModelPlan, parent: ConversationNode?, usage: Usage,
          sink: EventSink, eventLoop: EventLoop, tokensPerSecond: Int) {
@@ -93,6 +114,24 @@ final class ResponseRun {
     /// The sink became writable again.
     func resume() { pump() }
 
+    /// A client text frame arrived on the connection: a held run counts it down and goes on.
+    func clientFrameArrived() {
+        guard heldFrames > 0, !done else { return }
+        heldFrames -= 1
+        if heldFrames == 0 { pump() }
+    }
+
+    /// §5.6: a steer was accepted. A text answer ends at its next token with the text streamed
+    /// so far; a function call (or output already complete) finishes as planned.
+    func steerAccepted() { steerRequested = true }
+
+    /// The next number in this response's sequence: steer events are numbered inside the target
+    /// response's stream (§4.1, §4.6).
+    func takeSequenceNumber() -> Int {
+        defer { sequence += 1 }
+        return sequence
+    }
+
     /// The connection closed: stop without further writes.
     func abort() {
         guard !done else { return }
@@ -102,10 +141,11 @@ final class ResponseRun {
 
     private func pump() {
         scheduled = nil
-        guard !done else { return }
+        guard !done, heldFrames == 0 else { return }
         var budget = Self.batchSize
         while budget > 0 {
             if phase == .tokens {
+                if steerRequested, !steered, plan.isText, tokenIndex < pieces.count { stopForSteer() }
                 if tokenIndex == pieces.count { advance(); continue }
                 if tokensPerSecond > 0 {
                     // Token k is due at tokenStart + k/tps; a late timer catches up in one batch.
@@ -125,11 +165,26 @@ final class ResponseRun {
                     applyFirstDeltaFault()
                     return
                 }
+                if tokenIndex == 1 && holdAfterFirstDeltaFrames > 0 {
+                    hold(holdAfterFirstDeltaFrames)
+                    holdAfterFirstDeltaFrames = 0
+                    return
+                }
                 continue
             }
             writePhaseEvent()
             budget -= 1
             advance()
+            if phase == .inProgress && holdAfterCreatedFrames > 0 {
+                hold(holdAfterCreatedFrames)
+                holdAfterCreatedFrames = 0
+                return
+            }
+            if phase == .terminal && holdAfterOutputFrames > 0 {
+                hold(holdAfterOutputFrames)
+                holdAfterOutputFrames = 0
+                return
+            }
             if phase == .finished {
                 sink.flush()
                 finish(terminalOutcome())
@@ -142,6 +197,19 @@ final class ResponseRun {
         } else {
             sink.parkUntilWritable(self)
         }
+    }
+
+    private func hold(_ frames: Int) {
+        heldFrames = frames
+        sink.flush()
+    }
+
+    /// §5.6: end the current output item with what was streamed; the done events and the final
+    /// Response then carry that text, and usage counts only those tokens.
+    private func stopForSteer() {
+        pieces = pieces.prefix(tokenIndex)
+        usage.outputTokens = tokenIndex
+        steered = true
     }
 
     private func applyFirstDeltaFault() {
@@ -210,7 +278,10 @@ final class ResponseRun {
         tokenIndex += 1
     }
 
-    private var itemStatus: StaticString { plan.truncated ? "incomplete" : "completed" }
+    /// A steered item was finished (with the text so far); only a `max_output_tokens` cut leaves
+    /// it incomplete.
+    private var itemStatus: StaticString { plan.truncated && !steered ? "incomplete" : "completed" }
+    private var endsIncomplete: Bool { plan.truncated || steered }
 
     private func writePhaseEvent() {
         let seq = sequence
@@ -286,7 +357,7 @@ final class ResponseRun {
                 w.close(&buf)
             }
         case .terminal:
-            let type: StaticString = plan.truncated ? "response.incomplete" : "response.completed"
+            let type: StaticString = endsIncomplete ? "response.incomplete" : "response.completed"
             sink.writeEvent(type: type, capacity: 1024 + pieces.bytes.count) { buf in
                 w.open(&buf, type: type, sequence: seq)
                 buf.writeStaticString(#","response":"#)
@@ -311,8 +382,8 @@ final class ResponseRun {
     /// The terminal Response object; also the body of a non-streaming HTTP response.
     func writeFinalResponse(_ buf: inout ByteBuffer) {
         writer.writeResponse(
-            &buf, status: plan.truncated ? "incomplete" : "completed", completedAt: unixTime(), usage: usage,
-            incompleteReason: plan.truncated ? "max_output_tokens" : nil
+            &buf, status: endsIncomplete ? "incomplete" : "completed", completedAt: unixTime(), usage: usage,
+            incompleteReason: steered ? "steered" : plan.truncated ? "max_output_tokens" : nil
         ) { buf in
             if case .warmUp = plan.output { return }
             writeItem(&buf, status: itemStatus, complete: true)
@@ -321,13 +392,13 @@ final class ResponseRun {
 
     private func terminalOutcome() -> RunOutcome {
         let node = makeNode()
-        return plan.truncated ? .incomplete(node) : .completed(node)
+        return endsIncomplete ? .incomplete(node) : .completed(node)
     }
 
     /// The conversation node this response adds: its request's new items and its output.
     func makeNode() -> ConversationNode {
         var output: [JSONValue] = []
-        let status: JSONValue = plan.truncated ? "incomplete" : "completed"
+        let status: JSONValue = plan.truncated && !steered ? "incomplete" : "completed"
         switch plan.output {
         case .warmUp: break
         case .text:

@@ -40,6 +40,8 @@ public struct SimulatorConfig: Sendable {
     /// §5.1/§9.2 alternative: reject a create that arrives while its lane is busy instead of
     /// queueing it (LocalAI / proxy behaviour).
     public var rejectOverlappingCreates = false
+    /// Which models accept `response.steer` (PROTOCOL.md §3.2): by default the GPT-6 family only.
+    public var steering = SteeringSupport.auto
     /// §7: ignore unknown client event types instead of answering with an `error` event.
     public var ignoreUnknownEvents = false
     /// §1.2/§7: require `OpenAI-Beta: responses_websockets=…` on the upgrade (401 without it).
@@ -88,6 +90,24 @@ public struct SimulatorConfig: Sendable {
         }
         if apiKey?.isEmpty == true { throw SimulatorConfigError("api-key must not be empty") }
         if storeCapacity < 1 { throw SimulatorConfigError("store-capacity must be >= 1") }
+    }
+}
+
+/// `--steering auto|all|none`.
+public enum SteeringSupport: String, Sendable, CaseIterable {
+    /// PROTOCOL.md §3.2: models whose name starts with `gpt-6` steer; GPT-5.6 and older do not.
+    case auto
+    /// Every model steers (handy with the default `gpt-sim` test model).
+    case all
+    /// No model steers: every steer is answered `steering_not_supported`.
+    case none
+
+    public func supports(model: String) -> Bool {
+        switch self {
+        case .auto: return model.hasPrefix("gpt-6")
+        case .all: return true
+        case .none: return false
+        }
     }
 }
 

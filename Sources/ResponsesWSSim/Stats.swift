@@ -18,6 +18,11 @@ final class ConnectionCounters: Sendable {
     let bytesSent = Atomic<Int>(0)
     let compressedMessagesReceived = Atomic<Int>(0)
     let compressedMessagesSent = Atomic<Int>(0)
+    let steersReceived = Atomic<Int>(0)
+    let steersAccepted = Atomic<Int>(0)
+    let steersFailed = Atomic<Int>(0)
+    let steersPending = Atomic<Int>(0)
+    let steersCommitted = Atomic<Int>(0)
     let isOpen = Atomic<Bool>(true)
 
     init(id: Int) { self.id = id }
@@ -25,6 +30,7 @@ final class ConnectionCounters: Sendable {
     enum Counter {
         case createsReceived, cacheHits, cacheMisses, storeLoads, bytesReceived, eventsSent, errorsSent, simulatedCostMicroseconds
         case wireBytesReceived, bytesSent, compressedMessagesReceived, compressedMessagesSent
+        case steersReceived, steersAccepted, steersFailed, steersPending, steersCommitted
     }
 
     func add(_ counter: Counter, _ n: Int = 1) {
@@ -41,6 +47,11 @@ final class ConnectionCounters: Sendable {
         case .bytesSent: bytesSent.wrappingAdd(n, ordering: .relaxed)
         case .compressedMessagesReceived: compressedMessagesReceived.wrappingAdd(n, ordering: .relaxed)
         case .compressedMessagesSent: compressedMessagesSent.wrappingAdd(n, ordering: .relaxed)
+        case .steersReceived: steersReceived.wrappingAdd(n, ordering: .relaxed)
+        case .steersAccepted: steersAccepted.wrappingAdd(n, ordering: .relaxed)
+        case .steersFailed: steersFailed.wrappingAdd(n, ordering: .relaxed)
+        case .steersPending: steersPending.wrappingAdd(n, ordering: .relaxed)
+        case .steersCommitted: steersCommitted.wrappingAdd(n, ordering: .relaxed)
         }
     }
 
@@ -58,7 +69,10 @@ final class ConnectionCounters: Sendable {
             isOpen: isOpen.load(ordering: .relaxed),
             wireBytesReceived: wireBytesReceived.load(ordering: .relaxed), bytesSent: bytesSent.load(ordering: .relaxed),
             compressedMessagesReceived: compressedMessagesReceived.load(ordering: .relaxed),
-            compressedMessagesSent: compressedMessagesSent.load(ordering: .relaxed))
+            compressedMessagesSent: compressedMessagesSent.load(ordering: .relaxed),
+            steersReceived: steersReceived.load(ordering: .relaxed), steersAccepted: steersAccepted.load(ordering: .relaxed),
+            steersFailed: steersFailed.load(ordering: .relaxed), steersPending: steersPending.load(ordering: .relaxed),
+            steersCommitted: steersCommitted.load(ordering: .relaxed))
     }
 }
 
@@ -90,11 +104,26 @@ public struct ConnectionStats: Sendable, Equatable {
     /// permessage-deflate: compressed messages received from the client and sent to it.
     public var compressedMessagesReceived: Int
     public var compressedMessagesSent: Int
+    /// Steering (PROTOCOL.md §4.6/§5.6): `response.steer` frames received; steers answered
+    /// `response.steer.accepted`; `response.steer.failed` events (before or after acceptance);
+    /// `response.steer.pending` events; steers whose input went into a response that started.
+    public var steersReceived: Int
+    public var steersAccepted: Int
+    public var steersFailed: Int
+    public var steersPending: Int
+    public var steersCommitted: Int
 
     public init(id: Int, createsReceived: Int = 0, cacheHits: Int = 0, cacheMisses: Int = 0, storeLoads: Int = 0,
                 bytesReceived: Int = 0, eventsSent: Int = 0, errorsSent: Int = 0,
                 simulatedCostMicroseconds: Int = 0, isOpen: Bool = true,
-                wireBytesReceived: Int = 0, bytesSent: Int = 0, compressedMessagesReceived: Int = 0, compressedMessagesSent: Int = 0) {
+                wireBytesReceived: Int = 0, bytesSent: Int = 0, compressedMessagesReceived: Int = 0, compressedMessagesSent: Int = 0,
+                steersReceived: Int = 0, steersAccepted: Int = 0, steersFailed: Int = 0, steersPending: Int = 0,
+                steersCommitted: Int = 0) {
+        self.steersReceived = steersReceived
+        self.steersAccepted = steersAccepted
+        self.steersFailed = steersFailed
+        self.steersPending = steersPending
+        self.steersCommitted = steersCommitted
         self.wireBytesReceived = wireBytesReceived
         self.bytesSent = bytesSent
         self.compressedMessagesReceived = compressedMessagesReceived
@@ -140,6 +169,9 @@ public struct SimulatorStats: Sendable, Equatable {
                 + ",\"errors_sent\":\(c.errorsSent),\"wire_bytes_received\":\(c.wireBytesReceived),\"bytes_sent\":\(c.bytesSent)"
                 + ",\"compressed_messages_received\":\(c.compressedMessagesReceived)"
                 + ",\"compressed_messages_sent\":\(c.compressedMessagesSent)"
+                + ",\"steers_received\":\(c.steersReceived),\"steers_accepted\":\(c.steersAccepted)"
+                + ",\"steers_failed\":\(c.steersFailed),\"steers_pending\":\(c.steersPending)"
+                + ",\"steers_committed\":\(c.steersCommitted)"
         }
         var out = "{\"stats\":\"rws_sim\",\"connections_accepted\":\(connectionsAccepted)"
         out += ",\"websocket_upgrades\":\(websocketUpgrades),\"http_posts\":\(httpPosts)"
@@ -243,6 +275,9 @@ final class StatsRegistry: Sendable {
             simulatedCostMicroseconds: a.simulatedCostMicroseconds + b.simulatedCostMicroseconds, isOpen: false,
             wireBytesReceived: a.wireBytesReceived + b.wireBytesReceived, bytesSent: a.bytesSent + b.bytesSent,
             compressedMessagesReceived: a.compressedMessagesReceived + b.compressedMessagesReceived,
-            compressedMessagesSent: a.compressedMessagesSent + b.compressedMessagesSent)
+            compressedMessagesSent: a.compressedMessagesSent + b.compressedMessagesSent,
+            steersReceived: a.steersReceived + b.steersReceived, steersAccepted: a.steersAccepted + b.steersAccepted,
+            steersFailed: a.steersFailed + b.steersFailed, steersPending: a.steersPending + b.steersPending,
+            steersCommitted: a.steersCommitted + b.steersCommitted)
     }
 }

@@ -38,6 +38,8 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
     private var inFlight = 0
     private var arrivals = 0
     private var runs: [ObjectIdentifier: ResponseRun] = [:]
+    /// Queued steers and ended responses (§3.2/§5.6); dropped with the connection.
+    private var steering = SteerBook()
     private var parked: [ResponseRun] = []
     private var pumping = false
     private var needsPump = false
@@ -74,8 +76,9 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
         for run in Array(runs.values) { run.abort() }
         runs.removeAll()
         parked.removeAll()
-        // §5.2: closing the connection drops every lane's cache.
+        // §5.2: closing the connection drops every lane's cache, and queued steers with it.
         lanes.removeAll()
+        steering = SteerBook()
         context.fireChannelInactive()
     }
 
@@ -128,7 +131,11 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
         case .text:
             counters.add(.bytesReceived, frame.length)
             guard !closing else { return }
+            // Runs held by a hold-after-… fault count this frame once it has been handled (a
+            // steer it carries reaches them first); a run that starts holding now does not.
+            let held = shared.config.faults.isEmpty ? [] : runs.values.filter(\.isHeld)
             handleText(frame.unmaskedData)
+            for run in held { run.clientFrameArrived() }
         case .binary:
             counters.add(.bytesReceived, frame.length)
             guard !closing else { return }
@@ -282,7 +289,16 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
 
     /// Resolves the parent (§5.2), asks the model for a plan, and starts streaming.
     private func start(_ pending: Pending, lane key: String?) {
-        let request = pending.request
+        var request = pending.request
+        // §5.6 required-input path: a continuation on its lane from a response that waits for
+        // tool output carries the steers queued on it, in front of its own input.
+        var steers: [AcceptedSteer] = []
+        if let previous = request.previousResponseID, let ended = steering.ended[previous],
+           ended.waitingFor != nil, ended.streamID == key {
+            steering.markContinued(previous)
+            steers = takeSteersForCommit(previous)
+            if !steers.isEmpty { request = request.prepending(steers.map(\.request)) }
+        }
         var parent: ConversationNode?
         var hitLane: String??  // the lane whose cache held the parent
         if let previous = request.previousResponseID {
@@ -290,7 +306,7 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
                 // Injected miss: behave as if the parent had been evicted.
                 counters.add(.cacheMisses)
                 for k in lanes.keys where lanes[k]?.latest?.responseID == previous { lanes[k]?.latest = nil }
-                failStart(.previousResponseNotFound(previous), request: request, lane: key)
+                failStart(.previousResponseNotFound(previous), request: request, lane: key, steers: steers)
                 return
             }
             if let entry = lanes.first(where: { $0.value.latest?.responseID == previous }), let node = entry.value.latest {
@@ -305,7 +321,7 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
             } else {
                 // §5.2: store:false (or unknown) parents have no fallback.
                 counters.add(.cacheMisses)
-                failStart(.previousResponseNotFound(previous), request: request, lane: key)
+                failStart(.previousResponseNotFound(previous), request: request, lane: key, steers: steers)
                 return
             }
         } else if pending.faults.contains(.evict) {
@@ -319,7 +335,7 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
         } catch {
             // §5.2: a failed same-lane continuation evicts its parent; a failed cross-lane fork keeps it.
             if let hit = hitLane, hit == key { lanes[key]?.latest = nil }
-            failStart(error, request: request, lane: key)
+            failStart(error, request: request, lane: key, steers: steers)
             return
         }
 
@@ -328,19 +344,31 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
         let costMicros = shared.simulatedCostMicroseconds(inputBytes: processedBytes)
         counters.add(.simulatedCostMicroseconds, costMicros)
         let usage = shared.usage(for: request, parent: parent, cacheHit: hitLane != nil, outputTokens: plan.outputTokens)
+        // Counted before the response's first event can reach the client (see writeEvent).
+        counters.add(.steersCommitted, steers.count)
+        launch(request, plan: plan, parent: parent, usage: usage, faults: pending.faults, lane: key, parentLane: hitLane,
+               delay: .milliseconds(Int64(pending.faults.slowMilliseconds)) + .microseconds(Int64(costMicros)))
+    }
+
+    private func launch(_ request: CreateRequest, plan: ModelPlan, parent: ConversationNode?, usage: Usage,
+                        faults: [FaultKind], lane key: String?, parentLane: String??, delay: TimeAmount) {
         guard let context else { return }
         let run = ResponseRun(request: request, plan: plan, parent: parent, usage: usage, sink: self,
                               eventLoop: context.eventLoop, tokensPerSecond: shared.config.tokensPerSecond)
-        if pending.faults.contains(.dropMidStream) { run.firstDeltaAction = .dropConnection }
+        if faults.contains(.dropMidStream) { run.firstDeltaAction = .dropConnection }
+        run.holdAfterCreatedFrames = faults.holdAfterCreatedFrames
+        run.holdAfterFirstDeltaFrames = faults.holdAfterFirstDeltaFrames
+        run.holdAfterOutputFrames = faults.holdAfterOutputFrames
         run.onFinish = { [weak self] run, outcome in
-            self?.runFinished(run, outcome, lane: key, parentLane: hitLane)
+            self?.runFinished(run, outcome, lane: key, parentLane: parentLane)
         }
         runs[ObjectIdentifier(run)] = run
-        run.start(after: .milliseconds(Int64(pending.faults.slowMilliseconds)) + .microseconds(Int64(costMicros)))
+        run.start(after: delay)
     }
 
-    private func failStart(_ error: APIError, request: CreateRequest, lane key: String?) {
+    private func failStart(_ error: APIError, request: CreateRequest, lane key: String?, steers: [AcceptedSteer] = []) {
         sendError(error, streamID: request.streamID)
+        failAccepted(steers, message: "The response that was to carry the steering input could not be created: \(error.message)")
         laneFinished(key)
     }
 
@@ -351,8 +379,22 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
             // §5.2: a new response on a lane replaces that lane's cached entry.
             lanes[key]?.latest = node
             if node.stored { shared.store.put(node) }
+            let waitingFor = run.requiredInput
+            recordEnded(run, waitingFor: waitingFor)
+            if steering.queuedCount(run.responseID) > 0 {
+                if let stubs = waitingFor {
+                    // §5.6 required input: the steers wait for the client's continuation.
+                    for steer in steering.queued[run.responseID] ?? [] { sendPending(steer, stubs: stubs) }
+                    flush()
+                } else if startSuccessor(of: run, parent: node, lane: key) {
+                    return  // the lane stays busy: the successor holds its slot
+                }
+            }
         case .failed:
             if let parentLane, parentLane == key { lanes[key]?.latest = nil }
+            recordEnded(run, waitingFor: nil)
+            failAccepted(steering.takeQueued(run.responseID),
+                         message: "Response '\(run.responseID)' failed; the steering input was not applied.")
         case .aborted:
             return  // the connection is going away
         }
@@ -361,34 +403,140 @@ final class WebSocketSession: ChannelInboundHandler, EventSink {
 
     // MARK: response.steer
 
-    /// The fake model has no steering (§3.2: models without it answer `steering_not_supported`).
+    /// §3.2/§4.6: validates a steer, checks its target, and queues it (accepted) or refuses it.
+    /// Refusals come before an id is given, so they carry no `steer.id`.
     private func handleSteer(_ body: JSONObject) {
-        let target = body["previous_response_id"]?.stringValue ?? ""
-        let run = runs.values.first { $0.responseID == target }
-        let code = run == nil ? "response_not_found" : "steering_not_supported"
-        let message = run == nil
-            ? "Response '\(target)' is not active on this connection."
-            : "Steering is not supported for model '\(run?.request.model ?? "")'."
-        let streamID = run?.streamID
-        writeEvent(type: "response.steer.failed", capacity: 256) { buf in
-            buf.writeStaticString(#"{"type":"response.steer.failed","sequence_number":"#)
-            buf.writeJSONInt(run?.sequence ?? 0)
-            buf.writeStaticString(#","error":{"type":"invalid_request_error","code":"#)
-            buf.writeJSONString(code)
-            buf.writeStaticString(#","message":"#)
-            buf.writeJSONString(message)
-            buf.writeStaticString(#"},"steer":{"previous_response_id":"#)
-            buf.writeJSONString(target)
-            buf.writeStaticString(#","input":"#)
-            buf.writeJSONValue(body["input"] ?? "")
-            buf.writeStaticString("}")
-            if let streamID {
-                buf.writeStaticString(#","stream_id":"#)
-                buf.writeJSONString(streamID)
-            }
-            buf.writeStaticString("}")
+        counters.add(.steersReceived)
+        let failsAtCommit = shared.faults.nextSteer().contains(.steerFail)
+        let request: SteerRequest
+        switch SteerRequest.parse(body) {
+        case .failure(let invalid):
+            refuseSteer(target: body["previous_response_id"]?.stringValue ?? "", input: body["input"] ?? .null,
+                        code: "invalid_input", message: invalid.message)
+            return
+        case .success(let r):
+            request = r
+        }
+        let target = request.target
+        let run = runningRun(target)
+        let ended = run == nil ? steering.ended[target] : nil
+        func refuse(_ code: String, _ message: String) {
+            refuseSteer(target: target, input: request.rawInput, code: code, message: message)
+        }
+        guard run != nil || ended != nil else {
+            refuse("response_not_found", "Response '\(target)' is not available on this connection.")
+            return
+        }
+        let model = run?.request.model ?? ended?.model ?? ""
+        guard shared.config.steering.supports(model: model) else {
+            refuse("steering_not_supported", "Steering is not supported for model '\(model)'.")
+            return
+        }
+        if let run, !run.hasStarted {
+            refuse("response_not_active", "Response '\(target)' has not started yet; steer it once it is in progress.")
+            return
+        }
+        if let ended, ended.waitingFor == nil {
+            refuse("response_already_completed", "Response '\(target)' has already finished; send the input with response.create.")
+            return
+        }
+        guard steering.queuedCount(target) < SteerBook.maxQueuedPerResponse else {
+            refuse("too_many_pending_steers",
+                   "Response '\(target)' already has \(SteerBook.maxQueuedPerResponse) queued steers; supply the required input or wait for the successor.")
+            return
+        }
+
+        let steer = AcceptedSteer(id: IDs.steer(), request: request, failsAtCommit: failsAtCommit)
+        counters.add(.steersAccepted)
+        let (sequence, streamID) = steerEnvelope(target)
+        writeEvent(type: "response.steer.accepted", capacity: 256) { buf in
+            SteerEvents.accepted(&buf, sequence: sequence, steerID: steer.id, target: target, streamID: streamID)
+        }
+        steering.enqueue(steer)
+        if let run {
+            run.steerAccepted()
+        } else if let stubs = ended?.waitingFor {
+            sendPending(steer, stubs: stubs)  // the target completed already
         }
         flush()
+    }
+
+    private func runningRun(_ id: String) -> ResponseRun? { runs.values.first { $0.responseID == id } }
+
+    /// The next sequence number inside the target's numbering and its lane's `stream_id` (§4.6);
+    /// 0 and none for an unknown target.
+    private func steerEnvelope(_ target: String) -> (sequence: Int, streamID: String?) {
+        if let run = runningRun(target) { return (run.takeSequenceNumber(), run.streamID) }
+        let streamID = steering.ended[target]?.streamID
+        return (steering.takeSequence(target) ?? 0, streamID)
+    }
+
+    private func recordEnded(_ run: ResponseRun, waitingFor: [RequiredInputStub]?) {
+        steering.recordEnded(run.responseID, EndedResponse(streamID: run.streamID, model: run.request.model,
+                                                           nextSequence: run.sequence, waitingFor: waitingFor))
+    }
+
+    /// `response.steer.failed` for a steer that was never accepted: no `steer.id`.
+    private func refuseSteer(target: String, input: JSONValue, code: String, message: String) {
+        counters.add(.steersFailed)
+        let (sequence, streamID) = steerEnvelope(target)
+        writeEvent(type: "response.steer.failed", capacity: 256 + message.utf8.count) { buf in
+            SteerEvents.failed(&buf, sequence: sequence, steerID: nil, target: target, input: input,
+                               code: code, message: message, streamID: streamID)
+        }
+        flush()
+    }
+
+    /// Accepted steers that will not be applied: `successor_creation_failed`, same ids (§5.6).
+    private func failAccepted(_ steers: [AcceptedSteer], message: String) {
+        guard !steers.isEmpty else { return }
+        for steer in steers {
+            counters.add(.steersFailed)
+            let target = steer.request.target
+            let (sequence, streamID) = steerEnvelope(target)
+            writeEvent(type: "response.steer.failed", capacity: 256 + message.utf8.count) { buf in
+                SteerEvents.failed(&buf, sequence: sequence, steerID: steer.id, target: target, input: steer.request.rawInput,
+                                   code: "successor_creation_failed", message: message, streamID: streamID)
+            }
+        }
+        flush()
+    }
+
+    private func sendPending(_ steer: AcceptedSteer, stubs: [RequiredInputStub]) {
+        counters.add(.steersPending)
+        let target = steer.request.target
+        let (sequence, streamID) = steerEnvelope(target)
+        writeEvent(type: "response.steer.pending", capacity: 256) { buf in
+            SteerEvents.pending(&buf, sequence: sequence, steerID: steer.id, target: target, stubs: stubs, streamID: streamID)
+        }
+    }
+
+    /// The target's queued steers, at the point they would be committed: those a `steer-fail`
+    /// fault marked fail now; the others are returned.
+    private func takeSteersForCommit(_ target: String) -> [AcceptedSteer] {
+        let all = steering.takeQueued(target)
+        failAccepted(all.filter(\.failsAtCommit), message: "The simulator injected a successor creation failure (--fault steer-fail).")
+        return all.filter { !$0.failsAtCommit }
+    }
+
+    /// §5.6 automatic continuation: a successor on the same lane with the original's settings,
+    /// continuing from it, with the queued steers' input. False when there is none to start.
+    private func startSuccessor(of original: ResponseRun, parent: ConversationNode, lane key: String?) -> Bool {
+        let steers = takeSteersForCommit(original.responseID)
+        guard !steers.isEmpty else { return false }
+        let request = original.request.steeringSuccessor(of: original.responseID, steers: steers.map(\.request))
+        let plan: ModelPlan
+        do {
+            plan = try shared.model.plan(for: request, parent: parent)
+        } catch {
+            failAccepted(steers, message: "The successor response could not be created: \(error.message)")
+            return false
+        }
+        // The parent is the lane's cached latest: a cache hit.
+        let usage = shared.usage(for: request, parent: parent, cacheHit: true, outputTokens: plan.outputTokens)
+        counters.add(.steersCommitted, steers.count)
+        launch(request, plan: plan, parent: parent, usage: usage, faults: [], lane: key, parentLane: .some(key), delay: .zero)
+        return true
     }
 
     // MARK: lifetime (§5.7)

@@ -58,7 +58,7 @@ struct SimCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("fault"), help: ArgumentHelp(
         "Inject a fault into the N-th request (create frames and POSTs, counted server-wide from 1). Repeatable.",
-        discussion: "KIND is drop-before-events, drop-mid-stream, close-1011, evict, limit or slow:MS.",
+        discussion: "KIND is drop-before-events, drop-mid-stream, close-1011, evict, limit, slow:MS, deflate-bomb, hold-after-created[:K], hold-after-first-delta[:K], hold-after-output[:K] or steer-fail (its N counts response.steer frames instead).",
         valueName: "KIND@N"))
     var faults: [String] = []
 
@@ -85,6 +85,10 @@ struct SimCommand: AsyncParsableCommand {
 
     @Flag(help: "Reject a create whose lane is busy instead of queueing it.")
     var rejectOverlapping = false
+
+    @Option(help: ArgumentHelp(
+        "Which models accept response.steer: auto (names starting with gpt-6), all, or none.", valueName: "auto|all|none"))
+    var steering = "auto"
 
     @Flag(help: "Ignore unknown client event types instead of answering with an error event.")
     var ignoreUnknownEvents = false
@@ -139,6 +143,10 @@ struct SimCommand: AsyncParsableCommand {
         config.maxInFlightPerConnection = maxInFlight
         config.maxNamedLanesPerConnection = maxLanes
         config.rejectOverlappingCreates = rejectOverlapping
+        guard let steeringSupport = SteeringSupport(rawValue: steering) else {
+            throw ValidationError("--steering must be auto, all or none (got \(steering))")
+        }
+        config.steering = steeringSupport
         config.ignoreUnknownEvents = ignoreUnknownEvents
         config.requireBetaHeader = requireBetaHeader
         config.storeCapacity = storeCapacity

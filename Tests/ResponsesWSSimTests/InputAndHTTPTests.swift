@@ -78,9 +78,9 @@ import Testing
     }
 
     @Test func steerIsAnsweredWithSteerFailed() async throws {
-        // A 2 s answer: the steer must reach the simulator while the response still runs, even
-        // on a loaded machine (a 200 ms one was sometimes over first).
-        try await withSimulator({ $0.tokensPerSecond = 50; $0.outputTokens = 100 }) { sim in
+        // The fake model `gpt-sim` does not steer (only gpt-6* does by default, §3.2). The hold
+        // keeps the response running until the steer has arrived: no timing involved.
+        try await withSimulator({ $0.faults = [FaultRule(kind: .holdAfterFirstDelta(frames: 1), requestNumber: 1)] }) { sim in
             let ws = try await TestWebSocket.connect(port: sim.port)
             ws.sendText(#"{"type":"response.steer","previous_response_id":"resp_nope","input":"faster"}"#)
             let unknown = try await ws.nextEvent()
@@ -98,10 +98,12 @@ import Testing
             var events: [JSONValue] = [created]
             while steer == nil || events.terminal["type"] != "response.completed" {
                 let event = try await ws.nextEvent()
-                if event["type"] == "response.steer.failed" { steer = event } else { events.append(event) }
+                if event["type"] == "response.steer.failed" { steer = event }
+                events.append(event)
             }
             #expect(steer?["error"]?["code"] == "steering_not_supported")
             #expect(steer?["stream_id"] == "s")
+            // The steer event is numbered inside the target response's sequence (§4.6).
             #expect(events.map { $0["sequence_number"]?.intValue } == Array(0..<events.count))
             await ws.close()
         }

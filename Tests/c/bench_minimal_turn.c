@@ -7,6 +7,8 @@
  *   callback    rws_turn_start with a callback that does nothing, then rws_turn_wait
  *   pull        rws_turn_start in pull mode, rws_turn_next_event until RWS_DONE
  *   pull-batch  the same with rws_turn_next_events (32 at a time)
+ *   pull-spin   rws_turn_next_event with timeout 0 in a busy loop: what a caller that spins
+ *               instead of sleeping on a futex would gain (an experiment; it burns a core)
  *   raw         the floor (raw_ws_* below)
  * A turn is timed from the start call to the moment the caller knows it ended (wait/pull
  * returned, or the raw client read the terminal event); rws_turn_free is outside the timed
@@ -33,8 +35,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
-static const char *const mode_names[] = {"callback", "pull", "pull-batch", "raw"};
-enum { MODE_CALLBACK, MODE_PULL, MODE_PULL_BATCH, MODE_RAW, MODE_COUNT };
+static const char *const mode_names[] = {"callback", "pull", "pull-batch", "pull-spin", "raw"};
+enum { MODE_CALLBACK, MODE_PULL, MODE_PULL_BATCH, MODE_PULL_SPIN, MODE_RAW, MODE_COUNT };
 
 static void die(const char *what, const char *detail) {
     fprintf(stderr, "bench_minimal_turn: %s: %s\n", what, detail);
@@ -44,6 +46,12 @@ static void die(const char *what, const char *detail) {
 static uint64_t now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -262,6 +270,11 @@ static uint64_t our_turn(rws_session *session, int mode) {
         while ((status = rws_turn_next_event(turn, -1, &event)) == RWS_OK) {
         }
         if (status == RWS_DONE) status = rws_turn_wait(turn, 0);
+    } else if (mode == MODE_PULL_SPIN) {
+        const rws_event *event;
+        while ((status = rws_turn_next_event(turn, 0, &event)) == RWS_OK || status == RWS_E_AGAIN) {
+        }
+        if (status == RWS_DONE) status = rws_turn_wait(turn, 0);
     } else {
         const rws_event *events[32];
         size_t count;
@@ -328,6 +341,7 @@ typedef struct mode_stats {
     uint64_t *ns;       /* measured turn durations */
     size_t n;
     long process_switches;
+    uint64_t cpu_ns;    /* CPU time of the whole process (all threads) over the measured turns */
     thread_switches threads[64]; /* per-thread switch deltas, by tid */
     int thread_count;
 } mode_stats;
@@ -376,9 +390,9 @@ int main(int argc, char **argv) {
             i++;
             for (int m = 0; m < MODE_COUNT; m++)
                 if (strcmp(argv[i], mode_names[m]) == 0) only = m;
-            if (only < 0) die("--only", "callback, pull, pull-batch or raw");
+            if (only < 0) die("--only", "callback, pull, pull-batch, pull-spin or raw");
         } else {
-            fprintf(stderr, "usage: %s [--port P] [--turns N] [--warmup N] [--only callback|pull|pull-batch|raw]\n",
+            fprintf(stderr, "usage: %s [--port P] [--turns N] [--warmup N] [--only callback|pull|pull-batch|pull-spin|raw]\n",
                     argv[0]);
             return 2;
         }
@@ -441,6 +455,7 @@ int main(int argc, char **argv) {
             if (only >= 0 && m != only) continue;
             switch_snapshot before, after;
             if (only < 0) take_snapshot(&before); /* traced runs (--only) skip the /proc reads */
+            uint64_t cpu_before = cpu_ns();
             for (long i = 0; i < block; i++) {
                 uint64_t took;
                 if (m == MODE_RAW) {
@@ -452,6 +467,7 @@ int main(int argc, char **argv) {
                 }
                 stats[m].ns[stats[m].n++] = took;
             }
+            stats[m].cpu_ns += cpu_ns() - cpu_before;
             if (only < 0) {
                 take_snapshot(&after);
                 add_switches(&stats[m], &before, &after);
@@ -480,13 +496,15 @@ int main(int argc, char **argv) {
         double floor_p50 = percentile_us(&stats[MODE_RAW], 0.5);
         printf("minimal chained turn, %ld turns per mode after %ld warm-up, rws sim on 127.0.0.1:%d\n", turns, warmup,
                port);
-        printf("%-12s %9s %9s %9s %11s %12s  %s\n", "mode", "p50 us", "p90 us", "p99 us", "p50/floor", "ctxsw/turn",
-               "ctxsw/turn by thread");
+        printf("%-12s %9s %9s %9s %11s %12s %12s  %s\n", "mode", "p50 us", "p90 us", "p99 us", "p50/floor",
+               "cpu us/turn", "ctxsw/turn", "ctxsw/turn by thread");
         for (int m = 0; m < MODE_COUNT; m++) {
             const mode_stats *st = &stats[m];
             double p50 = percentile_us(st, 0.5), p90 = percentile_us(st, 0.9), p99 = percentile_us(st, 0.99);
             double ctx = (double)st->process_switches / (double)st->n;
-            printf("%-12s %9.1f %9.1f %9.1f %11.2f %12.2f  ", mode_names[m], p50, p90, p99, p50 / floor_p50, ctx);
+            double cpu = (double)st->cpu_ns / 1e3 / (double)st->n;
+            printf("%-12s %9.1f %9.1f %9.1f %11.2f %12.1f %12.2f  ", mode_names[m], p50, p90, p99, p50 / floor_p50,
+                   cpu, ctx);
             for (int k = 0; k < st->thread_count; k++) {
                 double per_turn = (double)st->threads[k].switches / (double)st->n;
                 if (per_turn < 0.01) continue;
@@ -497,9 +515,9 @@ int main(int argc, char **argv) {
         }
         for (int m = 0; m < MODE_COUNT; m++) {
             const mode_stats *st = &stats[m];
-            printf("RESULT %s %.1f %.1f %.1f %.2f %.2f\n", mode_names[m], percentile_us(st, 0.5),
+            printf("RESULT %s %.1f %.1f %.1f %.2f %.1f %.2f\n", mode_names[m], percentile_us(st, 0.5),
                    percentile_us(st, 0.9), percentile_us(st, 0.99), percentile_us(st, 0.5) / floor_p50,
-                   (double)st->process_switches / (double)st->n);
+                   (double)st->cpu_ns / 1e3 / (double)st->n, (double)st->process_switches / (double)st->n);
         }
     } else {
         printf("%s: %ld turns ok\n", mode_names[only], turns + warmup);

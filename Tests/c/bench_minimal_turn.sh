@@ -44,7 +44,7 @@ echo "--- timing pass (no tracing)"
 "$bench" --port "$SIM_PORT" --turns "$turns" --warmup "$warmup" > "$out/timing.txt" || { cat "$out/timing.txt"; exit 1; }
 grep -v '^RESULT' "$out/timing.txt"
 
-modes="callback pull pull-batch raw"
+modes="callback pull pull-batch pull-spin raw"
 declare -A syscalls
 strace_ok=0
 if ! command -v strace >/dev/null; then
@@ -98,7 +98,7 @@ fi
 
 echo
 echo "--- minimal chained turn: ours vs the raw C floor ($turns turns, $warmup warm-up)"
-printf '%-12s %9s %9s %9s %10s %12s %14s\n' mode "p50 us" "p90 us" "p99 us" "p50/floor" "ctxsw/turn" "syscalls/turn"
-while read -r _ mode p50 p90 p99 ratio ctx; do
-    printf '%-12s %9s %9s %9s %10s %12s %14s\n' "$mode" "$p50" "$p90" "$p99" "$ratio" "$ctx" "${syscalls[$mode]:-n/a}"
+printf '%-12s %9s %9s %9s %10s %12s %11s %14s\n' mode "p50 us" "p90 us" "p99 us" "p50/floor" "cpu us/turn" "ctxsw/turn" "syscalls/turn"
+while read -r _ mode p50 p90 p99 ratio cpu ctx; do
+    printf '%-12s %9s %9s %9s %10s %12s %11s %14s\n' "$mode" "$p50" "$p90" "$p99" "$ratio" "$cpu" "$ctx" "${syscalls[$mode]:-n/a}"
 done < <(grep '^RESULT' "$out/timing.txt")

@@ -291,17 +291,19 @@ static uint64_t our_turn(rws_session *session, int mode) {
 }
 
 /* ------------------------------------------------------------------------------------------
- * Context switches: whole process and per thread
+ * Context switches and CPU time: whole process and per thread
  * ---------------------------------------------------------------------------------------- */
 
 typedef struct thread_switches {
     int tid;
     char name[32];
-    long switches; /* voluntary + involuntary */
+    long switches;   /* voluntary + involuntary */
+    uint64_t cpu_ns; /* time on a CPU, user + kernel (/proc/.../schedstat, nanoseconds) */
 } thread_switches;
 
 typedef struct switch_snapshot {
     long process; /* getrusage(RUSAGE_SELF): every thread, also those that exited */
+    long user_us, sys_us;
     int count;
     thread_switches threads[64];
 } switch_snapshot;
@@ -315,6 +317,8 @@ static void take_snapshot(switch_snapshot *s) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     s->process = ru.ru_nvcsw + ru.ru_nivcsw;
+    s->user_us = ru.ru_utime.tv_sec * 1000000L + ru.ru_utime.tv_usec;
+    s->sys_us = ru.ru_stime.tv_sec * 1000000L + ru.ru_stime.tv_usec;
     s->count = 0;
     DIR *dir = opendir("/proc/self/task");
     struct dirent *d;
@@ -332,6 +336,13 @@ static void take_snapshot(switch_snapshot *s) {
         const char *name = strstr(text, "Name:\t");
         snprintf(t->name, sizeof t->name, "%.*s", name ? (int)strcspn(name + 6, "\n") : 1, name ? name + 6 : "?");
         t->switches = status_field(text, "\nvoluntary_ctxt_switches:") + status_field(text, "\nnonvoluntary_ctxt_switches:");
+        snprintf(path, sizeof path, "/proc/self/task/%s/schedstat", d->d_name);
+        t->cpu_ns = 0;
+        if ((f = fopen(path, "r")) != NULL) {
+            unsigned long long ns;
+            if (fscanf(f, "%llu", &ns) == 1) t->cpu_ns = ns;
+            fclose(f);
+        }
         s->count++;
     }
     if (dir) closedir(dir);
@@ -341,6 +352,7 @@ typedef struct mode_stats {
     uint64_t *ns;       /* measured turn durations */
     size_t n;
     long process_switches;
+    long user_us, sys_us; /* getrusage deltas */
     uint64_t cpu_ns;    /* CPU time of the whole process (all threads) over the measured turns */
     thread_switches threads[64]; /* per-thread switch deltas, by tid */
     int thread_count;
@@ -348,21 +360,30 @@ typedef struct mode_stats {
 
 static void add_switches(mode_stats *m, const switch_snapshot *before, const switch_snapshot *after) {
     m->process_switches += after->process - before->process;
+    m->user_us += after->user_us - before->user_us;
+    m->sys_us += after->sys_us - before->sys_us;
     for (int i = 0; i < after->count; i++) {
         long base = 0;
+        uint64_t cpu_base = 0;
         for (int j = 0; j < before->count; j++)
-            if (before->threads[j].tid == after->threads[i].tid) base = before->threads[j].switches;
+            if (before->threads[j].tid == after->threads[i].tid) {
+                base = before->threads[j].switches;
+                cpu_base = before->threads[j].cpu_ns;
+            }
         long delta = after->threads[i].switches - base;
-        if (delta <= 0) continue;
+        uint64_t cpu_delta = after->threads[i].cpu_ns - cpu_base;
+        if (delta <= 0 && cpu_delta == 0) continue;
         int k = 0;
         while (k < m->thread_count && m->threads[k].tid != after->threads[i].tid) k++;
         if (k == m->thread_count) {
             if (k == 64) continue;
             m->threads[k] = after->threads[i];
             m->threads[k].switches = 0;
+            m->threads[k].cpu_ns = 0;
             m->thread_count++;
         }
         m->threads[k].switches += delta;
+        m->threads[k].cpu_ns += cpu_delta;
     }
 }
 
@@ -496,20 +517,21 @@ int main(int argc, char **argv) {
         double floor_p50 = percentile_us(&stats[MODE_RAW], 0.5);
         printf("minimal chained turn, %ld turns per mode after %ld warm-up, rws sim on 127.0.0.1:%d\n", turns, warmup,
                port);
-        printf("%-12s %9s %9s %9s %11s %12s %12s  %s\n", "mode", "p50 us", "p90 us", "p99 us", "p50/floor",
-               "cpu us/turn", "ctxsw/turn", "ctxsw/turn by thread");
+        printf("%-12s %9s %9s %9s %10s %12s %13s %11s  %s\n", "mode", "p50 us", "p90 us", "p99 us", "p50/floor",
+               "cpu us/turn", "user/sys us", "ctxsw/turn", "per turn by thread: ctxsw, cpu us");
         for (int m = 0; m < MODE_COUNT; m++) {
             const mode_stats *st = &stats[m];
             double p50 = percentile_us(st, 0.5), p90 = percentile_us(st, 0.9), p99 = percentile_us(st, 0.99);
             double ctx = (double)st->process_switches / (double)st->n;
             double cpu = (double)st->cpu_ns / 1e3 / (double)st->n;
-            printf("%-12s %9.1f %9.1f %9.1f %11.2f %12.1f %12.2f  ", mode_names[m], p50, p90, p99, p50 / floor_p50,
-                   cpu, ctx);
+            double n = (double)st->n;
+            printf("%-12s %9.1f %9.1f %9.1f %10.2f %12.1f %6.0f/%-6.0f %11.2f  ", mode_names[m], p50, p90, p99,
+                   p50 / floor_p50, cpu, (double)st->user_us / n, (double)st->sys_us / n, ctx);
             for (int k = 0; k < st->thread_count; k++) {
-                double per_turn = (double)st->threads[k].switches / (double)st->n;
-                if (per_turn < 0.01) continue;
-                if (st->threads[k].tid == (int)getpid()) printf("caller=%.2f ", per_turn);
-                else printf("%s[%d]=%.2f ", st->threads[k].name, st->threads[k].tid, per_turn);
+                double per_turn = (double)st->threads[k].switches / n, cpu_us = (double)st->threads[k].cpu_ns / 1e3 / n;
+                if (per_turn < 0.01 && cpu_us < 0.5) continue;
+                if (st->threads[k].tid == (int)getpid()) printf("caller %.2f, %.0f; ", per_turn, cpu_us);
+                else printf("thread %d %.2f, %.0f; ", st->threads[k].tid, per_turn, cpu_us);
             }
             printf("\n");
         }

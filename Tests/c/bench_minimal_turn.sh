@@ -33,7 +33,7 @@ lib_dir=$(cd "${RWS_LIB_DIR:-.build/release}" && pwd) || exit 1
 rws_bin=${RWS_BIN:-$lib_dir/rws}
 out=$ROOT/.build/bench-minimal-turn
 mkdir -p "$out"
-cc -O2 -std=c99 -Wall -Wextra -Werror -Iinclude Tests/c/bench_minimal_turn.c -L"$lib_dir" -l:libresponsesws.so.0 \
+cc -O2 -std=c99 -Wall -Wextra -Werror -Iinclude Tests/c/bench_minimal_turn.c -L"$lib_dir" -lresponsesws \
     -Wl,-rpath,"$lib_dir" -o "$out/bench_minimal_turn" || exit 1
 bench=$out/bench_minimal_turn
 

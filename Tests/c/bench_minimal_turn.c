@@ -9,7 +9,12 @@
  *   pull-batch  the same with rws_turn_next_events (32 at a time)
  *   pull-spin   rws_turn_next_event with timeout 0 in a busy loop: what a caller that spins
  *               instead of sleeping on a futex would gain (an experiment; it burns a core)
+ *   cb-late-free  callback, but each block's turns are freed after the block, outside its
+ *               counts: what a free that need not hop to the I/O thread would save per turn
  *   raw         the floor (raw_ws_* below)
+ *   handoff     no network: the caller wakes a helper thread and sleeps until it wakes the
+ *               caller back (two eventfds). The least any design pays per turn when the
+ *               socket I/O runs on another thread than the caller (a reference row)
  * A turn is timed from the start call to the moment the caller knows it ended (wait/pull
  * returned, or the raw client read the terminal event); rws_turn_free is outside the timed
  * interval but inside the context-switch count. Modes run in alternating blocks (4 rounds) so
@@ -32,11 +37,14 @@
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <sys/resource.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 
-static const char *const mode_names[] = {"callback", "pull", "pull-batch", "pull-spin", "raw"};
-enum { MODE_CALLBACK, MODE_PULL, MODE_PULL_BATCH, MODE_PULL_SPIN, MODE_RAW, MODE_COUNT };
+static const char *const mode_names[] = {"callback", "pull", "pull-batch", "pull-spin", "cb-late-free", "raw", "handoff"};
+/* The library modes come before MODE_RAW. */
+enum { MODE_CALLBACK, MODE_PULL, MODE_PULL_BATCH, MODE_PULL_SPIN, MODE_LATE_FREE, MODE_RAW, MODE_HANDOFF, MODE_COUNT };
 
 static void die(const char *what, const char *detail) {
     fprintf(stderr, "bench_minimal_turn: %s: %s\n", what, detail);
@@ -237,6 +245,37 @@ static void raw_turn(raw_ws *c) {
 }
 
 /* ------------------------------------------------------------------------------------------
+ * The reference hand-off: two cross-thread wake-ups
+ * ---------------------------------------------------------------------------------------- */
+
+static int handoff_to_helper = -1, handoff_to_caller = -1;
+
+static void *handoff_helper(void *unused) {
+    (void)unused;
+    uint64_t v;
+    while (read(handoff_to_helper, &v, sizeof v) == (ssize_t)sizeof v) {
+        if (write(handoff_to_caller, &v, sizeof v) != (ssize_t)sizeof v) break;
+    }
+    return NULL;
+}
+
+static void handoff_start(void) {
+    pthread_t thread;
+    handoff_to_helper = eventfd(0, EFD_CLOEXEC);
+    handoff_to_caller = eventfd(0, EFD_CLOEXEC);
+    if (handoff_to_helper < 0 || handoff_to_caller < 0) die("eventfd", strerror(errno));
+    if (pthread_create(&thread, NULL, handoff_helper, NULL) != 0) die("pthread_create", "failed");
+    pthread_detach(thread);
+}
+
+static void handoff_round_trip(void) {
+    uint64_t v = 1;
+    if (write(handoff_to_helper, &v, sizeof v) != (ssize_t)sizeof v ||
+        read(handoff_to_caller, &v, sizeof v) != (ssize_t)sizeof v)
+        die("handoff", strerror(errno));
+}
+
+/* ------------------------------------------------------------------------------------------
  * Ours
  * ---------------------------------------------------------------------------------------- */
 
@@ -255,15 +294,16 @@ static void check(int status, const char *what) {
     }
 }
 
-/* One turn of `mode` on `session`; returns its duration in ns. */
-static uint64_t our_turn(rws_session *session, int mode) {
+/* One turn of `mode` on `session`; returns its duration in ns. The turn is freed, or handed
+ * to *keep when keep is not NULL. */
+static uint64_t our_turn(rws_session *session, int mode, rws_turn **keep) {
     rws_turn *turn;
     rws_turn_options options = RWS_TURN_OPTIONS_INIT;
-    if (mode == MODE_CALLBACK) options.on_event = ignore_event;
+    if (mode == MODE_CALLBACK || mode == MODE_LATE_FREE) options.on_event = ignore_event;
     uint64_t started = now_ns();
     check(rws_turn_start(session, request, sizeof request - 1, &options, &turn), "rws_turn_start");
     int status;
-    if (mode == MODE_CALLBACK) {
+    if (mode == MODE_CALLBACK || mode == MODE_LATE_FREE) {
         status = rws_turn_wait(turn, -1);
     } else if (mode == MODE_PULL) {
         const rws_event *event;
@@ -286,7 +326,8 @@ static uint64_t our_turn(rws_session *session, int mode) {
     check(status, "turn");
     rws_turn_result result;
     check(rws_turn_get_result(turn, &result, sizeof result), "rws_turn_get_result");
-    rws_turn_free(turn);
+    if (keep) *keep = turn;
+    else rws_turn_free(turn);
     return took;
 }
 
@@ -411,9 +452,9 @@ int main(int argc, char **argv) {
             i++;
             for (int m = 0; m < MODE_COUNT; m++)
                 if (strcmp(argv[i], mode_names[m]) == 0) only = m;
-            if (only < 0) die("--only", "callback, pull, pull-batch, pull-spin or raw");
+            if (only < 0) die("--only", "callback, pull, pull-batch, pull-spin, cb-late-free, raw or handoff");
         } else {
-            fprintf(stderr, "usage: %s [--port P] [--turns N] [--warmup N] [--only callback|pull|pull-batch|pull-spin|raw]\n",
+            fprintf(stderr, "usage: %s [--port P] [--turns N] [--warmup N] [--only callback|pull|pull-batch|pull-spin|cb-late-free|raw|handoff]\n",
                     argv[0]);
             return 2;
         }
@@ -438,7 +479,7 @@ int main(int argc, char **argv) {
     co.fallback = RWS_FALLBACK_NEVER;
     rws_client *client = NULL;
     rws_session *sessions[MODE_RAW] = {NULL};
-    if (only != MODE_RAW) { /* the floor's own process (--only raw) runs no library thread */
+    if (only < MODE_RAW) { /* the floor (--only raw) and the hand-off run without the library */
         check(rws_client_new(&co, &client), "rws_client_new");
         rws_session_options so;
         rws_session_options_init(&so);
@@ -448,6 +489,7 @@ int main(int argc, char **argv) {
     static raw_ws raw;
     raw.fd = -1;
     if (only < 0 || only == MODE_RAW) raw_connect(&raw, port);
+    if (only < 0 || only == MODE_HANDOFF) handoff_start();
 
     mode_stats stats[MODE_COUNT];
     memset(stats, 0, sizeof stats);
@@ -460,7 +502,8 @@ int main(int argc, char **argv) {
         if (only >= 0 && m != only) continue;
         for (long i = 0; i < warmup; i++) {
             if (m == MODE_RAW) raw_turn(&raw);
-            else our_turn(sessions[m], m);
+            else if (m == MODE_HANDOFF) handoff_round_trip();
+            else our_turn(sessions[m], m, NULL);
         }
     }
 
@@ -468,6 +511,8 @@ int main(int argc, char **argv) {
      * between them. */
     if (write(-1, "measured turns begin", 20) < 0) {
     }
+    rws_turn **late = calloc((size_t)turns, sizeof(rws_turn *)); /* cb-late-free's turns of a block */
+    if (!late) die("calloc", "out of memory");
     /* Rounds of blocks: callback, pull, pull-batch, raw, callback, ... */
     const long rounds = turns >= 4 ? 4 : 1;
     for (long r = 0; r < rounds; r++) {
@@ -477,14 +522,16 @@ int main(int argc, char **argv) {
             switch_snapshot before, after;
             if (only < 0) take_snapshot(&before); /* traced runs (--only) skip the /proc reads */
             uint64_t cpu_before = cpu_ns();
+            long kept = 0;
             for (long i = 0; i < block; i++) {
                 uint64_t took;
-                if (m == MODE_RAW) {
+                if (m == MODE_RAW || m == MODE_HANDOFF) {
                     uint64_t started = now_ns();
-                    raw_turn(&raw);
+                    if (m == MODE_RAW) raw_turn(&raw);
+                    else handoff_round_trip();
                     took = now_ns() - started;
                 } else {
-                    took = our_turn(sessions[m], m);
+                    took = our_turn(sessions[m], m, m == MODE_LATE_FREE ? &late[kept++] : NULL);
                 }
                 stats[m].ns[stats[m].n++] = took;
             }
@@ -493,6 +540,7 @@ int main(int argc, char **argv) {
                 take_snapshot(&after);
                 add_switches(&stats[m], &before, &after);
             }
+            for (long i = 0; i < kept; i++) rws_turn_free(late[i]);
         }
     }
 
@@ -550,6 +598,7 @@ int main(int argc, char **argv) {
     for (int m = 0; m < MODE_RAW; m++) rws_session_free(sessions[m]);
     rws_client_free(client);
     for (int m = 0; m < MODE_COUNT; m++) free(stats[m].ns);
+    free(late);
     if (s.pid > 0) sim_stop(&s);
     return 0;
 }

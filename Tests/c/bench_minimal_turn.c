@@ -69,8 +69,8 @@ static uint64_t cpu_ns(void) {
 
 typedef struct raw_ws {
     int fd;
-    char in[1 << 16];          /* bytes read and not parsed yet */
-    size_t in_len;
+    char *in;                  /* bytes read and not parsed yet; grows to hold one whole frame */
+    size_t in_len, in_cap;
     char *msg;                 /* the text message being assembled (fragments appended) */
     size_t msg_len, msg_cap;
     char last_id[128];         /* response id of the last completed turn, "" before the first */
@@ -88,11 +88,17 @@ static void write_all(int fd, const void *buf, size_t len) {
     }
 }
 
-/* Reads more bytes into the buffer (blocking); dies on EOF. */
-static void raw_fill(raw_ws *c) {
-    if (c->in_len == sizeof c->in) die("raw read", "frame header larger than the buffer");
+/* Reads more bytes into the buffer (blocking), making room for at least `want` bytes in all;
+ * dies on EOF. */
+static void raw_fill(raw_ws *c, size_t want) {
+    if (want < c->in_len + 1) want = c->in_len + 1;
+    if (want > c->in_cap) {
+        c->in_cap = want > 2 * c->in_cap ? want : 2 * c->in_cap;
+        c->in = realloc(c->in, c->in_cap);
+        if (!c->in) die("raw read", "out of memory");
+    }
     ssize_t r;
-    do r = read(c->fd, c->in + c->in_len, sizeof c->in - c->in_len);
+    do r = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
     while (r < 0 && errno == EINTR);
     if (r <= 0) die("raw read", r == 0 ? "server closed the connection" : strerror(errno));
     c->in_len += (size_t)r;
@@ -130,6 +136,9 @@ static void raw_send_frame(raw_ws *c, int opcode, const char *payload, size_t le
 
 static void raw_connect(raw_ws *c, int port) {
     memset(c, 0, sizeof *c);
+    c->in_cap = 1 << 16;
+    c->in = malloc(c->in_cap);
+    if (!c->in) die("raw connect", "out of memory");
     c->mask_state = 0x9e3779b9u;
     c->fd = socket(AF_INET, SOCK_STREAM, 0);
     if (c->fd < 0) die("socket", strerror(errno));
@@ -148,7 +157,7 @@ static void raw_connect(raw_ws *c, int port) {
     write_all(c->fd, req, (size_t)n);
     char *end;
     for (;;) { /* the answer's head; frames may follow it in the same read */
-        raw_fill(c);
+        raw_fill(c, 0);
         if ((end = memmem(c->in, c->in_len, "\r\n\r\n", 4)) != NULL) break;
     }
     if (strncmp(c->in, "HTTP/1.1 101", 12) != 0) die("upgrade", "no 101 Switching Protocols");
@@ -157,9 +166,9 @@ static void raw_connect(raw_ws *c, int port) {
     c->in_len -= head_len;
 }
 
-/* Waits for the next complete frame in the buffer and returns its opcode; the payload is
- * appended to c->msg (text/continuation) or handled here (ping, close). Returns 1 when a
- * message ended (FIN on a data frame), 0 otherwise. */
+/* Reads until one whole frame is buffered (however the bytes were split across reads), then
+ * consumes it: a text or continuation payload is appended to c->msg, a ping is answered with
+ * a pong. Returns 1 when a message ended (FIN on a data frame), 0 otherwise. */
 static int raw_next_frame(raw_ws *c) {
     for (;;) {
         const unsigned char *b = (const unsigned char *)c->in;
@@ -169,7 +178,7 @@ static int raw_next_frame(raw_ws *c) {
             size_t h = 2;
             if (len == 126) h = 4;
             else if (len == 127) h = 10;
-            if (b[1] & 0x80) h += 4; /* a server must not mask, but tolerate it */
+            if (b[1] & 0x80) die("raw read", "masked server frame");
             need = h;
             if (c->in_len >= h) {
                 if (len == 126) len = ((uint64_t)b[2] << 8) | b[3];
@@ -178,17 +187,13 @@ static int raw_next_frame(raw_ws *c) {
                     for (int i = 0; i < 8; i++) len = (len << 8) | b[2 + i];
                 }
                 int fin = b[0] & 0x80, opcode = b[0] & 0x0f;
-                if (opcode <= 2 && len > (1u << 26)) die("raw read", "message too big");
+                if (len > (1u << 26)) die("raw read", "frame larger than 64 MiB");
                 need = h + (size_t)len;
-                if (need > sizeof c->in && opcode <= 2) {
-                    /* larger than the buffer: stream the payload into the message */
-                    die("raw read", "frame larger than 64 KiB (not needed for a minimal turn)");
-                }
                 if (c->in_len >= need) {
                     const char *payload = c->in + h;
                     int ended = 0;
                     if (opcode == 0x1 || opcode == 0x0) {
-                        if (c->msg_len + len > c->msg_cap) {
+                        if (!c->msg || c->msg_len + len > c->msg_cap) {
                             c->msg_cap = (c->msg_len + (size_t)len) * 2;
                             c->msg = realloc(c->msg, c->msg_cap + 1);
                             if (!c->msg) die("raw read", "out of memory");
@@ -210,8 +215,7 @@ static int raw_next_frame(raw_ws *c) {
                 }
             }
         }
-        (void)need;
-        raw_fill(c);
+        raw_fill(c, need);
     }
 }
 
@@ -595,6 +599,7 @@ int main(int argc, char **argv) {
 
     if (raw.fd >= 0) close(raw.fd);
     free(raw.msg);
+    free(raw.in);
     for (int m = 0; m < MODE_RAW; m++) rws_session_free(sessions[m]);
     rws_client_free(client);
     for (int m = 0; m < MODE_COUNT; m++) free(stats[m].ns);

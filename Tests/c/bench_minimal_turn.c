@@ -20,8 +20,9 @@
  * interval but inside the context-switch count. Modes run in alternating blocks (4 rounds) so
  * that the VM's drifting speed hits all of them alike.
  *
- * Prints per mode: p50/p90/p99 in µs, p50 ours/floor, context switches per turn of the whole
- * process (getrusage) and per thread (/proc/self/task/.../status). Also one machine-readable
+ * Prints per mode: p50/p90/p99 in µs, p50 ours/floor, CPU time per turn of the whole process
+ * (user/sys from getrusage) and context switches per turn (getrusage), both also per thread
+ * (/proc/self/task/.../schedstat and .../status). Also one machine-readable
  * "RESULT" line per mode for Tests/c/bench_minimal_turn.sh, which adds the system calls per turn
  * from separate runs under strace (--only MODE). Not a test: it fails only when a turn fails.
  *

@@ -2,7 +2,7 @@
 # A minimal chained turn through libresponsesws next to the floor, a raw blocking C WebSocket
 # client (Tests/c/bench_minimal_turn.c), against one `rws sim --tokens-per-second 0
 # --output-tokens 1` on 127.0.0.1. Prints per mode the latency percentiles, the p50 ratio to the
-# floor, context switches per turn (timing pass, untraced) and system calls per turn (separate
+# floor, CPU time and context switches per turn (timing pass, untraced) and system calls per turn (separate
 # runs under strace -f -c). A benchmark, not a test: it fails only when a turn fails.
 #
 #   bash Tests/c/bench_minimal_turn.sh [--turns N] [--warmup N] [--count-turns N] [--by-thread]

@@ -8,7 +8,8 @@
 #   2. the public header compiles warning-free as C99 and C++
 #   3. the release libresponsesws.so: exported symbols, SONAME, no dynamic Swift runtime
 #   4. the rws command line (Tests/cli_test.py), C API tests and the C example, linked against the release .so, against `rws sim`;
-#      valgrind memcheck of the example
+#      valgrind memcheck of the example; the minimal-turn benchmark against a raw C WebSocket
+#      client (numbers only: Tests/c/bench_minimal_turn.sh)
 #   5. the simulator against the official openai Python SDK
 #   6. the Python binding (pytest) and the Rust crate (cargo test, cargo doc) against `rws sim`;
 #      the Python wheel (auditwheel repair, then installed in a fresh venv without the toolchain)
@@ -129,6 +130,13 @@ c_example() {
     echo "agent_loop exits $rc when a turn fails"
 }
 
+minimal_turn_bench() {
+    # Numbers, not a test (Tests/c/bench_minimal_turn.sh): a minimal chained turn through the
+    # library (callback, pull) next to a raw blocking C WebSocket client, with system calls and
+    # context switches per turn. Fails only when a turn fails; about 10 s.
+    RWS_LIB_DIR="$ROOT/.build/release" RWS_BIN="$ROOT/.build/release/rws" bash Tests/c/bench_minimal_turn.sh --by-thread
+}
+
 memcheck() {
     # valgrind 3.19 cannot read the toolchain's DWARF 5: check a copy without debug info.
     command -v valgrind >/dev/null || { echo "valgrind not installed"; return 1; }
@@ -213,6 +221,7 @@ step "release library" release_library
 step "rws command line" cli
 step "C API tests" c_tests
 step "C example" c_example
+step "minimal turn vs the raw C floor (numbers only)" minimal_turn_bench
 step "memcheck (valgrind)" memcheck
 step "openai SDK against rws sim" openai_sdk
 step "Python binding" python_binding

@@ -103,9 +103,9 @@ import Testing
     @Test func severalSteersGoIntoOneSuccessorInOrder() async throws {
         try await withSimulator(faults("hold-after-first-delta:3@1")) { sim in
             let ws = try await TestWebSocket.connect(port: sim.port)
-            ws.send(createEvent(["model": "gpt-6", "input": "Write a plan", "store": false, "stream_id": "main"]))
-            let head = try await ws.events(through: "response.output_text.delta")
-            let original = try #require(head[0]["response"]?["id"]?.stringValue)
+            let (_, original) = try await ws.startResponse(
+                ["model": "gpt-6", "input": "Write a plan", "store": false, "stream_id": "main"],
+                through: "response.output_text.delta")
             for text in ["one", "two", "three"] { ws.send(steerEvent(original, .string(text))) }
             var ids: Set<String> = []
             for expected in 5...7 {
@@ -133,9 +133,9 @@ import Testing
     @Test func aSteerAfterTheOutputFinishedKeepsTheOriginalCompleted() async throws {
         try await withSimulator(faults("hold-after-output@1")) { sim in
             let ws = try await TestWebSocket.connect(port: sim.port)
-            ws.send(createEvent(["model": "gpt-6", "input": "Short answer", "store": false]))
-            let head = try await ws.events(through: "response.output_item.done")
-            let original = try #require(head[0]["response"]?["id"]?.stringValue)
+            let (head, original) = try await ws.startResponse(
+                ["model": "gpt-6", "input": "Short answer", "store": false],
+                through: "response.output_item.done")
             ws.send(steerEvent(original, "Add a summary"))
             #expect(try await ws.nextEvent()["type"] == "response.steer.accepted")
             let terminal = try await ws.nextEvent()
@@ -155,10 +155,9 @@ import Testing
     @Test func aSteerOnAFunctionCallWaitsForTheToolResultThenIsPrepended() async throws {
         try await withSimulator(faults("hold-after-first-delta@1")) { sim in
             let ws = try await TestWebSocket.connect(port: sim.port)
-            ws.send(createEvent(["model": "gpt-6", "input": "Weather in Paris?", "tools": [Self.weather], "store": false,
-                                 "stream_id": "agent"]))
-            let head = try await ws.events(through: "response.function_call_arguments.delta")
-            let target = try #require(head[0]["response"]?["id"]?.stringValue)
+            let (_, target) = try await ws.startResponse(
+                ["model": "gpt-6", "input": "Weather in Paris?", "tools": [Self.weather], "store": false, "stream_id": "agent"],
+                through: "response.function_call_arguments.delta")
             ws.send(steerEvent(target, "Also give tomorrow"))
             let accepted = try await ws.nextEvent()
             #expect(accepted["type"] == "response.steer.accepted")
@@ -245,9 +244,9 @@ import Testing
     @Test func aRunningResponseAlsoTakesAtMostFourQueuedSteers() async throws {
         try await withSimulator(faults("hold-after-first-delta:5@1")) { sim in
             let ws = try await TestWebSocket.connect(port: sim.port)
-            ws.send(createEvent(["model": "gpt-6", "input": "Go on", "store": false]))
-            let head = try await ws.events(through: "response.output_text.delta")
-            let original = try #require(head[0]["response"]?["id"]?.stringValue)
+            let (_, original) = try await ws.startResponse(
+                ["model": "gpt-6", "input": "Go on", "store": false],
+                through: "response.output_text.delta")
             for i in 1...5 { ws.send(steerEvent(original, .string("s\(i)"))) }
             for _ in 1...4 { #expect(try await ws.nextEvent()["type"] == "response.steer.accepted") }
             let refused = try await ws.nextEvent()
@@ -316,9 +315,9 @@ import Testing
     func whichModelsSteer(_ steering: SteeringSupport, _ model: String, _ steers: Bool) async throws {
         try await withSimulator(faults("hold-after-first-delta@1", steering: steering)) { sim in
             let ws = try await TestWebSocket.connect(port: sim.port)
-            ws.send(createEvent(["model": .string(model), "input": "Go", "store": false, "stream_id": "lane-1"]))
-            let head = try await ws.events(through: "response.output_text.delta")
-            let target = try #require(head[0]["response"]?["id"]?.stringValue)
+            let (_, target) = try await ws.startResponse(
+                ["model": .string(model), "input": "Go", "store": false, "stream_id": "lane-1"],
+                through: "response.output_text.delta")
             ws.send(steerEvent(target, "Turn left"))
             let reply = try await ws.nextEvent()
             #expect(reply["stream_id"] == "lane-1")
@@ -379,9 +378,9 @@ import Testing
     @Test func anInjectedSuccessorFailureFailsTheAcceptedSteer() async throws {
         try await withSimulator(faults("hold-after-first-delta@1", "steer-fail@1")) { sim in
             let ws = try await TestWebSocket.connect(port: sim.port)
-            ws.send(createEvent(["model": "gpt-6", "input": "Go", "store": false, "stream_id": "s"]))
-            let head = try await ws.events(through: "response.output_text.delta")
-            let target = try #require(head[0]["response"]?["id"]?.stringValue)
+            let (_, target) = try await ws.startResponse(
+                ["model": "gpt-6", "input": "Go", "store": false, "stream_id": "s"],
+                through: "response.output_text.delta")
             ws.send(steerEvent(target, "Change course"))
             let accepted = try await ws.nextEvent()
             #expect(accepted["type"] == "response.steer.accepted")
@@ -459,6 +458,14 @@ func isSteerID(_ id: String) -> Bool {
 }
 
 extension TestWebSocket {
+    /// Sends a create and reads its events up to the first one of `type` (where a hold fault
+    /// keeps the response running): those events and the response's id, the steer target.
+    func startResponse(_ body: JSONValue, through type: String) async throws -> (events: [JSONValue], id: String) {
+        send(createEvent(body))
+        let events = try await events(through: type)
+        return (events, try #require(events.first?["response"]?["id"]?.stringValue))
+    }
+
     /// Events up to and including the first one of `type`.
     func events(through type: String) async throws -> [JSONValue] {
         var events: [JSONValue] = []

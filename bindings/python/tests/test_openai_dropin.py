@@ -227,21 +227,20 @@ def test_close_from_another_thread_ends_an_iteration_waiting_for_a_create(sim: A
     closer.join()
 
 
-def test_a_cancelled_async_recv_loses_no_event(make_sim: Any) -> None:
-    sim = make_sim("--fault", "slow:2000@1")  # the first response starts late: recv is waiting
-
+def test_a_cancelled_async_recv_loses_no_event(sim: Any) -> None:
     async def run() -> List[Any]:
         async with responses_ws.openai.connect(openai.AsyncOpenAI(base_url=sim.base_url, api_key=API_KEY)) as connection:
-            await connection.response.create(model=MODEL, input="late", store=False)
+            # recv() before any create: it is suspended on the empty queue whatever the
+            # machine's speed (no delayed response needed), which is the case under test.
             waiting = asyncio.ensure_future(connection.recv())
-            # The case under test: recv() suspended on the connection's queue. Yield to the
-            # loop until it is (a condition on the state, not a timed wait).
+            # Yield to the loop (a zero-length pass, not a timed wait) until the task is there.
             while not connection._queue._getters:  # type: ignore[attr-defined]
                 await asyncio.sleep(0)
             assert not waiting.done()
             waiting.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await waiting
+            await connection.response.create(model=MODEL, input="after the cancel", store=False)
             events = []
             while not events or events[-1].type != "response.completed":
                 events.append(await connection.recv())

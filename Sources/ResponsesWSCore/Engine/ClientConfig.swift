@@ -56,6 +56,11 @@ public struct ClientConfig: Sendable {
     /// Offer permessage-deflate (RFC 7692) on WebSocket upgrades. Off by default: see
     /// `rws_client_options.permessage_deflate` in the header for the measurements behind that.
     public var perMessageDeflate = false
+    /// Whether sessions share connections, one lane each (§5.1), or take one each.
+    public var lanes: LaneSharing = .shared
+    /// Sessions one shared connection takes before the client opens another (1...32; each has
+    /// at most one turn in flight, so 16 is the server's in-flight limit).
+    public var maxSessionsPerConnection: UInt32 = 16
     /// The clock connection ages are measured with (rotation, warm standby). Tests inject one
     /// they can advance; everything else keeps the real clock.
     public var now: @Sendable () -> NIODeadline = { NIODeadline.now() }
@@ -69,6 +74,14 @@ public struct ClientConfig: Sendable {
 
     public static let defaultBaseURL = "https://api.openai.com/v1"
     public static let userAgent = "responses-ws/\(Version.string) (Linux; Swift)"
+}
+
+/// How a client's sessions use connections (rws_client_options.lanes).
+public enum LaneSharing: Int32, Sendable {
+    /// Sessions share connections, one lane (stream_id) each.
+    case shared = 0
+    /// Every session has a connection of its own, on its own or the default lane.
+    case perSession = 1
 }
 
 /// Whether a client may switch to HTTP/SSE when WebSocket mode is unavailable (§5.11).
@@ -104,6 +117,8 @@ struct ResolvedConfig: Sendable {
     let fallbackAfterFailures: Int
     let fallbackMemory: TimeAmount
     let maxQueuedBytes: Int
+    /// 1 when every session has its own connection.
+    let maxSessionsPerConnection: Int
     let now: @Sendable () -> NIODeadline
     /// How TLS peers are verified, for the log ("system CA store", "CA file X", "off").
     let tlsSummary: String
@@ -205,6 +220,10 @@ struct ResolvedConfig: Sendable {
         fallbackAfterFailures = Int(max(config.fallbackAfterFailures, 1))
         fallbackMemory = .milliseconds(Int64(config.fallbackMemoryMs))
         maxQueuedBytes = config.maxQueuedBytes == 0 ? .max : Int(clamping: config.maxQueuedBytes)
+        guard (1...32).contains(config.maxSessionsPerConnection) else {
+            throw RWSError(.invalidArgument, "max_sessions_per_connection is \(config.maxSessionsPerConnection): use 1 to 32 (a connection has 32 lane names; 16, the default, is the server's limit of responses in flight)")
+        }
+        maxSessionsPerConnection = config.lanes == .perSession ? 1 : Int(config.maxSessionsPerConnection)
     }
 
     /// The wait before reconnect attempt `n` (1-based): doubling from the first delay up to the

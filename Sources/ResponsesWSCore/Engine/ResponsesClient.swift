@@ -18,16 +18,16 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
     private let shutDown = Atomic<Bool>(false)
 
     // MARK: confined to `loop`
-    private var idle: [WebSocketConnection] = []
+    /// Every connection open or opening; sessions share them, one lane each (§5.1).
+    private var connections: [SharedConnection] = []
     private var sessions: [ObjectIdentifier: Session] = [:]
     /// Until when the endpoint is known to lack WebSocket mode (§5.11): sessions go straight to
     /// HTTP/SSE instead of probing again.
     private var webSocketUnavailableUntil: NIODeadline?
     /// WebSocket connect failures that count towards the fallback budget, since the last success.
     private var webSocketFailures = 0
-    private lazy var idleDelegate = IdleConnectionDelegate(client: self)
 
-    /// Most warm connections kept for later sessions; more are closed when released.
+    /// Most unused warm connections kept for later sessions; more are closed.
     static let maxIdleConnections = 8
 
     public init(_ config: ClientConfig) throws(RWSError) {
@@ -92,19 +92,41 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
         return true
     }
 
-    // MARK: connection pool (event loop)
+    // MARK: connections (event loop)
 
-    /// A warm connection from the pool (young enough to finish a turn), or a new one. `fresh`
-    /// tells which; `requireFresh` skips the pool (a warm standby must be a new connection).
-    func acquire(requireFresh: Bool = false) -> EventLoopFuture<(connection: WebSocketConnection, fresh: Bool)> {
+    /// A lane on a connection for `session`: a connection with room (§5.1), possibly still
+    /// connecting, or a new one. `fresh`: this call opened it.
+    func lease(for session: Session, lane requested: String?) -> EventLoopFuture<Lease> {
         loop.preconditionInEventLoop()
-        while !requireFresh, let c = idle.popLast() {
-            if c.isOpen && !isNearEndOfLife(c) {
-                c.delegate = nil
-                return loop.makeSucceededFuture((c, false))
-            }
-            _ = c.close()
+        for shared in connections where shared.accepts(lane: requested) {
+            guard let lane = shared.admit(session, lane: requested) else { continue }
+            return shared.opened().map { Lease(shared: shared, connection: $0, lane: lane, fresh: false) }
         }
+        let shared = SharedConnection(client: self, maxSessions: config.maxSessionsPerConnection,
+                                      generatesNames: config.maxSessionsPerConnection > 1)
+        connections.append(shared)
+        let lane = shared.admit(session, lane: requested) ?? requested   // a new table always admits
+        connect().whenComplete { [self] result in
+            switch result {
+            case .success(let c):
+                if shared.isClosed || isShutDown {
+                    _ = c.close()
+                    shared.connectFailed(TransportError(.closed, "the client was freed while connecting"))
+                } else {
+                    shared.connected(c)
+                }
+            case .failure(let error):
+                connections.removeAll { $0 === shared }
+                let transportError = error as? TransportError ?? TransportError(.connect, "cannot connect: \(error)")
+                shared.connectFailed(LeaseFailure(error: transportError, fallBack: noteWebSocketFailure(transportError)))
+            }
+        }
+        return shared.opened().map { Lease(shared: shared, connection: $0, lane: lane, fresh: true) }
+    }
+
+    /// Opens a new connection (for `lease`, or a session's warm standby, which stays outside the
+    /// shared ones until `adopt`).
+    func connect() -> EventLoopFuture<WebSocketConnection> {
         let endpoint = config.webSocketEndpoint
         logRoute(to: endpoint)
         let started = NIODeadline.now()
@@ -119,13 +141,40 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
                         + (c.requestID.map { " (request id \($0))" } ?? "") + compression,
                     ["url": endpoint.url, "connect_ms": ms, "request_id": c.requestID ?? "",
                      "extensions": c.deflate?.description ?? ""])
-                return (c, true)
+                return c
             }
             .flatMapErrorThrowing { [self] error in
                 log(.warning, "WebSocket connect to \(endpoint.url) failed: \(error)", ["url": endpoint.url])
                 throw error
             }
     }
+
+    /// Makes `c` (a standby the session prepared) a shared connection with `session` on `lane`.
+    func adopt(_ c: WebSocketConnection, for session: Session, lane requested: String?) -> Lease {
+        let shared = SharedConnection(client: self, maxSessions: config.maxSessionsPerConnection,
+                                      generatesNames: config.maxSessionsPerConnection > 1)
+        let lane = shared.admit(session, lane: requested) ?? requested
+        shared.connected(c)
+        connections.append(shared)
+        return Lease(shared: shared, connection: c, lane: lane, fresh: false)
+    }
+
+    /// Nobody uses `shared` any more: keep it warm for later sessions, or close it.
+    func connectionUnused(_ shared: SharedConnection) {
+        let unused = connections.filter { $0.lanes.ownerCount == 0 && $0.connection != nil }.count
+        if isShutDown || shared.expired || unused > Self.maxIdleConnections || shared.connection.map(isNearEndOfLife) ?? false {
+            connections.removeAll { $0 === shared }
+            shared.close()
+        }
+    }
+
+    func connectionClosed(_ shared: SharedConnection) {
+        connections.removeAll { $0 === shared }
+    }
+
+    /// Connections open or opening, and the lanes their sessions hold (stats).
+    var connectionCount: Int { connections.count }
+    var laneCount: Int { connections.reduce(0) { $0 + $1.lanes.ownerCount } }
 
     /// Says, before each connect, whether it goes through a proxy (never the proxy's credentials).
     func logRoute(to endpoint: Endpoint) {
@@ -182,22 +231,6 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
         return false
     }
 
-    /// Takes back a connection a session no longer needs: kept warm if it is healthy.
-    func release(_ connection: WebSocketConnection) {
-        loop.preconditionInEventLoop()
-        guard connection.isOpen else { return }
-        if isShutDown || idle.count >= Self.maxIdleConnections || isNearEndOfLife(connection) {
-            _ = connection.close()
-            return
-        }
-        connection.delegate = idleDelegate
-        idle.append(connection)
-    }
-
-    func forget(_ connection: WebSocketConnection) {
-        idle.removeAll { $0 === connection }
-    }
-
     func sessionClosed(_ session: Session) {
         sessions[ObjectIdentifier(session)] = nil
     }
@@ -212,8 +245,8 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
         let closes = try? loop.submit { [self] () -> [EventLoopFuture<Void>] in
             for session in sessions.values { session.closeOnLoop(reason: "the client was freed") }
             sessions.removeAll()
-            let closing = idle.map { $0.close() }
-            idle.removeAll()
+            let closing = connections.compactMap { $0.close() }
+            connections.removeAll()
             config.connection.lookups?.close()
             return closing
         }.wait()
@@ -228,20 +261,20 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
     }
 }
 
-/// Watches pooled connections: a socket that closes, or is told it reached its connection
-/// limit while idle (pushed unsolicited, §5.7), leaves the pool at once.
-final class IdleConnectionDelegate: WebSocketConnectionDelegate {
-    unowned let client: ResponsesClient
-    init(client: ResponsesClient) { self.client = client }
+/// A lane on a connection, as a session holds it.
+struct Lease: Sendable {
+    let shared: SharedConnection
+    let connection: WebSocketConnection
+    /// The stream_id the session sends (nil: the default lane).
+    let lane: String?
+    /// This lease opened the connection.
+    let fresh: Bool
+}
 
-    func webSocket(_ connection: WebSocketConnection, didReceiveText message: ByteBuffer) {
-        client.forget(connection)
-        _ = connection.close()
-    }
-
-    func webSocket(_ connection: WebSocketConnection, didCloseWith error: TransportError?) {
-        client.forget(connection)
-    }
+/// A connect failed for every session waiting on it; `fallBack` was decided once for all.
+struct LeaseFailure: Error {
+    let error: TransportError
+    let fallBack: Bool
 }
 
 extension EventLoopFuture {

@@ -26,12 +26,11 @@ extension Session {
             sendHTTP(turn)
             return
         }
-        if let c = connection {
-            if !c.isOpen {
-                connection = nil
-                lostConnection = true
-            } else if client.isNearEndOfLife(c) {
-                retire(c, turn: turn)
+        if let lease = attachment {
+            if !lease.connection.isOpen {
+                detach(lost: true)
+            } else if client.isNearEndOfLife(lease.connection) || lease.shared.expired {
+                retire(lease.connection, turn: turn)
             }
         }
         if let c = connection {
@@ -42,16 +41,22 @@ extension Session {
         connectAndSend(turn)
     }
 
+    /// Leases a lane on a connection, then sends the session's current turn (which may have
+    /// changed meanwhile: a cancelled turn's successor uses the same lease).
     private func connectAndSend(_ turn: Turn) {
-        client.acquire().whenComplete { [self] (result: Result<(connection: WebSocketConnection, fresh: Bool), Error>) in
+        guard !leasing else { return }
+        leasing = true
+        client.lease(for: self, lane: streamID).whenComplete { [self] result in
+            leasing = false
             switch result {
-            case .success(let acquired):
-                let c = acquired.connection
-                guard current === turn, !turn.isFinished, !closed else {
-                    client.release(c)
+            case .success(let lease):
+                guard !closed else {
+                    lease.shared.leave(self)
                     return
                 }
-                if acquired.fresh {
+                attachment = lease
+                guard let turn = current, !turn.isFinished else { return }
+                if lease.fresh {
                     count.session.add(.connects)
                     if lostConnection {
                         count.add(.reconnects)
@@ -60,22 +65,23 @@ extension Session {
                     }
                 }
                 lostConnection = false
-                connection = c
-                c.delegate = self
-                if turn.handshakeOnly { complete(turn, TurnResult(status: .ok)); return }
-                send(turn, on: c)
+                dispatch(turn)
             case .failure(let error):
-                guard current === turn, !turn.isFinished else { return }
-                let transportError = error as? TransportError ?? TransportError(.connect, "cannot connect: \(error)")
-                connectFailed(turn, transportError)
+                guard let turn = current, !turn.isFinished else { return }
+                if let failure = error as? LeaseFailure {
+                    connectFailed(turn, failure.error, fallBack: failure.fallBack)
+                } else {
+                    connectFailed(turn, error as? TransportError ?? TransportError(.connect, "cannot connect: \(error)"))
+                }
             }
         }
     }
 
     /// A connection could not be made (or was gone before the request was written): fall back
     /// to HTTP/SSE, retry after a backoff within the budget, or fail the turn.
-    func connectFailed(_ turn: Turn, _ error: TransportError) {
-        if client.noteWebSocketFailure(error) {
+    /// `fallBack`: already decided for every session waiting on the same connect.
+    func connectFailed(_ turn: Turn, _ error: TransportError, fallBack: Bool? = nil) {
+        if fallBack ?? client.noteWebSocketFailure(error) {
             count.session.add(.fallbacks)
             turn.flags.insert(.fallback)
             sendHTTP(turn)
@@ -136,13 +142,13 @@ extension Session {
 
     func send(_ turn: Turn, on c: WebSocketConnection) {
         guard c.isOpen else {
-            connection = nil
+            detach(lost: false)
             connectFailed(turn, TransportError(.closed, "the connection closed before the request was written"))
             return
         }
         let plan = chain.plan(turn.request, on: c.id, afterMissingParent: turn.recoveredMissingParent)
         let body = turn.request.webSocketBody(items: plan.items, previousResponseID: plan.previousResponseID,
-                                              streamID: streamID, allocator: ByteBufferAllocator())
+                                              streamID: lane, allocator: ByteBufferAllocator())
         guard body.readableBytes <= client.config.maxRequestBytes else {
             complete(turn, RWSError(.requestTooBig, "the request is \(body.readableBytes) bytes, over the \(client.config.maxRequestBytes)-byte limit (max_request_bytes); nothing was sent"))
             return
@@ -186,22 +192,21 @@ extension Session {
         }
     }
 
-    /// Retires an aged connection at a turn boundary (§5.7), swapping in the warm standby when
-    /// one is ready; otherwise the turn goes to a new connection with the full context.
+    /// Leaves an aged (or expired) connection at this session's turn boundary (§5.7); it closes
+    /// once its last lane has left. The warm standby takes over when one is ready; otherwise
+    /// the turn goes to another connection with the full context.
     func retire(_ c: WebSocketConnection, turn: Turn) {
-        if connection === c { connection = nil }
+        if connection === c { detach(lost: false) }
         apply(.connectionGone(c.id))
         count.add(.rotations)
         turn.flags.insert(.rotated)
-        _ = c.close()
         let age = String((client.config.now() - c.openedAt).nanoseconds / 1_000_000_000)
         let standby = takeReadyStandby()
         client.log(.info, "rotating a connection \(age) s old at the turn boundary: "
                        + (standby != nil ? "the warm standby takes over" : "the next turn opens a new connection"),
                    ["age_s": age, "standby": standby != nil ? "ready" : "none"])
         if let (next, head) = standby {
-            connection = next
-            next.delegate = self
+            attachment = client.adopt(next, for: self, lane: streamID)
             apply(.tookOverStandby(connection: next.id, head: head))
         }
     }

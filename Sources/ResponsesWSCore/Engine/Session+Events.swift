@@ -4,59 +4,82 @@ import ResponsesJSON
 /// Receiving a turn's events: delivery to the caller, the recoveries that happen before anything
 /// was delivered, and the end of the turn. Event loop only.
 extension Session {
+    /// One event of the turn's lane, its header decoded by the connection's reader.
+    func laneReceived(_ message: ByteBuffer, header: EventHeader, on c: WebSocketConnection) {
+        // An event for a lane without a turn (a stray after a cancel's discarding ended) is dropped.
+        guard let turn = current, turn.connection === c, !turn.isFinished else { return }
+        received(message, for: turn, at: c.lastReadAt)
+        message.withUnsafeReadableBytes { deliver(message, frame: $0, header: header, for: turn) }
+    }
+
+    /// One event of an HTTP/SSE stream.
     func handle(_ message: ByteBuffer, for turn: Turn, receivedAt now: NIODeadline) {
+        received(message, for: turn, at: now)
+        deliver(message, for: turn)
+    }
+
+    private func received(_ message: ByteBuffer, for turn: Turn, at now: NIODeadline) {
         let size = UInt64(message.readableBytes)
         turn.bytesReceived &+= size
         count.add(.bytesReceived, size)
         if turn.firstEventAt == nil { turn.firstEventAt = now }
         turn.lastEventAt = now
-        deliver(message, for: turn, receivedAt: now)
     }
 
-    private func deliver(_ message: ByteBuffer, for turn: Turn, receivedAt now: NIODeadline, redacted: Bool = false) {
+    private func deliver(_ message: ByteBuffer, for turn: Turn, redacted: Bool = false) {
         message.withUnsafeReadableBytes { frame in
-            let header: EventHeader
             do {
-                header = try EventHeader.decode(frame)
+                deliver(message, frame: frame, header: try EventHeader.decode(frame), for: turn, redacted: redacted)
             } catch {
                 abortTransport(of: turn)
                 complete(turn, RWSError(.protocolViolation, "the server sent an event that is not a JSON object with a \"type\" (\(error)); the connection was closed"))
-                return
             }
-            // A server that echoes a credential (in an error, a failed response's message, a
-            // response object) gets it replaced before any caller sees the event. Deltas, the
-            // hot path, carry model output and are not scanned.
-            if !redacted, header.delta.count == 0, !client.redactor.isEmpty, let clean = client.redactor.redacted(frame) {
-                deliver(ByteBuffer(bytes: clean), for: turn, receivedAt: now, redacted: true)
-                return
-            }
-            if header.type == .error, turn.delivered == 0, recover(turn, from: header, frame: frame) { return }
-            // A terminal event of another response does not end this turn: it is delivered as
-            // an ordinary event, labelled with its own id, and the turn waits for its own end
-            // (or a timeout). Failing the turn instead would give up on a response the server
-            // may still be sending; ending it OK would chain to a response that is not ours.
-            let foreign = isForeign(header, frame: frame, of: turn)
-            if !foreign { note(header, frame: frame, of: turn) }
-            count.add(.events)
-            turn.delivered += 1
-            var keepGoing = true
-            let label: [UInt8] = foreign ? [] : turn.responseID
-            if let handler = turn.handler {
-                if !turn.detached {
-                    keepGoing = label.withUnsafeBytes { rid in
-                        DeliveredEvent.with(frame: frame, header: header, responseID: rid, scratch: &scratch, handler)
-                    }
+        }
+    }
+
+    /// The connection's reader could not decode an event while `c` carries this session's turn.
+    func protocolViolation(on c: WebSocketConnection, _ message: String) {
+        guard let turn = current, turn.connection === c, !turn.isFinished else { return }
+        turn.connection = nil
+        detach(lost: true)
+        apply(.connectionGone(c.id))
+        complete(turn, RWSError(.protocolViolation, message))
+    }
+
+    private func deliver(_ message: ByteBuffer, frame: UnsafeRawBufferPointer, header: EventHeader, for turn: Turn, redacted: Bool = false) {
+        // A server that echoes a credential (in an error, a failed response's message, a
+        // response object) gets it replaced before any caller sees the event. Deltas, the
+        // hot path, carry model output and are not scanned.
+        if !redacted, header.delta.count == 0, !client.redactor.isEmpty, let clean = client.redactor.redacted(frame) {
+            deliver(ByteBuffer(bytes: clean), for: turn, redacted: true)
+            return
+        }
+        if header.type == .error, turn.delivered == 0, recover(turn, from: header, frame: frame) { return }
+        // A terminal event of another response does not end this turn: it is delivered as
+        // an ordinary event, labelled with its own id, and the turn waits for its own end
+        // (or a timeout). Failing the turn instead would give up on a response the server
+        // may still be sending; ending it OK would chain to a response that is not ours.
+        let foreign = isForeign(header, frame: frame, of: turn)
+        if !foreign { note(header, frame: frame, of: turn) }
+        count.add(.events)
+        turn.delivered += 1
+        var keepGoing = true
+        let label: [UInt8] = foreign ? [] : turn.responseID
+        if let handler = turn.handler {
+            if !turn.detached {
+                keepGoing = label.withUnsafeBytes { rid in
+                    DeliveredEvent.with(frame: frame, header: header, responseID: rid, scratch: &scratch, handler)
                 }
-            } else if turn.enqueue(PendingEvent(frame: message, header: header, responseID: label), on: client.loop) {
-                pauseReading(for: turn)
             }
-            // The callback may have cancelled or freed the turn.
-            guard !turn.isFinished else { return }
-            if header.type.isTerminal && !foreign {
-                finish(turn, terminal: header, frame: frame)
-            } else if !keepGoing {
-                cancelOnLoop(turn, RWSError(.aborted, "the event callback returned RWS_STOP"))
-            }
+        } else if turn.enqueue(PendingEvent(frame: message, header: header, responseID: label), on: client.loop) {
+            pauseReading(for: turn)
+        }
+        // The callback may have cancelled or freed the turn.
+        guard !turn.isFinished else { return }
+        if header.type.isTerminal && !foreign {
+            finish(turn, terminal: header, frame: frame)
+        } else if !keepGoing {
+            cancelOnLoop(turn, RWSError(.aborted, "the event callback returned RWS_STOP"))
         }
     }
 
@@ -76,11 +99,24 @@ extension Session {
             client.log(.info, "previous_response_not_found: sending the turn again with its full context")
             dispatch(turn)
             return true
+        case "websocket_stream_limit_reached":
+            // The connection has no lane name left for this session (§5.1): it moves to another
+            // connection (its cache is there: a store:false chain resends its context), within
+            // the turn's reconnect budget.
+            guard let lease = attachment, let c = turn.connection, lease.connection === c,
+                  turn.reconnects < client.config.maxReconnects else { return false }
+            turn.reconnects += 1
+            turn.connection = nil
+            attachment = nil
+            lease.shared.nameRefused(for: self)
+            apply(.connectionGone(c.id))
+            client.log(.info, "websocket_stream_limit_reached: the session moves to another connection")
+            dispatch(turn)
+            return true
         case "websocket_connection_limit_reached":
             // The connection is at its end of life (§5.7): continue on a new one, silently.
             guard let c = turn.connection else { return false }
-            abortConnection(c)
-            lostConnection = false
+            turn.connection = nil
             retire(c, turn: turn)
             dispatch(turn)
             return true
@@ -125,8 +161,12 @@ extension Session {
             result.errorCode = code
             result.errorStatus = header.errorStatus
             result.message = "the server rejected the request: \(code ?? "error")\(header.errorStatus != 0 ? " (status \(header.errorStatus))" : ""): \(text)"
-            if result.status == .connectionLimit, let c = turn.connection {
-                abortConnection(c)   // §5.7: the connection is unusable after this error
+            if result.status == .connectionLimit, let c = turn.connection, connection === c {
+                // §5.7: the connection is unusable after this error; it closes once every
+                // lane has left it (a lost connection: the next one counts as a reconnect).
+                turn.connection = nil
+                detach(lost: true)
+                apply(.connectionGone(c.id))
             }
         } else {
             let summary: ResponseSummary
@@ -217,10 +257,23 @@ extension Session {
             return
         }
         guard current === turn, !turn.isFinished else { return }
-        // §5.9: the protocol has no cancel message; closing the connection is the only way to
-        // stop the response's events. The cancelled request is never replayed.
-        if turn.phase >= .sending { abortTransport(of: turn) }
+        if turn.phase >= .sending { abandon(turn) }
         complete(turn, error)
+    }
+
+    /// Stops the events of `turn`'s response (§5.9: the protocol has no cancel message). Alone
+    /// on its connection, the session closes it; on a connection other lanes use, its lane
+    /// drops events until that response ends instead. The request is never replayed.
+    func abandon(_ turn: Turn) {
+        guard let c = turn.connection, let lease = attachment, lease.connection === c,
+              lease.shared.isShared(besides: self) else {
+            abortTransport(of: turn)
+            return
+        }
+        turn.connection = nil
+        lease.shared.poison(self)
+        // The lane's cached response will be the cancelled one, not the chain's head.
+        apply(.cacheMissed)
     }
 
     func abortTransport(of turn: Turn) {
@@ -231,14 +284,12 @@ extension Session {
         }
     }
 
-    /// Closes `c` at once. The turn on it is detached first: the close the connection reports
+    /// Closes `c` at once, for every lane on it (a write failed, or the session is alone on
+    /// it). The turn on it is detached first: the close the connection reports
     /// (synchronously) must not end that turn with another status than the caller's.
     func abortConnection(_ c: WebSocketConnection) {
         if let turn = current, turn.connection === c { turn.connection = nil }
-        if connection === c {
-            connection = nil
-            lostConnection = true
-        }
+        if connection === c { detach(lost: true) }
         apply(.connectionGone(c.id))
         c.abort()
     }
@@ -324,29 +375,26 @@ extension Session {
     }
 }
 
-// MARK: transport callbacks (event loop)
+// MARK: connection callbacks, from the SharedConnection (event loop)
 
-extension Session: WebSocketConnectionDelegate {
-    public func webSocket(_ c: WebSocketConnection, didReceiveText message: ByteBuffer) {
-        guard let turn = current, turn.connection === c, !turn.isFinished else {
-            // No turn to receive it: most likely the connection-limit error pushed on an idle
-            // socket (§5.7). The socket is unusable; the next turn rotates to a new one.
-            if connection === c {
-                connection = nil
-                apply(.connectionGone(c.id))
-                count.add(.rotations)
-                _ = c.close()
-            }
-            return
-        }
-        handle(message, for: turn, receivedAt: c.lastReadAt)
+extension Session {
+    /// Whether the session's turn runs on `c` (connection-level errors go to such sessions).
+    func hasTurnInFlight(on c: WebSocketConnection) -> Bool {
+        guard let turn = current else { return false }
+        return turn.connection === c && !turn.isFinished
     }
 
-    public func webSocket(_ c: WebSocketConnection, didCloseWith error: TransportError?) {
-        if connection === c {
-            connection = nil
-            lostConnection = true
-        }
+    /// The connection was found unusable while this session had no turn on it (most likely
+    /// the connection-limit error pushed on an idle socket, §5.7): the next turn rotates.
+    func connectionExpired(_ c: WebSocketConnection) {
+        guard connection === c else { return }
+        detach(lost: false)
+        apply(.connectionGone(c.id))
+        count.add(.rotations)
+    }
+
+    func connection(_ c: WebSocketConnection, closedWith error: TransportError?) {
+        if connection === c { detach(lost: true) }
         apply(.connectionGone(c.id))
         guard let turn = current, turn.connection === c, !turn.isFinished else { return }
         if turn.phase == .notSent {

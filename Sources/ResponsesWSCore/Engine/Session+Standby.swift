@@ -81,15 +81,15 @@ extension Session {
     private func openStandby() {
         let standby = Standby(session: self)
         self.standby = standby
-        client.acquire(requireFresh: true).whenComplete { [self] (result: Result<(connection: WebSocketConnection, fresh: Bool), Error>) in
-            guard self.standby === standby, case .success(let acquired) = result, !closed else {
-                if case .success(let acquired) = result { _ = acquired.connection.close() }
+        client.connect().whenComplete { [self] result in
+            guard self.standby === standby, case .success(let c) = result, !closed else {
+                if case .success(let c) = result { _ = c.close() }
                 if self.standby === standby { self.standby = nil }
                 return
             }
             count.session.add(.connects)
-            acquired.connection.delegate = standby
-            prepare(acquired.connection, previous: nil, items: chain.transcript.items)
+            c.delegate = standby
+            prepare(c, previous: nil, items: chain.transcript.items)
         }
     }
 

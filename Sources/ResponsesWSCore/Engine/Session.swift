@@ -11,8 +11,9 @@ public enum InputMode: Int32, Sendable {
     case fullHistory = 1
 }
 
-/// One conversation chain on one lane (rws_session). It owns a WebSocket connection while it
-/// lives (the server's cache for the chain is scoped to that connection, §5.2), runs its turns
+/// One conversation chain on one lane (rws_session). It holds a lane on a WebSocket connection,
+/// shared with other sessions of the client, for as long as it lives (the server's cache for
+/// the chain is scoped to that connection, §5.2), runs its turns
 /// one after another, continues each from the last response with only the new items, and keeps
 /// a transcript mirror so that the full context can be rebuilt whenever the cache is gone.
 ///
@@ -29,7 +30,13 @@ public final class Session: @unchecked Sendable {   // mutable state is loop-con
     let chainHead = NIOLockedValueBox<String?>(nil)
 
     // MARK: confined to the event loop
-    var connection: WebSocketConnection?
+    /// The session's lane on a (shared) connection.
+    var attachment: Lease?
+    var connection: WebSocketConnection? { attachment?.connection }
+    /// The stream_id its requests carry: its own, or the lane its connection gave it.
+    var lane: String? { attachment?.lane ?? streamID }
+    /// A lease is under way; it sends the current turn when it comes.
+    var leasing = false
     /// Set when the connection was lost: the next new connection counts as a reconnect.
     var lostConnection = false
     /// The conversation chain: head, transcript, where its cache is (a state machine).
@@ -174,10 +181,16 @@ public final class Session: @unchecked Sendable {   // mutable state is loop-con
         queue.removeAll()
         if let turn = current { cancelOnLoop(turn, RWSError(.cancelled, reason)) }
         dropStandby()
-        if let c = connection {
-            connection = nil
-            client.release(c)
-        }
+        detach(lost: false)
+    }
+
+    /// Leaves the connection (the client keeps it for others or closes it). `lost`: it failed,
+    /// so the next connection counts as a reconnect.
+    func detach(lost: Bool) {
+        if lost { lostConnection = true }
+        guard let lease = attachment else { return }
+        attachment = nil
+        lease.shared.leave(self)
     }
 
     /// Feeds the chain and publishes its head when it changed (read from any thread).

@@ -54,12 +54,16 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
         guard !isShutDown else { throw RWSError(.invalidState, "the client was freed") }
         if let streamID { try Session.validate(streamID: streamID) }
         let session = Session(client: self, defaults: defaults, streamID: streamID, inputMode: inputMode)
-        // Registered without waiting (so this never blocks, even inside a callback): every later
-        // task for the session, and shutdown, runs after this one on the same loop.
+        try register(session)
+        return session
+    }
+
+    /// Registered without waiting (so this never blocks, even inside a callback): every later
+    /// task for the session, and shutdown, runs after this one on the same loop.
+    func register(_ session: Session) throws(RWSError) {
         guard executeOnLoop({ [self] in sessions[ObjectIdentifier(session)] = session }) else {
             throw RWSError(.invalidState, "the client was freed")
         }
-        return session
     }
 
     /// Whether the calling thread is the I/O thread of any client (i.e. inside an event
@@ -95,10 +99,12 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
     // MARK: connections (event loop)
 
     /// A lane on a connection for `session`: a connection with room (§5.1), possibly still
-    /// connecting, or a new one. `fresh`: this call opened it.
-    func lease(for session: Session, lane requested: String?) -> EventLoopFuture<Lease> {
+    /// connecting, `preferred` first (a fork's parent's, which caches its head), or a new one.
+    /// `fresh`: this call opened it.
+    func lease(for session: Session, lane requested: String?, preferring preferred: SharedConnection? = nil) -> EventLoopFuture<Lease> {
         loop.preconditionInEventLoop()
-        for shared in connections where shared.accepts(lane: requested) {
+        let candidates = preferred.map { p in [p] + connections.filter { $0 !== p } } ?? connections
+        for shared in candidates where shared.accepts(lane: requested) {
             guard let lane = shared.admit(session, lane: requested) else { continue }
             return shared.opened().map { Lease(shared: shared, connection: $0, lane: lane, fresh: false) }
         }

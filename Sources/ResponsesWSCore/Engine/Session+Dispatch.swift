@@ -4,7 +4,7 @@ import NIOCore
 /// fallback, and rotation of aged connections. Event loop only.
 extension Session {
     func startNext() {
-        guard current == nil, !closed, !queue.isEmpty else { return }
+        guard current == nil, !closed, !queue.isEmpty, forksStarting == 0 else { return }
         let turn = queue.removeFirst()
         current = turn
         turn.lastEventAt = .now()
@@ -46,7 +46,7 @@ extension Session {
     private func connectAndSend(_ turn: Turn) {
         guard !leasing else { return }
         leasing = true
-        client.lease(for: self, lane: streamID).whenComplete { [self] result in
+        client.lease(for: self, lane: streamID, preferring: preferredConnection).whenComplete { [self] result in
             leasing = false
             switch result {
             case .success(let lease):

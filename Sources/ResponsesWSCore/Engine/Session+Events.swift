@@ -141,6 +141,7 @@ extension Session {
                 turn.responseID = Array(frame[header.responseID.start..<header.responseID.end])
             }
             if turn.phase < .created { turn.phase = .created }
+            if header.type == .responseInProgress { releaseParentBarrier() }
         case .error:
             break
         default:
@@ -243,6 +244,7 @@ extension Session {
         }
         unpause(turn)
         turn.http = nil
+        releaseParentBarrier()
         turn.complete(result)
         if current === turn {
             current = nil

@@ -31,7 +31,20 @@ public final class Session: @unchecked Sendable {   // mutable state is loop-con
 
     // MARK: confined to the event loop
     /// The session's lane on a (shared) connection.
-    var attachment: Lease?
+    var attachment: Lease? {
+        didSet { if attachment?.connection !== oldValue?.connection || attachment?.lane != oldValue?.lane { publishPlacement() } }
+    }
+    let placementBox = NIOLockedValueBox(Placement())
+    /// A fork: the connection its parent was on when it forked (its cache holds the head).
+    weak var preferredConnection: SharedConnection?
+    /// A fork whose first turn has not been queued: its parent and the head it forked from.
+    weak var forkedFrom: Session?
+    var forkHead: String?
+    /// The fork's first turn holds `barrierParent`'s next turn back (§5.3).
+    var holdsParentBarrier = false
+    weak var barrierParent: Session?
+    /// Forks of this session whose first response has not started yet.
+    var forksStarting = 0
     var connection: WebSocketConnection? { attachment?.connection }
     /// The stream_id its requests carry: its own, or the lane its connection gave it.
     var lane: String? { attachment?.lane ?? streamID }
@@ -118,7 +131,10 @@ public final class Session: @unchecked Sendable {   // mutable state is loop-con
                 complete(turn, RWSError(.invalidState, "the session was freed before the turn could start"))
                 return
             }
-            if !turn.handshakeOnly { count.add(.turns) }
+            if !turn.handshakeOnly {
+                count.add(.turns)
+                holdParentForFirstTurn()
+            }
             queue.append(turn)
             startNext()
         }
@@ -181,6 +197,7 @@ public final class Session: @unchecked Sendable {   // mutable state is loop-con
         queue.removeAll()
         if let turn = current { cancelOnLoop(turn, RWSError(.cancelled, reason)) }
         dropStandby()
+        releaseParentBarrier()
         detach(lost: false)
     }
 

@@ -59,6 +59,9 @@ extension Session {
         // an ordinary event, labelled with its own id, and the turn waits for its own end
         // (or a timeout). Failing the turn instead would give up on a response the server
         // may still be sending; ending it OK would chain to a response that is not ours.
+        if turn.heldResult != nil, header.type == .responseCreated, header.responseID.count > 0 {
+            adoptSuccessor(turn, header: header, frame: frame)
+        }
         let foreign = isForeign(header, frame: frame, of: turn)
         if !foreign { note(header, frame: frame, of: turn) }
         count.add(.events)
@@ -80,6 +83,8 @@ extension Session {
             finish(turn, terminal: header, frame: frame)
         } else if !keepGoing {
             cancelOnLoop(turn, RWSError(.aborted, "the event callback returned RWS_STOP"))
+        } else if turn.heldResult != nil {
+            endIfSteersSettled(turn)
         }
     }
 
@@ -142,8 +147,11 @@ extension Session {
             }
             if turn.phase < .created { turn.phase = .created }
             if header.type == .responseInProgress { releaseParentBarrier() }
+            if turn.hasSteers { sendHeldSteers(turn) }
         case .error:
             break
+        case .steerAccepted, .steerPending, .steerFailed:
+            noteSteer(header, frame: frame, of: turn)
         default:
             if turn.phase < .outputStarted { turn.phase = .outputStarted }
         }
@@ -188,7 +196,7 @@ extension Session {
                 advanceChain(turn, response: summary)
             }
         }
-        complete(turn, result)
+        if !holdsForSteers(turn, result) { complete(turn, result) }
     }
 
     /// A completed (or incomplete) response becomes the head of the chain; its new input and its
@@ -372,6 +380,11 @@ extension Session {
             armWatchdog(turn)
             return
         }
+        if let held = turn.heldResult {
+            // Its response ended; only a steer's answer is missing: the steer is lost, not the turn.
+            complete(turn, held)
+            return
+        }
         abortTransport(of: turn)
         complete(turn, RWSError(.timeout, "\(reason); the connection was closed and the request was not replayed"))
     }
@@ -399,6 +412,10 @@ extension Session {
         if connection === c { detach(lost: true) }
         apply(.connectionGone(c.id))
         guard let turn = current, turn.connection === c, !turn.isFinished else { return }
+        if let held = turn.heldResult {
+            complete(turn, held)   // the response had ended; its steers' outcomes are lost
+            return
+        }
         if turn.phase == .notSent {
             // Closed before the request was written (Session.send): retry or fail as a connect.
             connectFailed(turn, error ?? TransportError(.closed, "the connection closed before the request was written"))

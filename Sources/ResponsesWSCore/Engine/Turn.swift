@@ -64,6 +64,8 @@ public final class Turn: @unchecked Sendable {   // loop-confined fields + lock-
     private var readiness: ReadinessFD?
     /// Set by `closeNotifications`: no fd is made any more.
     private var readinessClosed = false
+    /// The turn's steers (§5.6): added by callers, advanced by the event loop.
+    private var steerLedger = SteerLedger()
 
     // MARK: the bounded pull queue (max_queued_bytes), atomics shared by the loop and the reader
     /// Bytes of pull-mode events queued and not yet handed out by a pull (`released`).
@@ -112,6 +114,11 @@ public final class Turn: @unchecked Sendable {   // loop-confined fields + lock-
         set { detachedFlag.store(newValue, ordering: .releasing) }
     }
     private let detachedFlag = Atomic<Bool>(false)
+    /// The turn has steers: only then does delivery look at steering (one flag on the hot path).
+    var hasSteers = false
+    /// The response ended while a steer could still bring a successor or an acknowledgement:
+    /// its result, kept until the steers are settled (§5.6).
+    var heldResult: TurnResult?
     /// Pull mode: events of the current event-loop turn, published to `pending` in one lock
     /// when it ends (see `enqueue`). Event loop only.
     private var staged: [PendingEvent] = []
@@ -306,12 +313,27 @@ public final class Turn: @unchecked Sendable {   // loop-confined fields + lock-
         lock.withLock {
             moveStagedToPending()   // every event goes out before the reader can see the end
             if finalResult == nil { finalResult = result }
+            steerLedger.turnEnded(result.status == .ok ? "it completed" : "\(result.status)")
             readiness?.raise()
         }
         lock.broadcast()
     }
 
     var isFinished: Bool { phase == .terminal }
+
+    // MARK: steering (any thread; the ledger is guarded by `lock`)
+
+    /// Runs `body` on the steer ledger under the turn's lock.
+    func withSteers<R>(_ body: (inout SteerLedger) -> R) -> R {
+        lock.withLock { body(&steerLedger) }
+    }
+
+    /// Steer `index` as it stands, nil if the turn has no such steer.
+    public func steerStatus(_ index: Int) -> SteerStatus? {
+        lock.withLock { steerLedger.statuses.indices.contains(index) ? steerLedger.statuses[index] : nil }
+    }
+
+    public var steerCount: Int { lock.withLock { steerLedger.statuses.count } }
 
     func microsSinceStart(_ t: NIODeadline) -> UInt64 {
         UInt64(max(0, (t - startedAt).nanoseconds / 1000))

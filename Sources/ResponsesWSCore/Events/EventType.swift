@@ -29,6 +29,10 @@ public enum EventType: Int32, Sendable {
     /// Legacy terminal event of early WebSocket builds (§4.2 "seen in the wild"): read like
     /// `response.completed`, using the embedded response's status.
     case responseDone = 22
+    /// Steering acknowledgements (§4.6): queued, waiting for tool output, or not applied.
+    case steerAccepted = 23
+    case steerPending = 24
+    case steerFailed = 25
 
     /// Ends the turn (§4.4). A request-scoped `error` ends it too.
     public var isTerminal: Bool {
@@ -71,8 +75,12 @@ public enum EventType: Int32, Sendable {
             if s.span(span, equals: "response.in_progress") { return .responseInProgress }
         case 21:
             if s.span(span, equals: "response.refusal.done") { return .refusalDone }
+            if s.span(span, equals: "response.steer.failed") { return .steerFailed }
         case 22:
             if s.span(span, equals: "response.refusal.delta") { return .refusalDelta }
+            if s.span(span, equals: "response.steer.pending") { return .steerPending }
+        case 23:
+            if s.span(span, equals: "response.steer.accepted") { return .steerAccepted }
         case 25:
             if s.span(span, equals: "response.output_text.done") { return .outputTextDone }
             if s.span(span, equals: "response.output_item.done") { return .outputItemDone }

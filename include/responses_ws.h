@@ -30,7 +30,9 @@
  *   - From inside a callback you may call, on the handles of any client: rws_turn_cancel,
  *     rws_turn_get_result, rws_turn_start and rws_session_prewarm (they do not block),
  *     rws_turn_free, rws_client_new, rws_session_new, rws_session_last_response_id,
- *     rws_*_stats, rws_strerror, rws_last_error; and rws_session_reset on a session of the
+ *     rws_*_stats, rws_strerror, rws_last_error, and since 0.5.0 rws_turn_steer,
+ *     rws_turn_steer_info, rws_session_fork, rws_session_stream_id and
+ *     rws_session_fork_parent_id; and rws_session_reset on a session of the
  *     callback's own client. Calls that wait for an I/O thread (rws_turn_next_event(s),
  *     rws_turn_wait, rws_session_free, rws_client_free, and rws_session_reset on another
  *     client's session) return RWS_E_INVALID_STATE there instead of deadlocking (the void ones
@@ -80,9 +82,9 @@ extern "C" {
  * ------------------------------------------------------------------------------------------- */
 
 #define RWS_VERSION_MAJOR 0
-#define RWS_VERSION_MINOR 4
+#define RWS_VERSION_MINOR 5
 #define RWS_VERSION_PATCH 0
-#define RWS_VERSION_STRING "0.4.0"
+#define RWS_VERSION_STRING "0.5.0"
 /* 0xMMmmpp: compare with RWS_VERSION_AT_LEAST(0, 2, 0). */
 #define RWS_VERSION_NUMBER ((RWS_VERSION_MAJOR << 16) | (RWS_VERSION_MINOR << 8) | RWS_VERSION_PATCH)
 #define RWS_VERSION_AT_LEAST(ma, mi, pa) (RWS_VERSION_NUMBER >= (((ma) << 16) | ((mi) << 8) | (pa)))
@@ -117,6 +119,13 @@ RWS_EXTERN uint32_t rws_version_number(void);
                                               .proxy / .no_proxy and the curl environment
                                               variables; RWS_E_PROXY */
 #define RWS_FEATURE_DEFLATE      (1u << 10) /* rws_client_options.permessage_deflate */
+/* Added in 0.5.0 */
+#define RWS_FEATURE_LANES        (1u << 11) /* sessions share connections, one lane each:
+                                              rws_client_options.lanes and
+                                              .max_sessions_per_connection, rws_session_fork,
+                                              rws_session_stream_id, rws_session_fork_parent_id */
+#define RWS_FEATURE_STEER        (1u << 12) /* rws_turn_steer, rws_turn_steer_info and the
+                                              RWS_EVENT_STEER_* events */
 /* Append new bits here, one per capability, with the release that added it. */
 
 /* The features compiled into the loaded library, as RWS_FEATURE_* bits. */
@@ -387,7 +396,37 @@ typedef struct rws_client_options {
                                       about 300 KiB of zlib state. Model output is paced far
                                       below link speeds, so bytes rarely bound a turn's
                                       latency: turn it on for metered or slow links. */
+
+    /* Fields below were appended in 0.5.0. */
+
+    /* Lanes (RWS_FEATURE_LANES). The server runs requests of different lanes (stream_id) of one
+     * connection at once, interleaving their events, and caches each lane's latest response
+     * there. With RWS_LANES_SHARED, the sessions of a client share connections: a session keeps
+     * its stream_id, or takes the connection's default lane when it is free, or else a
+     * generated name ("rws.1", "rws.2", ...: rws_session_stream_id tells which). One reader per
+     * connection hands every event to its lane's session. A connection takes a new session
+     * while it has fewer than max_sessions_per_connection and a lane name left (the server
+     * allows 32 names per connection, never freed); otherwise the client opens another. A
+     * session stays on its connection while it lives (its cache is there), unless the
+     * connection is lost or retired: then it moves, as before, with its full context when
+     * store is false. Cancelling a turn closes its connection only when no other session uses
+     * it; otherwise that lane drops the rest of the cancelled response's events, and the
+     * session's next turn (queued behind it on the server) resends its full context when store
+     * is false. A pull-mode turn that is max_queued_bytes behind pauses reading for the whole
+     * connection. RWS_LANES_PER_SESSION gives every session a connection of its own, as 0.4.0
+     * did. */
+    int lanes;                     /* RWS_LANES_SHARED (default) or RWS_LANES_PER_SESSION */
+    uint32_t max_sessions_per_connection; /* 1-32; default 16, the server's limit of responses in
+                                      flight per connection (more would queue on the server).
+                                      Another value is RWS_E_INVALID_ARGUMENT at rws_client_new. */
 } rws_client_options;
+
+/* Values of rws_client_options.lanes */
+enum {
+    RWS_LANES_SHARED = 0,          /* sessions share connections, one lane each */
+    RWS_LANES_PER_SESSION = 1      /* one connection per session */
+};
+typedef int rws_lanes;             /* an RWS_LANES_* value */
 
 /* Values of rws_client_options.fallback */
 enum {
@@ -407,7 +446,8 @@ RWS_EXTERN void rws_client_options_init(rws_client_options *options);
     { sizeof(rws_client_options), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,                 \
       1, 15000u, 0u, 300000u, 0u, 30000u, 64ull << 20, 16ull << 20, RWS_TRANSPORT_WEBSOCKET,      \
       3300000u, 60000u, 1, 3u, 200u, 4000u, RWS_FALLBACK_AUTO, 2u, 600000u,                      \
-      4ull << 20, NULL, NULL, RWS_LOG_INFO, NULL, NULL, NULL, NULL, NULL, 0 }
+      4ull << 20, NULL, NULL, RWS_LOG_INFO, NULL, NULL, NULL, NULL, NULL, 0,                     \
+      RWS_LANES_SHARED, 16u }
 
 /* Creates a client and starts its I/O thread. No connection is opened yet.
  * options: NULL for all defaults (environment variables are honoured either way).
@@ -476,6 +516,38 @@ RWS_EXTERN void rws_session_free(rws_session *session);
  * status. buf may be NULL when buf_len is 0 (to ask for the length). */
 RWS_EXTERN int rws_session_last_response_id(rws_session *session, char *buf, size_t buf_len);
 
+/* Forks `parent` (PROTOCOL.md §5.3): a new session on a new lane of the parent's connection
+ * whose first turn continues from the parent's last completed response, a cache hit on that
+ * connection even with store false, so it sends only its own new input. The child has the
+ * parent's defaults (options->defaults_json, when set, is merged over them; its fields win),
+ * input mode (options->input_mode is ignored) and transcript, and options->stream_id as its
+ * lane (NULL: a generated one). options: NULL for all of that.
+ * The barrier: once a fork has started its first turn, the parent's next turn is not sent
+ * until that fork's response has reported response.in_progress (or its turn ended), so the
+ * parent cannot replace the response the fork continues from before the server has read it.
+ * A fork that still finds its parent gone (previous_response_not_found) is resent once with
+ * the full context. A full connection, or RWS_LANES_PER_SESSION, puts the fork on another
+ * connection: its first turn then resends the context (store false) or loads the parent from
+ * storage (store true). Forks of forks work the same way. A fork of a session without a
+ * response yet is a new session with the parent's defaults. Free the child with
+ * rws_session_free; the parent and child are independent afterwards.
+ * Never blocks on the network; from any thread, including a callback.
+ * Errors: RWS_E_INVALID_ARGUMENT, RWS_E_INVALID_JSON (defaults_json), RWS_E_INVALID_STREAM_ID,
+ * RWS_E_INVALID_STATE (the client was freed). Since 0.5.0 (RWS_FEATURE_LANES). */
+RWS_EXTERN int rws_session_fork(rws_session *parent, const rws_session_options *options,
+                                rws_session **child_out);
+
+/* Copies the stream_id the session's requests carry now into `buf`, as
+ * rws_session_last_response_id does: its own stream_id, a generated "rws.N" on a shared
+ * connection, or "" (returns 0) for the default lane or while it holds no lane. It can change
+ * when the session moves to another connection. Any thread. Since 0.5.0. */
+RWS_EXTERN int rws_session_stream_id(rws_session *session, char *buf, size_t buf_len);
+
+/* Copies the id of the response the session was forked from into `buf`, as
+ * rws_session_last_response_id does; returns 0 when the session is not a fork (or is a fork of
+ * a session that had no response). Any thread. Since 0.5.0. */
+RWS_EXTERN int rws_session_fork_parent_id(rws_session *session, char *buf, size_t buf_len);
+
 /* Forgets the chain: the next turn starts a new conversation (no previous_response_id).
  * Errors: RWS_E_INVALID_ARGUMENT; RWS_E_INVALID_STATE after rws_client_free, or inside a
  * callback of another client (see THREADS). */
@@ -520,7 +592,11 @@ enum {
     RWS_EVENT_REASONING_TEXT_DONE = 19,
     RWS_EVENT_REFUSAL_DELTA = 20,
     RWS_EVENT_REFUSAL_DONE = 21,
-    RWS_EVENT_RESPONSE_DONE = 22          /* legacy terminal event; treated as completed */
+    RWS_EVENT_RESPONSE_DONE = 22,         /* legacy terminal event; treated as completed */
+    /* Appended in 0.5.0: acknowledgements of rws_turn_steer (PROTOCOL.md §4.6) */
+    RWS_EVENT_STEER_ACCEPTED = 23,        /* response.steer.accepted */
+    RWS_EVENT_STEER_PENDING = 24,         /* response.steer.pending (waits for tool output) */
+    RWS_EVENT_STEER_FAILED = 25           /* response.steer.failed */
 };
 typedef int rws_event_type;               /* an RWS_EVENT_* value (rws_event.type) */
 
@@ -639,10 +715,70 @@ RWS_EXTERN int rws_turn_notify_fd(rws_turn *turn);
 RWS_EXTERN int rws_turn_wait(rws_turn *turn, int32_t timeout_ms);
 
 /* Cancels the turn from any thread, including a callback. The protocol has no cancel message,
- * so the connection is closed (the session reconnects for its next turn and stays usable); the
- * cancelled request is never replayed. Returns RWS_OK if the turn was cancelled, RWS_DONE if it
+ * so the connection is closed when no other session uses it (the session reconnects for its
+ * next turn and stays usable); on a shared connection the lane drops the rest of the cancelled
+ * response's events instead (see rws_client_options.lanes). The cancelled request is never
+ * replayed. Returns RWS_OK if the turn was cancelled, RWS_DONE if it
  * had already ended. After it returns no further event of the turn is delivered. */
 RWS_EXTERN int rws_turn_cancel(rws_turn *turn);
+
+/* Steering (PROTOCOL.md §3.2, §5.6; models that support it, e.g. the GPT-6 family): adds user
+ * input to the turn's running response with `response.steer`. It is sent once the response's
+ * response.created has arrived (at once if it has). `input_json` is a JSON string or a
+ * non-empty array of user messages ({"role":"user","content":...}, optionally "type":
+ * "message"; content a string or input_text / input_image / input_file parts), checked here:
+ * anything else is RWS_E_INVALID_ARGUMENT and nothing is sent. input_len: 0 means
+ * NUL-terminated. *steer_index_out (may be NULL) receives the steer's index for
+ * rws_turn_steer_info: 0, 1, ... in call order.
+ * The server's answers arrive as events of the turn (RWS_EVENT_STEER_*). An accepted steer ends
+ * the running response (response.incomplete, reason "steered", or completed if it had
+ * finished) and the server starts a successor response that sees the input: the turn goes on
+ * through it, and its result, like the session's last response, is the successor's. When the
+ * response stops for a function call instead, the steer is pending: the turn ends with that
+ * response, and the session's next turn, carrying the tool output, commits the steer (the
+ * server puts the steer input in front of it). A steer is never sent twice: a lost connection
+ * or a turn that ends without an answer leaves it RWS_STEER_LOST.
+ * Any thread, including a callback; never blocks. Errors: RWS_E_INVALID_ARGUMENT,
+ * RWS_E_INVALID_JSON, RWS_E_INVALID_STATE (the turn has ended: send the input as a new turn).
+ * Since 0.5.0 (RWS_FEATURE_STEER). */
+RWS_EXTERN int rws_turn_steer(rws_turn *turn, const char *input_json, size_t input_len,
+                              uint32_t *steer_index_out);
+
+/* Values of rws_steer_info.state */
+enum {
+    RWS_STEER_UNKNOWN = 0,         /* waiting for the response to be created, or sent and not
+                                      answered yet */
+    RWS_STEER_ACCEPTED = 1,        /* the server queued it (response.steer.accepted) */
+    RWS_STEER_COMMITTED = 2,       /* the successor response that sees it was created */
+    RWS_STEER_PENDING = 3,         /* the response waits for tool output (required_input_json
+                                      names it); the session's next turn commits the steer */
+    RWS_STEER_FAILED = 4,          /* not applied, and never will be: error_code says why (empty
+                                      when the library refused it, e.g. over HTTP/SSE or after
+                                      the turn ended before its response was created);
+                                      input_json holds the input to send again if you want */
+    RWS_STEER_LOST = 5             /* the connection or the turn ended without an answer: the
+                                      server may or may not have applied it */
+};
+typedef int rws_steer_state;       /* an RWS_STEER_* value */
+
+typedef struct rws_steer_info {
+    size_t struct_size;            /* set by the library: sizeof(rws_steer_info) it knows */
+    int state;                     /* RWS_STEER_* */
+    rws_str steer_id;              /* "steer_..." once accepted, else empty */
+    rws_str target_response_id;    /* the response it was sent for, once sent */
+    rws_str error_code;            /* FAILED: the server's code (response_not_active,
+                                      steering_not_supported, too_many_pending_steers, ...) */
+    rws_str error_message;         /* FAILED and LOST: what happened */
+    rws_str input_json;            /* FAILED: the input as the server (or the library) handed it back */
+    rws_str required_input_json;   /* PENDING: the JSON array of stubs the next turn must fill,
+                                      e.g. [{"type":"function_call_output","call_id":...,"name":...}] */
+} rws_steer_info;
+
+/* Fills `info` with the state of steer `steer_index` of `turn`; pass info_size =
+ * sizeof(rws_steer_info). Strings are valid until rws_turn_free. Any thread, including a
+ * callback. Errors: RWS_E_INVALID_ARGUMENT (NULL, or no such steer). Since 0.5.0. */
+RWS_EXTERN int rws_turn_steer_info(rws_turn *turn, uint32_t steer_index, rws_steer_info *info,
+                                   size_t info_size);
 
 /* The outcome of a turn, filled by rws_turn_get_result. */
 typedef struct rws_turn_result {
@@ -711,6 +847,13 @@ typedef struct rws_stats {
     /* Appended in 0.2.0 (check struct_size before reading): */
     uint64_t read_pauses;          /* times a pull-mode turn's connection stopped reading because
                                       its caller was max_queued_bytes behind */
+    /* Appended in 0.5.0 (check struct_size before reading): gauges, as they are now. */
+    uint64_t connections_open;     /* client: WebSocket connections open or opening; session: 1
+                                      while it holds a lane, else 0 */
+    uint64_t lanes_in_use;         /* client: lanes held by its sessions; session: as above */
+    uint64_t connection_id;        /* session: the connection it holds a lane on (unique in the
+                                      process, from 1; sessions with the same id share it), 0
+                                      for none; client: 0 */
 } rws_stats;
 
 /* Counters of the whole client / of one session since it was created. Thread-safe; allowed in

@@ -8,7 +8,8 @@ Policy (see packaging/README.md, "ABI policy"):
   - a removed function, any High or Medium problem, and any Low problem not listed below break;
   - allowed: added functions, fields appended to an options/result struct (the struct_size
     convention of responses_ws.h), the size change that comes with such an append, added
-    constants, and new values of the RWS_VERSION_* macros.
+    constants, new values of the RWS_VERSION_* macros, and a *_INIT initializer macro that
+    keeps its old values and appends the defaults of the appended fields.
 """
 import sys
 import xml.etree.ElementTree as ET
@@ -21,6 +22,18 @@ VERSION_CONSTANTS = {
     "RWS_VERSION_MAJOR", "RWS_VERSION_MINOR", "RWS_VERSION_PATCH", "RWS_VERSION_STRING",
 }
 ALWAYS_OK_IDS = {"Added_Constant"}
+
+
+def appends_initializer(change) -> bool:
+    """An *_INIT macro whose new braces start with every old value, then add more."""
+    if change is None or not (change.get("target") or "").endswith("_INIT"):
+        return False
+    old = (change.get("old_value") or "").strip()
+    new = (change.get("new_value") or "").strip()
+    if not (old.endswith("}") and new.endswith("}")):
+        return False
+    head = old[:-1].rstrip()
+    return new.startswith(head) and new[len(head):].lstrip().startswith(",")
 
 
 def describe(problem: ET.Element) -> str:
@@ -64,6 +77,7 @@ def main() -> int:
                             pid in APPEND_IDS
                             or (pid in SIZE_IDS and appended)
                             or (pid in CONSTANT_IDS and (target or owner.get("name")) in VERSION_CONSTANTS)
+                            or (pid in CONSTANT_IDS and appends_initializer(problem.find("change")))
                         )
                     )
                     if findings.get(message) != "BREAK":

@@ -77,5 +77,12 @@ expect renumbered-status fail 'BREAK enum constant renumbered: RWS_E_STREAM_LIMI
 h=$(edited_header changed-flag 's/^#define RWS_EVENT_FLAG_TERMINAL (1u << 0)/#define RWS_EVENT_FLAG_TERMINAL (1u << 3)/')
 expect changed-flag fail 'BREAK constant RWS_EVENT_FLAG_TERMINAL' "$h" "$library"
 
+# An initializer macro may gain defaults for appended fields, but never change an old one.
+h=$(edited_header init-appended 's/^#define RWS_TURN_OPTIONS_INIT { sizeof(rws_turn_options), NULL, NULL }/#define RWS_TURN_OPTIONS_INIT { sizeof(rws_turn_options), NULL, NULL, 0 }/')
+expect init-appended pass 'NOTE constant RWS_TURN_OPTIONS_INIT' "$h" "$library"
+
+h=$(edited_header init-changed 's/^#define RWS_TURN_OPTIONS_INIT { sizeof(rws_turn_options), NULL, NULL }/#define RWS_TURN_OPTIONS_INIT { sizeof(rws_turn_options), NULL, (void *)1 }/')
+expect init-changed fail 'BREAK constant RWS_TURN_OPTIONS_INIT' "$h" "$library"
+
 echo "test-abi-guard: $passed passed, $failed failed"
 [ "$failed" = 0 ]

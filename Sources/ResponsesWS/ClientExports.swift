@@ -27,6 +27,8 @@ public func rws_client_options_init(_ options: UnsafeMutablePointer<rws_client_o
     o.fallback_memory_ms = defaults.fallbackMemoryMs
     o.max_queued_bytes = defaults.maxQueuedBytes
     o.log_level = Int32(RWS_LOG_INFO)
+    o.lanes = Int32(RWS_LANES_SHARED)
+    o.max_sessions_per_connection = defaults.maxSessionsPerConnection
     options.pointee = o
 }
 
@@ -86,6 +88,11 @@ func clientConfig(from options: UnsafePointer<rws_client_options>?) throws(RWSEr
     config.fallbackAfterFailures = o.fallback_after_failures
     config.fallbackMemoryMs = o.fallback_memory_ms
     config.maxQueuedBytes = o.max_queued_bytes
+    guard let lanes = LaneSharing(rawValue: o.lanes) else {
+        throw RWSError(.invalidArgument, "rws_client_options.lanes is \(o.lanes): use RWS_LANES_SHARED or RWS_LANES_PER_SESSION")
+    }
+    config.lanes = lanes
+    config.maxSessionsPerConnection = o.max_sessions_per_connection
     if var header = o.headers {
         while let line = header.pointee {
             let text = String(cString: line)
@@ -143,10 +150,13 @@ public func rws_client_free(_ client: OpaquePointer!) {
 @c @implementation
 public func rws_client_stats(_ client: OpaquePointer!, _ stats: UnsafeMutablePointer<rws_stats>!, _ statsSize: Int) -> Int32 {
     guard let handle = borrow(client, as: ClientHandle.self) else { return fail(.invalidArgument, "rws_client_stats: client is NULL") }
-    return fillStats(handle.client.counters, stats, statsSize)
+    let gauges = handle.client.gauges
+    return fillStats(handle.client.counters, connections: gauges.connections, lanes: gauges.lanes, connectionID: 0, stats, statsSize)
 }
 
-func fillStats(_ counters: Counters, _ stats: UnsafeMutablePointer<rws_stats>?, _ size: Int) -> Int32 {
+/// rws_stats from counters plus the gauges of the moment.
+func fillStats(_ counters: Counters, connections: Int, lanes: Int, connectionID: UInt64,
+               _ stats: UnsafeMutablePointer<rws_stats>?, _ size: Int) -> Int32 {
     guard let stats else { return fail(.invalidArgument, "stats is NULL") }
     guard size >= MemoryLayout<Int>.size else {
         return fail(.invalidArgument, "stats_size is \(size): pass sizeof(rws_stats)")
@@ -167,6 +177,9 @@ func fillStats(_ counters: Counters, _ stats: UnsafeMutablePointer<rws_stats>?, 
     out.rotations = s.rotations
     out.unknown_outcomes = s.unknownOutcomes
     out.read_pauses = s.readPauses
+    out.connections_open = UInt64(connections)
+    out.lanes_in_use = UInt64(lanes)
+    out.connection_id = connectionID
     copyOut(out, to: UnsafeMutableRawPointer(stats), size: size)
     return Status.ok.rawValue
 }

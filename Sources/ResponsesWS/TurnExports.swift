@@ -28,6 +28,9 @@ final class TurnHandle {
     /// A plain optional filled on first use let two callers each build one, and the second
     /// store freed the strings the first had handed out.
     let result = AtomicLazyReference<CResult>()
+    /// The C form of each steer's states handed out so far (rws_turn_steer_info), kept until
+    /// rws_turn_free because callers may hold their strings; one per (steer, version).
+    let steerInfos = Mutex<[SteerInfoKey: CSteerInfo]>([:])
 
     init(turn: Turn, session: Session) {
         self.turn = turn
@@ -80,6 +83,20 @@ final class CallbackTarget {
 }
 
 /// Memory the library hands out by pointer: stable until the next `reserve` or deinit.
+/// Copies `parts` into one buffer and returns it with a view of each (empty parts: NULL views).
+func pack(_ parts: [[UInt8]]) -> (GrowableBuffer, [rws_str]) {
+    let storage = GrowableBuffer()
+    let base = storage.reserve(parts.reduce(1) { $0 + $1.count })
+    var offset = 0
+    var views: [rws_str] = []
+    for part in parts {
+        part.withUnsafeBytes { if $0.count > 0 { (base + offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
+        views.append(part.isEmpty ? rws_str(ptr: nil, len: 0) : rws_str(ptr: (base + offset).assumingMemoryBound(to: CChar.self), len: part.count))
+        offset += part.count
+    }
+    return (storage, views)
+}
+
 final class GrowableBuffer {
     private(set) var base: UnsafeMutableRawPointer?
     private var capacity = 0
@@ -328,19 +345,10 @@ public func rws_turn_get_result(_ turn: OpaquePointer!, _ result: UnsafeMutableP
 
 /// Lays the result's strings out in one buffer owned by the handle.
 private func makeResult(_ r: TurnResult) -> CResult {
-    let storage = GrowableBuffer()
-    let parts: [[UInt8]] = [
+    let (storage, views) = pack([
         Array(r.response.id.utf8), Array(r.response.status.utf8), r.responseJSON,
         Array((r.errorCode ?? "").utf8), Array(r.message.utf8), Array((r.requestID ?? "").utf8),
-    ]
-    let base = storage.reserve(parts.reduce(1) { $0 + $1.count })
-    var offset = 0
-    var views: [rws_str] = []
-    for part in parts {
-        part.withUnsafeBytes { if $0.count > 0 { (base + offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
-        views.append(part.isEmpty ? rws_str(ptr: nil, len: 0) : rws_str(ptr: (base + offset).assumingMemoryBound(to: CChar.self), len: part.count))
-        offset += part.count
-    }
+    ])
     var out = rws_turn_result()
     out.struct_size = MemoryLayout<rws_turn_result>.size
     out.status = r.status.rawValue

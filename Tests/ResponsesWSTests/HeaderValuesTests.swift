@@ -40,6 +40,8 @@ import Testing
         (.reasoningTextDelta, Int32(RWS_EVENT_REASONING_TEXT_DELTA)), (.reasoningTextDone, Int32(RWS_EVENT_REASONING_TEXT_DONE)),
         (.refusalDelta, Int32(RWS_EVENT_REFUSAL_DELTA)), (.refusalDone, Int32(RWS_EVENT_REFUSAL_DONE)),
         (.responseDone, Int32(RWS_EVENT_RESPONSE_DONE)),
+        (.steerAccepted, Int32(RWS_EVENT_STEER_ACCEPTED)), (.steerPending, Int32(RWS_EVENT_STEER_PENDING)),
+        (.steerFailed, Int32(RWS_EVENT_STEER_FAILED)),
     ]
 
     /// `NAME = value` entries of the header's enum constants whose names start with `prefix`.
@@ -76,6 +78,16 @@ import Testing
         #expect(header.count == Self.events.count)
         let swiftValues = (0...255).compactMap { EventType(rawValue: Int32($0))?.rawValue }
         #expect(Set(swiftValues) == Set(header.values))
+    }
+
+    @Test func steerStatesAndLaneModesMatchTheHeader() {
+        let states: [(SteerState, Int32)] = [
+            (.unknown, Int32(RWS_STEER_UNKNOWN)), (.accepted, Int32(RWS_STEER_ACCEPTED)), (.committed, Int32(RWS_STEER_COMMITTED)),
+            (.pending, Int32(RWS_STEER_PENDING)), (.failed, Int32(RWS_STEER_FAILED)), (.lost, Int32(RWS_STEER_LOST)),
+        ]
+        for (state, value) in states { #expect(state.rawValue == value, "\(state)") }
+        #expect(LaneSharing.shared.rawValue == Int32(RWS_LANES_SHARED))
+        #expect(LaneSharing.perSession.rawValue == Int32(RWS_LANES_PER_SESSION))
     }
 
     @Test func turnFlagsMatchTheHeader() {

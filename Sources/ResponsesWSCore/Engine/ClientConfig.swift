@@ -92,7 +92,7 @@ public enum FallbackPolicy: Int32, Sendable {
 
 /// The library version, shared by the C export and the User-Agent.
 public enum Version {
-    public static let major = 0, minor = 4, patch = 0
+    public static let major = 0, minor = 5, patch = 0
     public static let string = "\(major).\(minor).\(patch)"
     public static let number = UInt32(major << 16 | minor << 8 | patch)
 }

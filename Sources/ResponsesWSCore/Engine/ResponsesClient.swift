@@ -19,7 +19,9 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
 
     // MARK: confined to `loop`
     /// Every connection open or opening; sessions share them, one lane each (§5.1).
-    private var connections: [SharedConnection] = []
+    private var connections: [SharedConnection] = [] {
+        didSet { publishGauges() }
+    }
     private var sessions: [ObjectIdentifier: Session] = [:]
     /// Until when the endpoint is known to lack WebSocket mode (§5.11): sessions go straight to
     /// HTTP/SSE instead of probing again.
@@ -178,9 +180,21 @@ public final class ResponsesClient: @unchecked Sendable {   // mutable state is 
         connections.removeAll { $0 === shared }
     }
 
-    /// Connections open or opening, and the lanes their sessions hold (stats).
+    /// Connections open or opening, and the lanes their sessions hold. Event loop only.
     var connectionCount: Int { connections.count }
     var laneCount: Int { connections.reduce(0) { $0 + $1.lanes.ownerCount } }
+
+    /// The same two numbers for any thread (rws_client_stats), published on each change.
+    public var gauges: (connections: Int, lanes: Int) {
+        (connectionsOpen.load(ordering: .relaxed), lanesInUse.load(ordering: .relaxed))
+    }
+    private let connectionsOpen = Atomic<Int>(0)
+    private let lanesInUse = Atomic<Int>(0)
+
+    func publishGauges() {
+        connectionsOpen.store(connections.count, ordering: .relaxed)
+        lanesInUse.store(laneCount, ordering: .relaxed)
+    }
 
     /// Says, before each connect, whether it goes through a proxy (never the proxy's credentials).
     func logRoute(to endpoint: Endpoint) {

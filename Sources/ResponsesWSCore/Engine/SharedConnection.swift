@@ -31,7 +31,8 @@ final class SharedConnection: WebSocketConnectionDelegate, @unchecked Sendable {
     }
 
     func admit(_ session: Session, lane requested: String?) -> String?? {
-        lanes.admit(session, requested: requested)
+        defer { client.publishGauges() }
+        return lanes.admit(session, requested: requested)
     }
 
     /// The open connection, now or once the handshake completes.
@@ -63,6 +64,7 @@ final class SharedConnection: WebSocketConnectionDelegate, @unchecked Sendable {
     /// for later sessions or closes it.
     func leave(_ session: Session) {
         lanes.remove(session)
+        client.publishGauges()
         if lanes.ownerCount == 0 { client.connectionUnused(self) }
     }
 
@@ -70,6 +72,7 @@ final class SharedConnection: WebSocketConnectionDelegate, @unchecked Sendable {
     /// session leaves, and the connection takes no new name any more.
     func nameRefused(for session: Session) {
         lanes.nameRefused(for: session)
+        client.publishGauges()
         if lanes.ownerCount == 0 { client.connectionUnused(self) }
     }
 

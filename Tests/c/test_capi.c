@@ -1451,6 +1451,138 @@ static void test_proxies(const sim *s) {
     CHECK(rc == RWS_E_INVALID_ARGUMENT && strstr(message, "hunter2") == NULL, "socks5 with a password: %s", message);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* 0.5.0: lanes, session forks, steering */
+
+static rws_stats stats_of_session(rws_session *sess) {
+    rws_stats st;
+    memset(&st, 0, sizeof st);
+    rws_session_stats(sess, &st, sizeof st);
+    return st;
+}
+
+/* Two sessions of one client share a connection, one lane each; per-session lanes do not. */
+static void test_lanes_share_a_connection(const sim *s) {
+    rws_client *c = client_for(s->base_url, NULL);
+    rws_session *a = session_for(c, DEFAULTS), *b = session_for(c, DEFAULTS);
+    CHECK(run_turn(a, "{\"input\":\"lane a\"}", NULL, NULL, 0) == RWS_OK, "a's turn");
+    CHECK(run_turn(b, "{\"input\":\"lane b\"}", NULL, NULL, 0) == RWS_OK, "b's turn");
+    rws_stats sa = stats_of_session(a), sb = stats_of_session(b), sc;
+    rws_client_stats(c, &sc, sizeof sc);
+    CHECK(sa.connection_id != 0 && sa.connection_id == sb.connection_id, "one connection: %llu and %llu",
+          (unsigned long long)sa.connection_id, (unsigned long long)sb.connection_id);
+    CHECK(sc.connects == 1 && sc.connections_open == 1 && sc.lanes_in_use == 2, "client: %llu connects, %llu open, %llu lanes",
+          (unsigned long long)sc.connects, (unsigned long long)sc.connections_open, (unsigned long long)sc.lanes_in_use);
+    CHECK(sa.connections_open == 1 && sa.lanes_in_use == 1, "a session holds one lane");
+    char lane[64];
+    CHECK(rws_session_stream_id(a, lane, sizeof lane) == 0 && lane[0] == '\0', "a is on the default lane");
+    CHECK(rws_session_stream_id(b, lane, sizeof lane) == 5 && strcmp(lane, "rws.1") == 0, "b got a generated lane: %s", lane);
+    rws_session_free(a);
+    rws_session_free(b);
+    rws_client_free(c);
+
+    rws_client_options o;
+    rws_client_options_init(&o);
+    CHECK(o.lanes == RWS_LANES_SHARED && o.max_sessions_per_connection == 16, "defaults");
+    o.lanes = RWS_LANES_PER_SESSION;
+    c = client_for(s->base_url, &o);
+    a = session_for(c, DEFAULTS);
+    b = session_for(c, DEFAULTS);
+    CHECK(run_turn(a, "{\"input\":\"own a\"}", NULL, NULL, 0) == RWS_OK && run_turn(b, "{\"input\":\"own b\"}", NULL, NULL, 0) == RWS_OK, "turns");
+    sa = stats_of_session(a);
+    sb = stats_of_session(b);
+    CHECK(sa.connection_id != sb.connection_id, "per-session lanes: two connections");
+    rws_session_free(a);
+    rws_session_free(b);
+    rws_client_free(c);
+
+    rws_client *bad = NULL;
+    rws_client_options_init(&o);
+    o.base_url = s->base_url;
+    o.max_sessions_per_connection = 0;
+    CHECK(rws_client_new(&o, &bad) == RWS_E_INVALID_ARGUMENT && bad == NULL, "0 sessions per connection");
+    CHECK(strstr(rws_last_error(), "max_sessions_per_connection") != NULL, "the message names the option: %s", rws_last_error());
+    rws_client_options_init(&o);
+    o.base_url = s->base_url;
+    o.lanes = 7;
+    CHECK(rws_client_new(&o, &bad) == RWS_E_INVALID_ARGUMENT, "lanes 7");
+}
+
+/* A fork continues from its parent's last response on a lane of the same connection. */
+static void test_session_fork(const sim *s) {
+    rws_client *c = client_for(s->base_url, NULL);
+    rws_session *parent = session_for(c, DEFAULTS);
+    CHECK(run_turn(parent, "{\"input\":\"the plan\"}", NULL, NULL, 0) == RWS_OK, "parent turn");
+    char head[128], forked[128], lane[64];
+    CHECK(rws_session_last_response_id(parent, head, sizeof head) > 0, "parent head");
+    rws_session_options so;
+    rws_session_options_init(&so);
+    so.stream_id = "critic";
+    so.defaults_json = "{\"temperature\":0.5}";
+    rws_session *child = NULL;
+    CHECK(rws_session_fork(parent, &so, &child) == RWS_OK && child, "fork: %s", rws_last_error());
+    CHECK(rws_session_fork_parent_id(child, forked, sizeof forked) > 0 && strcmp(forked, head) == 0, "fork parent %s", forked);
+    rws_turn_result r;
+    CHECK(run_turn(child, "{\"input\":\"review it\"}", &r, NULL, 0) == RWS_OK, "child turn");
+    CHECK(r.flags & RWS_TURN_INCREMENTAL, "only the child's new items (flags %u)", r.flags);
+    CHECK(!(r.flags & RWS_TURN_FULL_RESEND), "no resend");
+    CHECK(rws_session_stream_id(child, lane, sizeof lane) == 6 && strcmp(lane, "critic") == 0, "the child's lane");
+    CHECK(stats_of_session(child).connection_id == stats_of_session(parent).connection_id, "same connection");
+    CHECK(rws_session_fork_parent_id(parent, forked, sizeof forked) == 0, "the parent is not a fork");
+    CHECK(run_turn(parent, "{\"input\":\"go on\"}", &r, NULL, 0) == RWS_OK && (r.flags & RWS_TURN_INCREMENTAL), "parent goes on");
+    rws_session *none = NULL;
+    CHECK(rws_session_fork(NULL, NULL, &none) == RWS_E_INVALID_ARGUMENT && none == NULL, "NULL parent");
+    so.stream_id = "";
+    CHECK(rws_session_fork(parent, &so, &none) == RWS_E_INVALID_STREAM_ID, "bad stream_id");
+    rws_session_free(child);
+    rws_session_free(parent);
+    rws_client_free(c);
+}
+
+/* rws_turn_steer: accepted, the turn follows the successor; bad input is refused locally. */
+static void test_steer(void) {
+    const char *flags[] = {"--fault", "hold-after-first-delta@1", NULL};
+    sim s;
+    CHECK(sim_start(&s, flags) == 0, "sim");
+    rws_client *c = client_for(s.base_url, NULL);
+    rws_session *sess = session_for(c, "{\"model\":\"gpt-6\",\"store\":false}");
+    rws_turn *t = NULL;
+    CHECK(rws_turn_start(sess, "{\"input\":\"Write a long plan\"}", 0, NULL, &t) == RWS_OK, "start");
+    const rws_event *e;
+    char first[128] = "";
+    while (rws_turn_next_event(t, 30000, &e) == RWS_OK) {
+        if (e->type == RWS_EVENT_RESPONSE_CREATED) snprintf(first, sizeof first, "%.*s", STR_FMT(e->response_id));
+        if (e->type == RWS_EVENT_OUTPUT_TEXT_DELTA) break;
+    }
+    uint32_t index = 99;
+    CHECK(rws_turn_steer(t, "[{\"role\":\"assistant\",\"content\":\"x\"}]", 0, &index) == RWS_E_INVALID_ARGUMENT && index == 99,
+          "only user messages steer");
+    CHECK(strstr(rws_last_error(), "role") != NULL, "the message says why: %s", rws_last_error());
+    CHECK(rws_turn_steer(t, "\"Keep it to two weeks\"", 0, &index) == RWS_OK && index == 0, "steer: %s", rws_last_error());
+    int accepted = 0, rc;
+    while ((rc = rws_turn_next_event(t, 30000, &e)) == RWS_OK) accepted += e->type == RWS_EVENT_STEER_ACCEPTED;
+    rws_turn_result r;
+    rws_turn_get_result(t, &r, sizeof r);
+    CHECK(rc == RWS_DONE && r.status == RWS_OK, "the steered turn ends ok: %.*s", STR_FMT(r.error_message));
+    CHECK(accepted == 1, "one response.steer.accepted event");
+    CHECK(r.response_id.len > 0 && strncmp(r.response_id.ptr, first, r.response_id.len) != 0, "the result is the successor's");
+    CHECK(str_find(r.response_json, "Steered:") != NULL, "the successor saw the input");
+    rws_steer_info info;
+    CHECK(rws_turn_steer_info(t, 0, &info, sizeof info) == RWS_OK, "info");
+    CHECK(info.state == RWS_STEER_COMMITTED, "committed (%d)", info.state);
+    CHECK(info.steer_id.len > 6 && strncmp(info.steer_id.ptr, "steer_", 6) == 0, "steer id %.*s", STR_FMT(info.steer_id));
+    CHECK(info.target_response_id.len == strlen(first) && strncmp(info.target_response_id.ptr, first, strlen(first)) == 0, "target");
+    CHECK(rws_turn_steer_info(t, 1, &info, sizeof info) == RWS_E_INVALID_ARGUMENT, "no steer 1");
+    CHECK(rws_turn_steer(t, "\"late\"", 0, NULL) == RWS_E_INVALID_STATE, "an ended turn cannot be steered");
+    char head[128];
+    rws_session_last_response_id(sess, head, sizeof head);
+    CHECK(r.response_id.len == strlen(head) && strncmp(r.response_id.ptr, head, r.response_id.len) == 0, "the head is the successor");
+    rws_turn_free(t);
+    rws_session_free(sess);
+    rws_client_free(c);
+    sim_stop(&s);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     test_case tests[] = {
@@ -1480,6 +1612,9 @@ int main(void) {
         {"notify_fd", test_notify_fd, NULL},
         {"bounded_pull_queue", NULL, test_bounded_pull_queue},
         {"fork_child_runs_turns", test_fork_child_runs_turns, NULL},
+        {"lanes_share_a_connection", test_lanes_share_a_connection, NULL},
+        {"session_fork", test_session_fork, NULL},
+        {"steer", NULL, test_steer},
     };
     int passed = 0, failed = 0;
     sim shared;

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOConcurrencyHelpers
 import NIOCore
 import ResponsesTLS
@@ -80,6 +83,18 @@ public final class Simulator: Sendable {
     private var hostForURL: String { host.contains(":") ? "[\(host)]" : host }
 
     /// Counters of the whole server and of each WebSocket connection.
+    /// CPU time the simulator's threads have used, in nanoseconds: benchmarks that run it in
+    /// their own process subtract it to get the client's share.
+    public func cpuNanos() -> UInt64 {
+        group.makeIterator().reduce(0) { total, loop in
+            total + ((try? loop.submit { () -> UInt64 in
+                var ts = timespec()
+                clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+                return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+            }.wait()) ?? 0)
+        }
+    }
+
     public func stats() -> SimulatorStats {
         shared.stats.snapshot(faultsInjected: shared.faults.faultsInjected, storedResponses: shared.store.count,
                               costModelEnabled: config.costMicrosecondsPerInputKiB > 0)

@@ -32,11 +32,14 @@ struct BenchCommand: AsyncParsableCommand {
     var roundTrips = 2000
 
     enum Measurements: String, ExpressibleByArgument, CaseIterable {
-        case all, throughput, callback, pull, latency, decode
+        case all, throughput, callback, pull, latency, decode, fanout, sessions
     }
 
-    @Option(help: "Which measurements: all, throughput (callback and pull), callback, pull, latency, decode (the event-header decoder alone).")
+    @Option(help: "Which measurements: all, throughput (callback and pull), callback, pull, latency, decode (the event-header decoder alone), fanout (a parent and 8 forks: lanes, a connection each, HTTP/SSE), sessions (--sessions sessions of one client).")
     var only = Measurements.all
+
+    @Option(help: "Sessions in the sessions measurement.")
+    var sessions = 1000
 
     @Option(help: "The libresponsesws.so to measure (default: the one built beside this rws).")
     var library: String?
@@ -47,6 +50,7 @@ struct BenchCommand: AsyncParsableCommand {
     func validate() throws {
         try require(events >= 1, "--events must be at least 1 (got \(events))")
         try require(roundTrips >= 1, "--round-trips must be at least 1 (got \(roundTrips))")
+        try require(sessions >= 1, "--sessions must be at least 1 (got \(sessions))")
     }
 
     func run() async throws {
@@ -71,6 +75,14 @@ struct BenchCommand: AsyncParsableCommand {
         if [.all, .latency].contains(only) {
             progress.show("rws bench: \(roundTrips) round trips per latency measurement")
             try measureRoundTrips(lib, sim: sim)
+        }
+        if [.all, .fanout].contains(only) {
+            progress.show("rws bench: fan-out of 8 forks, three ways")
+            try await measureFanout(lib)
+        }
+        if [.all, .sessions].contains(only) {
+            progress.show("rws bench: \(sessions) sessions on one client")
+            try await measureManySessions(lib, count: sessions, baseURL: baseURL)
         }
         if [.all, .decode].contains(only) {
             progress.show("rws bench: event-header decoder")

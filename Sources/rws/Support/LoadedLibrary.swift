@@ -19,6 +19,8 @@ struct LoadedLibrary {
     typealias StatusText = @convention(c) (Int32) -> UnsafePointer<CChar>?
     typealias LastError = @convention(c) () -> UnsafePointer<CChar>?
     typealias VersionText = @convention(c) () -> UnsafePointer<CChar>?
+    typealias SessionFork = @convention(c) (OpaquePointer?, UnsafePointer<rws_session_options>?, UnsafeMutablePointer<OpaquePointer?>?) -> Int32
+    typealias ClientStats = @convention(c) (OpaquePointer?, UnsafeMutablePointer<rws_stats>?, Int) -> Int32
 
     let path: String
     let clientOptionsInit: ClientOptionsInit
@@ -35,6 +37,9 @@ struct LoadedLibrary {
     let strerror: StatusText
     let lastError: LastError
     let version: VersionText
+    /// Since 0.5.0; nil in an older library (the benchmarks that need them say so).
+    let sessionFork: SessionFork?
+    let clientStats: ClientStats?
 
     struct LoadError: Error, CustomStringConvertible { let description: String }
 
@@ -76,7 +81,9 @@ struct LoadedLibrary {
             turnFree: try symbol("rws_turn_free", as: Free.self),
             strerror: try symbol("rws_strerror", as: StatusText.self),
             lastError: try symbol("rws_last_error", as: LastError.self),
-            version: try symbol("rws_version", as: VersionText.self))
+            version: try symbol("rws_version", as: VersionText.self),
+            sessionFork: try? symbol("rws_session_fork", as: SessionFork.self),
+            clientStats: try? symbol("rws_client_stats", as: ClientStats.self))
     }
 
     /// `name` in the directory of the running executable.

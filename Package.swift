@@ -12,6 +12,7 @@
 //   ResponsesWSCore   the engine: wire (WebSocket, TLS, HTTP/SSE), events, client, session, turn
 //   ResponsesWSSim    the local Responses API simulator (WebSocket + HTTP/SSE)
 //   CResponsesWS      the public C header include/responses_ws.h (+ the C-side thread-local error)
+//   CResponsesWSCompat older symbol versions of exported functions (options_init_compat.c)
 //   ResponsesWS       thin @c @implementation exports of that header → libresponsesws.so
 //   rws               the command-line tool (sim, run, loop, demo, bench)
 //   rws-autobahn      test-only: the Autobahn echo client (Tests/autobahn)
@@ -65,9 +66,13 @@ let package = Package(
             swiftSettings: hotPath),
         .target(name: "ResponsesWSSim", dependencies: ["ResponsesJSON", "ResponsesTLS", "ResponsesDeflate"] + nio),
         .target(name: "CResponsesWS"),
+        // Older versions of exported functions, bound to their symbol version nodes in release
+        // builds, where the version script defines the nodes.
+        .target(name: "CResponsesWSCompat", dependencies: ["CResponsesWS"],
+                cSettings: [.define("RWS_SYMBOL_VERSIONS", .when(configuration: .release))]),
         .target(
             name: "ResponsesWS",
-            dependencies: ["CResponsesWS", "ResponsesWSCore"],
+            dependencies: ["CResponsesWS", "CResponsesWSCompat", "ResponsesWSCore"],
             swiftSettings: hotPath,
             linkerSettings: [
                 .unsafeFlags(["-use-ld=lld"]),

@@ -84,13 +84,13 @@ release_library() {
     local so=.build/release/libresponsesws.so
     ln -sf libresponsesws.so .build/release/libresponsesws.so.0
     local bad
-    bad=$(nm -D --defined-only "$so" | awk '{print $NF}' | grep -vE '^RESPONSESWS_0(\.[0-9]+)?$' | grep -vE '^rws_[a-z0-9_]*@@RESPONSESWS_0(\.[0-9]+)?$')
+    bad=$(nm -D --defined-only "$so" | awk '{print $NF}' | grep -vE '^RESPONSESWS_0(\.[0-9]+)?$' | grep -vE '^rws_[a-z0-9_]*@@?RESPONSESWS_0(\.[0-9]+)?$')
     if [ -n "$bad" ]; then echo "unexpected exported symbols:"; echo "$bad" | head; return 1; fi
     readelf -d "$so" | grep -q 'SONAME.*\[libresponsesws.so.0\]' || { echo "wrong SONAME"; return 1; }
     if readelf -d "$so" | grep NEEDED | grep -q libswift; then echo "links the Swift runtime dynamically"; return 1; fi
     local declared exported
     declared=$(grep -oE 'RWS_EXTERN [^;]*\brws_[a-z0-9_]+\(' include/responses_ws.h | grep -oE 'rws_[a-z0-9_]+\($' | tr -d '(' | sort)
-    exported=$(nm -D --defined-only "$so" | awk '{print $NF}' | grep '^rws_' | sed 's/@@.*//' | sort)
+    exported=$(nm -D --defined-only "$so" | awk '{print $NF}' | grep '^rws_' | sed 's/@.*//' | sort -u)
     if [ "$declared" != "$exported" ]; then
         echo "header and exports differ:"; diff <(echo "$declared") <(echo "$exported"); return 1
     fi
@@ -107,7 +107,11 @@ c_tests() {
     mkdir -p "$out"
     cc -std=c99 -O2 -Wall -Wextra -Werror -Iinclude Tests/c/test_capi.c -L.build/release -lresponsesws \
         -Wl,-rpath,"$ROOT/.build/release" -lpthread -o "$out/test_capi" || return 1
-    RWS_BIN=.build/release/rws "$out/test_capi"
+    RWS_BIN=.build/release/rws "$out/test_capi" || return 1
+    # A program built against the 0.4.0 header (packaging/README.md, "ABI policy").
+    cc -std=c99 -O2 -Wall -Wextra -Werror -ITests/c/old-headers/0.4.0 Tests/c/test_old_header.c -L.build/release \
+        -lresponsesws -Wl,-rpath,"$ROOT/.build/release" -ldl -o "$out/test_old_header" || return 1
+    RWS_BIN=.build/release/rws "$out/test_old_header"
 }
 
 c_example() {

@@ -126,11 +126,11 @@ echo "libresponsesws 0 libresponsesws0 (>= $version)" > "$lib/DEBIAN/shlibs"
 {
     echo "$SONAME libresponsesws0 #MINVER#"
     echo "* Build-Depends-Package: libresponsesws-dev"
-    for node in $(exported_symbols "$lib/$libdir/libresponsesws.so.$version" | sed 's/.*@@//' | LC_ALL=C sort -u); do
+    for node in $(exported_symbols "$lib/$libdir/libresponsesws.so.$version" | sed -E 's/.*@@?//' | LC_ALL=C sort -u); do
         echo " ${node}@${node} $(node_release "$node")"
     done
     exported_symbols "$lib/$libdir/libresponsesws.so.$version" | while read -r sym; do
-        echo " ${sym/@@/@} $(node_release "${sym#*@@}")"
+        echo " ${sym/@@/@} $(node_release "${sym##*@}")"
     done
 } > "$lib/DEBIAN/symbols"
 echo "activate-noawait ldconfig" > "$lib/DEBIAN/triggers"

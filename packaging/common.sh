@@ -45,8 +45,9 @@ input_library() {
     echo "$so"
 }
 
-# Exported (defined, dynamic) symbols of a library as "name@@VERSION", sorted, without the
-# version-definition symbol itself.
+# Exported (defined, dynamic) symbols of a library as "name@@VERSION" (the default version) or
+# "name@VERSION" (an older one kept for old programs), sorted, without the version-definition
+# symbols themselves.
 exported_symbols() {
     nm -D --defined-only "$1" | awk '{print $NF}' | grep -vE "^${SYMBOL_VERSION_RE}\$" | LC_ALL=C sort
 }
@@ -59,7 +60,7 @@ check_release_library() {
     need_tool readelf binutils
     need_tool nm binutils
     dyn=$(readelf -d "$so") || die "$so is not an ELF shared library"
-    bad=$(exported_symbols "$so" | grep -vE "^rws_[a-z0-9_]*@@${SYMBOL_VERSION_RE}\$" | head -5 || true)
+    bad=$(exported_symbols "$so" | grep -vE "^rws_[a-z0-9_]*@@?${SYMBOL_VERSION_RE}\$" | head -5 || true)
     [ -z "$bad" ] || die "$so exports symbols outside the C API (a debug build, or the version script" \
         "packaging/responses_ws.map was not applied), e.g.: $(echo $bad)"
     exported_symbols "$so" | grep -q . || die "$so exports no rws_* symbol"

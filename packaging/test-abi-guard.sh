@@ -18,19 +18,24 @@ failed=0
 "$check" --update --header "$HEADER" --library "$library" --baseline "$work/baseline" >/dev/null ||
     die "cannot create a baseline from the current tree"
 
-# A stand-in library exporting exactly the given rws_* names, linked like the real one (same
-# version script and SONAME): the way to get "the library lost a symbol" without rebuilding Swift.
-stub_library() { # output names...
-    local out=$1
+# A stand-in library exporting exactly the given versioned symbols (name@@NODE, name@NODE, as
+# exported_symbols prints them), linked like the real one (same version script and SONAME): the
+# way to get "the library lost a symbol" without rebuilding Swift.
+stub_library() { # output symbols...
+    local out=$1 i=0 sym
     shift
-    printf 'void %s(void) {}\n' "$@" > "$out.c"
+    : > "$out.c"
+    for sym in "$@"; do
+        i=$((i + 1))
+        printf 'void rws_stub_%d(void) {}\n__asm__(".symver rws_stub_%d, %s");\n' "$i" "$i" "$sym" >> "$out.c"
+    done
     cc -shared -fPIC -o "$out" "$out.c" -Wl,--version-script="$work/stub.map" -Wl,-soname,"$SONAME"
 }
 # The real map lists each function by name; the appended-function case's probe gets a node of
 # its own, as a new release's functions would.
 { cat "$REPO_ROOT/packaging/responses_ws.map"
-  echo "RESPONSESWS_0.99 { global: rws_abi_guard_probe; } RESPONSESWS_0.2;"; } > "$work/stub.map"
-real_names=$(exported_symbols "$library" | sed 's/@@.*//')
+  echo "RESPONSESWS_0.99 { global: rws_abi_guard_probe; } RESPONSESWS_0.5;"; } > "$work/stub.map"
+real_symbols=$(exported_symbols "$library")
 
 # Edits a copy of the header with sed and fails the run if the edit did not change anything.
 edited_header() { # name sed-script
@@ -49,8 +54,8 @@ expect() {
 expect unmodified pass 'abi-check: OK' "$HEADER" "$library"
 
 h=$(edited_header appended-function '/^RWS_EXTERN int rws_session_stats/a RWS_EXTERN int rws_abi_guard_probe(void);')
-stub_library "$work/appended.so" $real_names rws_abi_guard_probe
-expect appended-function pass 'NOTE symbol added: rws_abi_guard_probe@@RESPONSESWS_0' "$h" "$work/appended.so"
+stub_library "$work/appended.so" $real_symbols rws_abi_guard_probe@@RESPONSESWS_0.99
+expect appended-function pass 'NOTE symbol added: rws_abi_guard_probe@@RESPONSESWS_0.99' "$h" "$work/appended.so"
 
 h=$(edited_header appended-field '/^} rws_turn_result;/i\    uint64_t abi_guard_appended;')
 expect appended-field pass 'NOTE struct rws_turn_result field #[0-9]+ appended: abi_guard_appended' "$h" "$library"
@@ -59,10 +64,10 @@ h=$(edited_header version-bump 's/^#define RWS_VERSION_PATCH 0$/#define RWS_VERS
 expect version-bump pass 'NOTE constant RWS_VERSION_STRING' "$h" "$library"
 
 h=$(edited_header removed-function '/^RWS_EXTERN int rws_session_reset(/d')
-stub_library "$work/removed.so" $(echo "$real_names" | grep -vx rws_session_reset)
+stub_library "$work/removed.so" $(echo "$real_symbols" | grep -v '^rws_session_reset@')
 expect removed-function fail 'BREAK symbol removed from the library: rws_session_reset@@RESPONSESWS_0' "$h" "$work/removed.so"
 
-stub_library "$work/lost-symbol.so" $(echo "$real_names" | grep -vx rws_turn_cancel)
+stub_library "$work/lost-symbol.so" $(echo "$real_symbols" | grep -v '^rws_turn_cancel@')
 expect library-lost-symbol fail 'BREAK rws_turn_cancel is declared in the header but not exported' "$HEADER" "$work/lost-symbol.so"
 
 h=$(edited_header changed-parameter 's/^RWS_EXTERN int rws_turn_wait(rws_turn \*turn, int32_t timeout_ms);/RWS_EXTERN int rws_turn_wait(rws_turn *turn, int64_t timeout_ms);/')

@@ -1,8 +1,10 @@
 import CResponsesWS
 import ResponsesWSCore
 
-@c @implementation
-public func rws_client_options_init(_ options: UnsafeMutablePointer<rws_client_options>!) {
+/// The body of rws_client_options_init, whose exported versions live in C
+/// (Sources/CResponsesWSCompat): the full struct of this header.
+@_cdecl("rwsi_client_options_init")
+public func rwsi_client_options_init(_ options: UnsafeMutablePointer<rws_client_options>!) {
     guard let options else { return }
     let defaults = ClientConfig()
     var o = rws_client_options()
@@ -32,11 +34,17 @@ public func rws_client_options_init(_ options: UnsafeMutablePointer<rws_client_o
     options.pointee = o
 }
 
+/// Where a field of rws_client_options ends (the struct_size that covers it).
+private func fieldEnd<T>(_ field: KeyPath<rws_client_options, T>) -> Int {
+    MemoryLayout<rws_client_options>.offset(of: field)! + MemoryLayout<T>.size
+}
+
 /// Reads a caller's options struct, honouring its struct_size (older, shorter structs get
 /// defaults for the fields they do not have).
 func clientConfig(from options: UnsafePointer<rws_client_options>?) throws(RWSError) -> ClientConfig {
-    var o = rws_client_options()
-    rws_client_options_init(&o)
+    var defaults = rws_client_options()
+    rwsi_client_options_init(&defaults)
+    var o = defaults
     if let options {
         let size = options.pointee.struct_size
         guard size >= MemoryLayout<Int>.size, size <= 1 << 16 else {
@@ -44,6 +52,12 @@ func clientConfig(from options: UnsafePointer<rws_client_options>?) throws(RWSEr
         }
         withUnsafeMutableBytes(of: &o) { dst in
             dst.copyMemory(from: UnsafeRawBufferPointer(start: options, count: min(size, dst.count)))
+        }
+        // A struct of 0.4.0 ends in padding where `lanes` now is: those bytes are the caller's
+        // garbage, not a choice. The 0.5.0 fields count only when struct_size covers them all.
+        if size < Int(fieldEnd(\rws_client_options.max_sessions_per_connection)) {
+            o.lanes = defaults.lanes
+            o.max_sessions_per_connection = defaults.max_sessions_per_connection
         }
     }
     var config = ClientConfig()

@@ -117,6 +117,7 @@ struct ResolvedConfig: Sendable {
     let fallbackAfterFailures: Int
     let fallbackMemory: TimeAmount
     let maxQueuedBytes: Int
+    var deadlines: TurnDeadlines { TurnDeadlines(total: totalTimeout, firstEvent: firstEventTimeout, idle: idleTimeout) }
     /// 1 when every session has its own connection.
     let maxSessionsPerConnection: Int
     let now: @Sendable () -> NIODeadline

@@ -349,32 +349,23 @@ extension Session {
     /// One timer per turn, re-armed from the last event's time instead of per event, so that
     /// streaming costs no timer allocation per event.
     func armWatchdog(_ turn: Turn) {
-        guard let deadline = nextDeadline(for: turn) else { return }
+        guard let deadline = client.config.deadlines.next(times(of: turn)) else { return }
         turn.watchdog = client.loop.scheduleTask(deadline: deadline) { [self] in watchdogFired(turn) }
     }
 
-    private func nextDeadline(for turn: Turn) -> NIODeadline? {
-        let config = client.config
-        var deadlines: [NIODeadline] = []
-        if let total = config.totalTimeout { deadlines.append(turn.startedAt + total) }
-        if let idle = config.idleTimeout { deadlines.append(turn.lastEventAt + idle) }
-        if turn.firstEventAt == nil, let first = config.firstEventTimeout { deadlines.append(turn.startedAt + first) }
-        return deadlines.min()
+    private func times(of turn: Turn) -> TurnDeadlines.Times {
+        TurnDeadlines.Times(startedAt: turn.startedAt, lastEventAt: turn.lastEventAt, firstEventAt: turn.firstEventAt,
+                            readingPaused: turn.isReadingPaused)
     }
 
     private func watchdogFired(_ turn: Turn) {
         guard current === turn, !turn.isFinished else { return }
         let now = NIODeadline.now()
-        let config = client.config
         var reason: String?
-        if let total = config.totalTimeout, now >= turn.startedAt + total {
-            reason = "the turn took longer than total_timeout_ms (\(total.nanoseconds / 1_000_000) ms)"
-        } else if turn.isReadingPaused {
-            turn.lastEventAt = now   // the caller is behind, not the server: no idle timeout
-        } else if turn.firstEventAt == nil, let first = config.firstEventTimeout, now >= turn.startedAt + first {
-            reason = "no event arrived within first_event_timeout_ms (\(first.nanoseconds / 1_000_000) ms)"
-        } else if let idle = config.idleTimeout, now >= turn.lastEventAt + idle {
-            reason = "no event for idle_timeout_ms (\(idle.nanoseconds / 1_000_000) ms)"
+        switch client.config.deadlines.verdict(times(of: turn), now: now) {
+        case .expired(let why): reason = why
+        case .restartIdle: turn.lastEventAt = now
+        case .rearm: break
         }
         guard let reason else {
             armWatchdog(turn)

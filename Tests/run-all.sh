@@ -9,7 +9,8 @@
 #   3. the release libresponsesws.so: exported symbols, SONAME, no dynamic Swift runtime
 #   4. the rws command line (Tests/cli_test.py), C API tests and the C example, linked against the release .so, against `rws sim`;
 #      valgrind memcheck of the example; the minimal-turn benchmark against a raw C WebSocket
-#      client (numbers only: Tests/c/bench_minimal_turn.sh)
+#      client (numbers only: Tests/c/bench_minimal_turn.sh); the fan-out of forks and 1,000
+#      sessions on one client (numbers only: rws bench --only fanout, --only sessions)
 #   5. the simulator against the official openai Python SDK
 #   6. the Python binding (pytest) and the Rust crate (cargo test, cargo doc) against `rws sim`;
 #      the Python wheel (auditwheel repair, then installed in a fresh venv without the toolchain)
@@ -141,6 +142,18 @@ minimal_turn_bench() {
     RWS_LIB_DIR="$ROOT/.build/release" RWS_BIN="$ROOT/.build/release/rws" bash Tests/c/bench_minimal_turn.sh --by-thread
 }
 
+lanes_bench() {
+    # Numbers, not a test: a parent with 8 forks over lanes / a connection per session /
+    # HTTP/SSE, and 1,000 sessions of one client against a simulator in another process (so the
+    # resident memory is the client's). Fails only when a turn fails; a few seconds.
+    .build/release/rws bench --only fanout || return 1
+    start_sim .build/release/rws --tokens-per-second 0 --output-tokens 20 || return 1
+    .build/release/rws bench --only sessions --base-url "$SIM_BASE_URL"
+    local rc=$?
+    stop_sim
+    return $rc
+}
+
 memcheck() {
     # valgrind 3.19 cannot read the toolchain's DWARF 5: check a copy without debug info.
     command -v valgrind >/dev/null || { echo "valgrind not installed"; return 1; }
@@ -226,6 +239,7 @@ step "rws command line" cli
 step "C API tests" c_tests
 step "C example" c_example
 step "minimal turn vs the raw C floor (numbers only)" minimal_turn_bench
+step "lanes: fan-out and 1,000 sessions (numbers only)" lanes_bench
 step "memcheck (valgrind)" memcheck
 step "openai SDK against rws sim" openai_sdk
 step "Python binding" python_binding

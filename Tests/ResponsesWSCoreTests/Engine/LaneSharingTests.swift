@@ -164,4 +164,23 @@ private func text(_ span: JSONSpan, in frame: ByteBuffer) -> String {
             #expect(sim.stats().websocketUpgrades == 2)
         }
     }
+
+    @Test func anAgedSharedConnectionRetiresAtEachLanesOwnTurnBoundary() async throws {
+        let clock = TestClock()
+        try await withSimulator({ $0.now = clock.function }, client: { $0.now = clock.function; $0.warmStandby = false }) { sim, client in
+            let a = try client.makeSession(defaults: defaults)
+            let b = try client.makeSession(defaults: defaults)
+            let (a1, _) = finish(try start(a, "a1")), (b1, _) = finish(try start(b, "b1"))
+            #expect(a1.status == .ok && b1.status == .ok)
+            clock.advance(by: .minutes(55))
+            let (movedA, _) = finish(try start(a, "a2"))
+            #expect(movedA.status == .ok && movedA.flags.contains(.rotated) && movedA.flags.contains(.fullResend))
+            #expect(sim.stats().websocketConnections.first?.isOpen == true, "b still holds a lane of the old connection")
+            let (movedB, _) = finish(try start(b, "b2"))
+            #expect(movedB.status == .ok && movedB.flags.contains(.rotated))
+            try await sim.waitForStats { $0.websocketConnections.first?.isOpen == false }
+            #expect(sim.stats().websocketUpgrades == 2, "both moved to one new connection")
+            #expect(a.placement.connectionID == b.placement.connectionID)
+        }
+    }
 }

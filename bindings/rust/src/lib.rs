@@ -175,6 +175,14 @@ impl Features {
     pub fn deflate(self) -> bool {
         self.0 & sys::RWS_FEATURE_DEFLATE != 0
     }
+    /// Sessions share connections, one lane each; [`Session::fork`] (0.5.0).
+    pub fn lanes(self) -> bool {
+        self.0 & sys::RWS_FEATURE_LANES != 0
+    }
+    /// [`Turn::steer`] and the steer events (0.5.0).
+    pub fn steer(self) -> bool {
+        self.0 & sys::RWS_FEATURE_STEER != 0
+    }
 }
 
 /// The features compiled into the loaded library.

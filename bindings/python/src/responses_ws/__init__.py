@@ -22,7 +22,7 @@ from .events import Event, EventType
 from .params import ResponseCreateParams
 from .turn import Transport, Turn, TurnFlags, TurnResult
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 
 # The SDK adapters import the openai / openai-agents SDKs, so they load only when first used:

@@ -97,15 +97,17 @@ mod reactor;
 mod request;
 mod session;
 mod stats;
+mod steer;
 mod turn;
 
-pub use client::{Client, ClientBuilder, Fallback, Transport};
+pub use client::{Client, ClientBuilder, Fallback, Lanes, Transport};
 pub use error::{strerror, Error, ErrorKind};
 pub use event::{Event, EventType, OwnedEvent};
 pub use log::{LogLevel, LogRecord};
 pub use request::{InputItem, Request, RequestJson, Tool};
 pub use session::{InputMode, Session, SessionOptions};
 pub use stats::Stats;
+pub use steer::{SteerInfo, SteerState};
 pub use turn::{CancelHandle, Events, NextEvent, Turn, TurnFlags, TurnResult};
 
 /// The raw declarations of the C header: the `responses-ws-sys` crate.

@@ -135,6 +135,8 @@ static void test_version_and_strerror(void) {
     CHECK((rws_features() & since_0_3) == since_0_3, "0.3.0 feature bits: 0x%x", rws_features());
     const uint32_t since_0_4 = RWS_FEATURE_PROXY | RWS_FEATURE_DEFLATE;
     CHECK((rws_features() & since_0_4) == since_0_4, "0.4.0 feature bits: 0x%x", rws_features());
+    const uint32_t since_0_5 = RWS_FEATURE_LANES | RWS_FEATURE_STEER;
+    CHECK((rws_features() & since_0_5) == since_0_5, "0.5.0 feature bits: 0x%x", rws_features());
     int codes[] = {RWS_E_INVALID_ARGUMENT, RWS_E_INVALID_STATE, RWS_E_NO_MEMORY, RWS_E_INVALID_JSON, RWS_E_AGAIN,
                    RWS_E_INTERNAL, RWS_E_UNSUPPORTED, RWS_E_URL, RWS_E_DNS, RWS_E_CONNECT, RWS_E_TLS,
                    RWS_E_TLS_VERIFY, RWS_E_AUTH, RWS_E_UPGRADE_REFUSED, RWS_E_TIMEOUT, RWS_E_CLOSED,

@@ -69,8 +69,9 @@ def test_structs_have_the_same_fields_types_and_layout() -> None:
     header_ffi = _header_ffi()
     names = [k.split()[1] for k in _declarations(header_ffi) if k.startswith("struct ")]
     complete = [n for n in names if n in ("rws_str", "rws_client_options", "rws_session_options",
-                                           "rws_event", "rws_turn_options", "rws_turn_result", "rws_stats")]
-    assert len(complete) == 7
+                                           "rws_event", "rws_turn_options", "rws_turn_result", "rws_stats",
+                                           "rws_steer_info")]
+    assert len(complete) == 8
     for name in complete:
         ours, theirs = _ffi.ffi.typeof(name), header_ffi.typeof(name)
         assert [(f, t.type.cname) for f, t in ours.fields] == [(f, t.type.cname) for f, t in theirs.fields], name

@@ -42,6 +42,17 @@ pub enum Fallback {
     Never,
 }
 
+/// How the sessions of a client use connections (0.5.0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Lanes {
+    /// Sessions share connections, one lane (`stream_id`) each, up to
+    /// [`ClientBuilder::max_sessions_per_connection`] per connection (the default).
+    #[default]
+    Shared,
+    /// Every session gets a connection of its own, as before 0.5.0.
+    PerSession,
+}
+
 /// The owned `rws_client`. Sessions and turns hold an `Arc` of it, so the client is freed
 /// only after the last of them: no handle can outlive the client it was made from.
 pub(crate) struct ClientHandle {
@@ -151,6 +162,8 @@ pub struct ClientBuilder {
     proxy: Option<String>,
     no_proxy: Option<String>,
     permessage_deflate: Option<bool>,
+    lanes: Option<Lanes>,
+    max_sessions_per_connection: Option<u32>,
 }
 
 macro_rules! setters {
@@ -228,6 +241,13 @@ impl ClientBuilder {
         /// message limit then applies to the inflated size. Needs
         /// [`Features::deflate`](crate::Features::deflate).
         permessage_deflate: bool,
+        /// Whether sessions share connections (default [`Lanes::Shared`]). Needs
+        /// [`Features::lanes`](crate::Features::lanes).
+        lanes: Lanes,
+        /// Sessions per shared connection, 1-32 (default 16, the server's limit of responses
+        /// in flight per connection); another value fails [`build`](Self::build) with
+        /// [`ErrorKind::InvalidArgument`].
+        max_sessions_per_connection: u32,
     }
 
     /// Calls `closure` with the library's log records of `level` and more severe ones:
@@ -366,6 +386,15 @@ impl ClientBuilder {
         }
         if let Some(v) = self.permessage_deflate {
             o.permessage_deflate = v.into();
+        }
+        if let Some(l) = self.lanes {
+            o.lanes = match l {
+                Lanes::Shared => sys::RWS_LANES_SHARED,
+                Lanes::PerSession => sys::RWS_LANES_PER_SESSION,
+            };
+        }
+        if let Some(v) = self.max_sessions_per_connection {
+            o.max_sessions_per_connection = v;
         }
         if let Some(v) = self.max_reconnects {
             o.max_reconnects = v;

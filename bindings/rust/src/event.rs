@@ -57,6 +57,12 @@ pub enum EventType {
     RefusalDone,
     /// `response.done`, the legacy terminal event (treated as completed)
     ResponseDone,
+    /// `response.steer.accepted`: the server queued a [`Turn::steer`](crate::Turn::steer) (0.5.0)
+    SteerAccepted,
+    /// `response.steer.pending`: the steer waits for tool output (0.5.0)
+    SteerPending,
+    /// `response.steer.failed`: the steer was not applied (0.5.0)
+    SteerFailed,
 }
 
 impl EventType {
@@ -86,6 +92,9 @@ impl EventType {
             sys::RWS_EVENT_REFUSAL_DELTA => RefusalDelta,
             sys::RWS_EVENT_REFUSAL_DONE => RefusalDone,
             sys::RWS_EVENT_RESPONSE_DONE => ResponseDone,
+            sys::RWS_EVENT_STEER_ACCEPTED => SteerAccepted,
+            sys::RWS_EVENT_STEER_PENDING => SteerPending,
+            sys::RWS_EVENT_STEER_FAILED => SteerFailed,
             _ => Other,
         }
     }

@@ -97,15 +97,17 @@ mod reactor;
 mod request;
 mod session;
 mod stats;
+mod steer;
 mod turn;
 
-pub use client::{Client, ClientBuilder, Fallback, Transport};
+pub use client::{Client, ClientBuilder, Fallback, Lanes, Transport};
 pub use error::{strerror, Error, ErrorKind};
 pub use event::{Event, EventType, OwnedEvent};
 pub use log::{LogLevel, LogRecord};
 pub use request::{InputItem, Request, RequestJson, Tool};
 pub use session::{InputMode, Session, SessionOptions};
 pub use stats::Stats;
+pub use steer::{SteerInfo, SteerState};
 pub use turn::{CancelHandle, Events, NextEvent, Turn, TurnFlags, TurnResult};
 
 /// The raw declarations of the C header: the `responses-ws-sys` crate.
@@ -174,6 +176,14 @@ impl Features {
     /// [`ClientBuilder::permessage_deflate`] is honoured (0.4.0).
     pub fn deflate(self) -> bool {
         self.0 & sys::RWS_FEATURE_DEFLATE != 0
+    }
+    /// Sessions share connections, one lane each; [`Session::fork`] (0.5.0).
+    pub fn lanes(self) -> bool {
+        self.0 & sys::RWS_FEATURE_LANES != 0
+    }
+    /// [`Turn::steer`] and the steer events (0.5.0).
+    pub fn steer(self) -> bool {
+        self.0 & sys::RWS_FEATURE_STEER != 0
     }
 }
 

@@ -1,6 +1,6 @@
 //! [`Session`]: one conversation chain, and its [`SessionOptions`].
 
-use std::ffi::c_char;
+use std::ffi::{c_char, c_int, CString};
 use std::ops::ControlFlow;
 use std::ptr;
 use std::sync::Arc;
@@ -57,6 +57,38 @@ impl SessionOptions {
     }
 }
 
+/// `rws_session_options` filled from [`SessionOptions`], with the C strings it points into.
+struct CSessionOptions {
+    raw: sys::rws_session_options,
+    _defaults: Option<CString>,
+    _stream_id: Option<CString>,
+}
+
+impl CSessionOptions {
+    fn new(options: &SessionOptions) -> Result<CSessionOptions, Error> {
+        let defaults = c_string("defaults", &options.defaults_json)?;
+        let stream_id = c_string("stream_id", &options.stream_id)?;
+        let mut o = std::mem::MaybeUninit::<sys::rws_session_options>::zeroed();
+        // SAFETY: init fills the struct.
+        unsafe { sys::rws_session_options_init(o.as_mut_ptr()) };
+        // SAFETY: initialised above.
+        let mut raw = unsafe { o.assume_init() };
+        if let Some(d) = &defaults {
+            raw.defaults_json = d.as_ptr();
+            raw.defaults_len = d.as_bytes().len();
+        }
+        if let Some(s) = &stream_id {
+            raw.stream_id = s.as_ptr();
+        }
+        raw.input_mode = match options.input_mode {
+            InputMode::Incremental => sys::RWS_INPUT_INCREMENTAL,
+            InputMode::FullHistory => sys::RWS_INPUT_FULL_HISTORY,
+        };
+        // The CStrings' heap buffers do not move with the struct, so the pointers stay valid.
+        Ok(CSessionOptions { raw, _defaults: defaults, _stream_id: stream_id })
+    }
+}
+
 /// The owned `rws_session`; holds the client alive (see `ClientHandle`).
 pub(crate) struct SessionHandle {
     pub(crate) raw: *mut sys::rws_session,
@@ -96,28 +128,38 @@ impl std::fmt::Debug for Session {
 
 impl Session {
     pub(crate) fn new(client: &Client, options: &SessionOptions) -> Result<Session, Error> {
-        let defaults = c_string("defaults", &options.defaults_json)?;
-        let stream_id = c_string("stream_id", &options.stream_id)?;
-        let mut o = std::mem::MaybeUninit::<sys::rws_session_options>::zeroed();
-        // SAFETY: init fills the struct.
-        unsafe { sys::rws_session_options_init(o.as_mut_ptr()) };
-        // SAFETY: initialised above.
-        let mut o = unsafe { o.assume_init() };
-        if let Some(d) = &defaults {
-            o.defaults_json = d.as_ptr();
-            o.defaults_len = d.as_bytes().len();
-        }
-        if let Some(s) = &stream_id {
-            o.stream_id = s.as_ptr();
-        }
-        o.input_mode = match options.input_mode {
-            InputMode::Incremental => sys::RWS_INPUT_INCREMENTAL,
-            InputMode::FullHistory => sys::RWS_INPUT_FULL_HISTORY,
-        };
+        let c = CSessionOptions::new(options)?;
         let mut raw = ptr::null_mut();
         // SAFETY: the client handle is alive (we hold it); option strings outlive the call.
-        check(unsafe { sys::rws_session_new(client.handle.raw, &o, &mut raw) })?;
+        check(unsafe { sys::rws_session_new(client.handle.raw, &c.raw, &mut raw) })?;
         Ok(Session { handle: Arc::new(SessionHandle { raw, client: client.handle.clone() }) })
+    }
+
+    /// Forks this session (0.5.0): a new session on a new lane of the same connection whose
+    /// first turn continues from this session's last completed response, so it sends only its
+    /// own new input. It has this session's defaults, input mode and transcript; see
+    /// [`fork_with`](Session::fork_with) to name its lane or add defaults.
+    ///
+    /// This session's next turn waits until the fork's first response is in progress, so the
+    /// response the fork continues from is still on the server. The two are independent
+    /// afterwards. Never blocks on the network. Needs [`Features::lanes`](crate::Features::lanes).
+    pub fn fork(&self) -> Result<Session, Error> {
+        self.fork_with(&SessionOptions::new())
+    }
+
+    /// [`fork`](Session::fork) with `options`: its [`stream_id`](SessionOptions::stream_id)
+    /// names the child's lane (unset: a generated one) and its
+    /// [`defaults`](SessionOptions::defaults) are merged over the parent's (their fields win);
+    /// the input mode is the parent's.
+    ///
+    /// Errors: [`InvalidJson`](crate::ErrorKind::InvalidJson) (defaults),
+    /// [`InvalidStreamId`](crate::ErrorKind::InvalidStreamId).
+    pub fn fork_with(&self, options: &SessionOptions) -> Result<Session, Error> {
+        let c = CSessionOptions::new(options)?;
+        let mut raw = ptr::null_mut();
+        // SAFETY: this session is alive (we hold it); option strings outlive the call.
+        check(unsafe { sys::rws_session_fork(self.handle.raw, &c.raw, &mut raw) })?;
+        Ok(Session { handle: Arc::new(SessionHandle { raw, client: self.handle.client.clone() }) })
     }
 
     /// Starts a turn in pull mode: read its events with [`Turn::next_event`] or
@@ -160,17 +202,34 @@ impl Session {
 
     /// The id of the session's last completed response, `None` before the first.
     pub fn last_response_id(&self) -> Result<Option<String>, Error> {
+        self.copy_out(sys::rws_session_last_response_id)
+    }
+
+    /// The lane (`stream_id`) the session's requests carry now (0.5.0): its own, a generated
+    /// `"rws.N"` on a shared connection, or `None` for the default lane or while it holds no
+    /// lane. It can change when the session moves to another connection.
+    pub fn stream_id(&self) -> Result<Option<String>, Error> {
+        self.copy_out(sys::rws_session_stream_id)
+    }
+
+    /// The id of the response this session was forked from (0.5.0); `None` when it is not a
+    /// fork (or was forked from a session without a response).
+    pub fn fork_parent_id(&self) -> Result<Option<String>, Error> {
+        self.copy_out(sys::rws_session_fork_parent_id)
+    }
+
+    /// A string the library copies out as `rws_session_last_response_id` does; `None` when empty.
+    fn copy_out(&self, copy: unsafe extern "C" fn(*mut sys::rws_session, *mut c_char, usize) -> c_int) -> Result<Option<String>, Error> {
         // SAFETY: a NULL buffer of length 0 asks for the length.
-        let len = check(unsafe { sys::rws_session_last_response_id(self.handle.raw, ptr::null_mut(), 0) })?;
+        let len = check(unsafe { copy(self.handle.raw, ptr::null_mut(), 0) })?;
         if len == 0 {
             return Ok(None);
         }
-        // The id can change between the two calls (a turn may end): retry with the new size.
+        // The value can change between the two calls (a turn may end): retry with the new size.
         let mut buf = vec![0u8; len as usize + 1];
         loop {
-            let len = check(unsafe {
-                sys::rws_session_last_response_id(self.handle.raw, buf.as_mut_ptr().cast::<c_char>(), buf.len())
-            })? as usize;
+            // SAFETY: the buffer holds buf.len() bytes.
+            let len = check(unsafe { copy(self.handle.raw, buf.as_mut_ptr().cast::<c_char>(), buf.len()) })? as usize;
             if len == 0 {
                 return Ok(None); // reset in between
             }

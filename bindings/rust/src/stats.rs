@@ -33,6 +33,14 @@ pub struct Stats {
     pub rotations: u64,
     /// Turns that ended with [`ErrorKind::OutcomeUnknown`](crate::ErrorKind::OutcomeUnknown).
     pub unknown_outcomes: u64,
+    /// Client: WebSocket connections open or opening now; session: 1 while it holds a lane on
+    /// a connection, else 0 (a gauge, 0.5.0).
+    pub connections_open: u64,
+    /// Client: lanes its sessions hold now; session: as `connections_open` (0.5.0).
+    pub lanes_in_use: u64,
+    /// Session: the connection it holds a lane on (sessions with the same id share it; 0 for
+    /// none). Client: 0 (0.5.0).
+    pub connection_id: u64,
 }
 
 impl Stats {
@@ -54,6 +62,9 @@ impl Stats {
             fallbacks: s.fallbacks,
             rotations: s.rotations,
             unknown_outcomes: s.unknown_outcomes,
+            connections_open: s.connections_open,
+            lanes_in_use: s.lanes_in_use,
+            connection_id: s.connection_id,
         })
     }
 }

@@ -276,6 +276,11 @@ impl Turn {
         cancel(&self.handle)
     }
 
+    /// The `rws_turn` for calls that take the turn by pointer from any thread (steering).
+    pub(crate) fn raw(&self) -> *mut sys::rws_turn {
+        self.handle.raw
+    }
+
     /// A handle that cancels this turn from any thread, even after the turn was moved.
     pub fn cancel_handle(&self) -> CancelHandle {
         CancelHandle { turn: Arc::downgrade(&self.handle) }

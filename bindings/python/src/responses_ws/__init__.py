@@ -20,9 +20,9 @@ from .errors import *  # noqa: F401,F403 - the exception classes, listed in erro
 from .errors import __all__ as _error_names
 from .events import Event, EventType
 from .params import ResponseCreateParams
-from .turn import Transport, Turn, TurnFlags, TurnResult
+from .turn import Steer, SteerInfo, SteerInput, SteerState, Transport, Turn, TurnFlags, TurnResult
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 
 # The SDK adapters import the openai / openai-agents SDKs, so they load only when first used:
@@ -57,6 +57,10 @@ __all__ = [
     "TurnResult",
     "TurnFlags",
     "Transport",
+    "Steer",
+    "SteerInfo",
+    "SteerInput",
+    "SteerState",
     "Event",
     "EventType",
     "Stats",

@@ -18,9 +18,9 @@ from cffi import FFI  # type: ignore[import-untyped, unused-ignore]
 # values are checked against the header's expressions by tests/test_cdef.py.
 CDEF = """
 #define RWS_VERSION_MAJOR 0
-#define RWS_VERSION_MINOR 4
+#define RWS_VERSION_MINOR 5
 #define RWS_VERSION_PATCH 0
-#define RWS_VERSION_NUMBER 1024
+#define RWS_VERSION_NUMBER 1280
 
 const char *rws_version(void);
 uint32_t rws_version_number(void);
@@ -36,6 +36,8 @@ uint32_t rws_version_number(void);
 #define RWS_FEATURE_CLIENT_CERT 256
 #define RWS_FEATURE_PROXY 512
 #define RWS_FEATURE_DEFLATE 1024
+#define RWS_FEATURE_LANES 2048
+#define RWS_FEATURE_STEER 4096
 
 uint32_t rws_features(void);
 
@@ -146,7 +148,14 @@ typedef struct rws_client_options {
     const char *proxy;
     const char *no_proxy;
     int permessage_deflate;
+    int lanes;
+    uint32_t max_sessions_per_connection;
 } rws_client_options;
+
+enum {
+    RWS_LANES_SHARED = 0,
+    RWS_LANES_PER_SESSION = 1
+};
 
 enum {
     RWS_FALLBACK_AUTO = 0,
@@ -175,6 +184,10 @@ int rws_session_new(rws_client *client, const rws_session_options *options,
                     rws_session **session_out);
 void rws_session_free(rws_session *session);
 int rws_session_last_response_id(rws_session *session, char *buf, size_t buf_len);
+int rws_session_fork(rws_session *parent, const rws_session_options *options,
+                     rws_session **child_out);
+int rws_session_stream_id(rws_session *session, char *buf, size_t buf_len);
+int rws_session_fork_parent_id(rws_session *session, char *buf, size_t buf_len);
 int rws_session_reset(rws_session *session);
 int rws_session_prewarm(rws_session *session, const char *request_json, size_t request_len,
                         rws_turn **turn_out);
@@ -202,7 +215,10 @@ enum {
     RWS_EVENT_REASONING_TEXT_DONE = 19,
     RWS_EVENT_REFUSAL_DELTA = 20,
     RWS_EVENT_REFUSAL_DONE = 21,
-    RWS_EVENT_RESPONSE_DONE = 22
+    RWS_EVENT_RESPONSE_DONE = 22,
+    RWS_EVENT_STEER_ACCEPTED = 23,
+    RWS_EVENT_STEER_PENDING = 24,
+    RWS_EVENT_STEER_FAILED = 25
 };
 
 #define RWS_EVENT_FLAG_TERMINAL 1
@@ -246,6 +262,31 @@ int rws_turn_next_events(rws_turn *turn, int32_t timeout_ms, const rws_event **e
 int rws_turn_notify_fd(rws_turn *turn);
 int rws_turn_wait(rws_turn *turn, int32_t timeout_ms);
 int rws_turn_cancel(rws_turn *turn);
+int rws_turn_steer(rws_turn *turn, const char *input_json, size_t input_len,
+                   uint32_t *steer_index_out);
+
+enum {
+    RWS_STEER_UNKNOWN = 0,
+    RWS_STEER_ACCEPTED = 1,
+    RWS_STEER_COMMITTED = 2,
+    RWS_STEER_PENDING = 3,
+    RWS_STEER_FAILED = 4,
+    RWS_STEER_LOST = 5
+};
+
+typedef struct rws_steer_info {
+    size_t struct_size;
+    int state;
+    rws_str steer_id;
+    rws_str target_response_id;
+    rws_str error_code;
+    rws_str error_message;
+    rws_str input_json;
+    rws_str required_input_json;
+} rws_steer_info;
+
+int rws_turn_steer_info(rws_turn *turn, uint32_t steer_index, rws_steer_info *info,
+                        size_t info_size);
 
 typedef struct rws_turn_result {
     size_t struct_size;
@@ -293,6 +334,9 @@ typedef struct rws_stats {
     uint64_t rotations;
     uint64_t unknown_outcomes;
     uint64_t read_pauses;
+    uint64_t connections_open;
+    uint64_t lanes_in_use;
+    uint64_t connection_id;
 } rws_stats;
 
 int rws_client_stats(rws_client *client, rws_stats *stats, size_t stats_size);

@@ -7,7 +7,7 @@ import threading
 import weakref
 from dataclasses import dataclass
 import sys
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
 
 if sys.version_info >= (3, 11):
     from typing import Literal, Unpack
@@ -27,6 +27,7 @@ __all__ = ["Client", "Session", "Stats", "Request"]
 Request = Union[Mapping[str, Any], str, bytes]
 TransportName = Literal["websocket", "http"]
 FallbackName = Literal["auto", "never"]
+LanesName = Literal["shared", "per_session"]
 
 _STRING_OPTIONS = ("websocket_url", "organization", "project", "beta", "ca_file",
                    "tls_client_cert", "tls_client_key", "tls_client_key_passphrase", "proxy", "no_proxy")
@@ -46,12 +47,14 @@ _NUMBER_OPTIONS = (
     "reconnect_max_delay_ms",
     "fallback_after_failures",
     "fallback_memory_ms",
+    "max_sessions_per_connection",
 )
 _BOOL_OPTIONS = ("verify_peer", "warm_standby", "permessage_deflate")
 _TRANSPORTS = {"websocket": lib.RWS_TRANSPORT_WEBSOCKET, "http": lib.RWS_TRANSPORT_HTTP}
 _FALLBACKS = {"auto": lib.RWS_FALLBACK_AUTO, "never": lib.RWS_FALLBACK_NEVER}
+_LANES = {"shared": lib.RWS_LANES_SHARED, "per_session": lib.RWS_LANES_PER_SESSION}
 _INPUT_MODES = {"incremental": lib.RWS_INPUT_INCREMENTAL, "full_history": lib.RWS_INPUT_FULL_HISTORY}
-_OPTION_NAMES = frozenset(_STRING_OPTIONS + _NUMBER_OPTIONS + _BOOL_OPTIONS + ("headers", "transport", "fallback"))
+_OPTION_NAMES = frozenset(_STRING_OPTIONS + _NUMBER_OPTIONS + _BOOL_OPTIONS + ("headers", "transport", "fallback", "lanes"))
 
 
 def _encode_json(value: Request, what: str) -> bytes:
@@ -92,12 +95,39 @@ class Stats:
     fallbacks: int
     rotations: int
     unknown_outcomes: int
+    #: Gauges (0.5.0), as they are now. Client: WebSocket connections open or opening; session:
+    #: 1 while it holds a lane on a connection, else 0.
+    connections_open: int
+    #: Client: lanes its sessions hold; session: as ``connections_open``.
+    lanes_in_use: int
+    #: Session: the connection it holds a lane on (sessions with the same id share it; 0 for
+    #: none). Client: 0.
+    connection_id: int
 
     @classmethod
     def _read(cls, function: Callable[..., int], handle: Any) -> "Stats":
         raw = ffi.new("rws_stats *")
         check(function(handle, raw, ffi.sizeof("rws_stats")))
         return cls(**{name: getattr(raw, name) for name in cls.__dataclass_fields__})
+
+
+def _session_options(defaults: Optional[Request], stream_id: Optional[str]) -> Tuple[Any, List[Any]]:
+    """An rws_session_options with defaults and stream_id set, and the buffers it points into
+    (keep them alive until the library has copied them)."""
+    raw = ffi.new("rws_session_options *")
+    lib.rws_session_options_init(raw)
+    keep: List[Any] = []
+    if defaults is not None:
+        encoded = _encode_json(defaults, "defaults")
+        defaults_buf = ffi.from_buffer(encoded)
+        keep.append(defaults_buf)
+        raw.defaults_json = defaults_buf
+        raw.defaults_len = len(encoded)
+    if stream_id is not None:
+        stream_buf = ffi.new("char[]", stream_id.encode("utf-8"))
+        keep.append(stream_buf)
+        raw.stream_id = stream_buf
+    return raw, keep
 
 
 # What Client and AsyncClient (aio.py) share: the options, the handle, the sessions and turns.
@@ -112,7 +142,10 @@ class _ClientCore:
     dict or a list of ``"Name: value"``; ``transport`` is ``"websocket"`` or ``"http"``;
     ``fallback`` is ``"auto"`` or ``"never"``. ``proxy`` (``http://[user:password@]host:port``,
     ``socks5://``, ``socks5h://``; ``""`` for none) and ``no_proxy`` override ``$https_proxy``,
-    ``$http_proxy``, ``$ALL_PROXY`` and ``$NO_PROXY``, read as curl reads them.
+    ``$http_proxy``, ``$ALL_PROXY`` and ``$NO_PROXY``, read as curl reads them. ``lanes`` is
+    ``"shared"`` (the default: sessions share connections, one lane each, up to
+    ``max_sessions_per_connection``, 1-32, default 16, per connection) or ``"per_session"`` (a
+    connection of its own for every session).
 
     Thread-safe. Use it as a context manager or call :meth:`close` (idempotent), which cancels
     running turns and closes every connection.
@@ -154,6 +187,8 @@ class _ClientCore:
         fallback_after_failures: Optional[int] = None,
         fallback_memory_ms: Optional[int] = None,
         permessage_deflate: Optional[bool] = None,
+        lanes: Optional[Union[LanesName, int]] = None,
+        max_sessions_per_connection: Optional[int] = None,
     ) -> None:
         self._handle: Any = None
         self._lock = threading.Lock()
@@ -195,6 +230,8 @@ class _ClientCore:
             raw.transport = _choice(options["transport"], _TRANSPORTS, "transport")
         if "fallback" in options:
             raw.fallback = _choice(options["fallback"], _FALLBACKS, "fallback")
+        if "lanes" in options:
+            raw.lanes = _choice(options["lanes"], _LANES, "lanes")
         headers = options.get("headers")
         if headers:
             lines: Iterable[str] = (
@@ -225,19 +262,11 @@ class _ClientCore:
 
     def _new_session(self, defaults: Optional[Request], stream_id: Optional[str], input_mode: Union[str, int]) -> Any:
         """A new rws_session handle with these options (see :meth:`Client.session`)."""
-        raw = ffi.new("rws_session_options *")
-        lib.rws_session_options_init(raw)
-        if defaults is not None:
-            encoded = _encode_json(defaults, "defaults")
-            defaults_buf = ffi.from_buffer(encoded)
-            raw.defaults_json = defaults_buf
-            raw.defaults_len = len(encoded)
-        if stream_id is not None:
-            stream_buf = ffi.new("char[]", stream_id.encode("utf-8"))
-            raw.stream_id = stream_buf
+        raw, keep = _session_options(defaults, stream_id)
         raw.input_mode = _choice(input_mode, _INPUT_MODES, "input_mode")
         out = ffi.new("rws_session **")
         check(lib.rws_session_new(self._live(), raw, out))
+        del keep
         return out[0]
 
     def _add_session(self, session: "_SessionCore") -> None:
@@ -315,6 +344,9 @@ class Client(_ClientCore):
         self.close()
 
 
+_SessionT = TypeVar("_SessionT", bound="_SessionCore")
+
+
 class _SessionCore:
     """What Session and AsyncSession share: the handle and everything that does not wait."""
 
@@ -387,19 +419,63 @@ class _SessionCore:
             self._client._register(turn)
         return turn
 
-    @property
-    def last_response_id(self) -> Optional[str]:
-        """The id of the session's last completed response, or None if there is none yet."""
+    def _copy_out(self, function: Callable[..., int]) -> Optional[str]:
+        """A string the library copies into a buffer (rws_session_last_response_id and its
+        kind), or None when it is empty; grows the buffer if the first one was too small."""
         size = 128
         while True:
             buf = ffi.new("char[]", size)
             with self._lock:
-                length = check(lib.rws_session_last_response_id(self._live(), buf, size))
+                length = check(function(self._live(), buf, size))
             if length == 0:
                 return None
             if length < size:
                 return str(ffi.string(buf, length).decode("utf-8"))
             size = length + 1
+
+    @property
+    def last_response_id(self) -> Optional[str]:
+        """The id of the session's last completed response, or None if there is none yet."""
+        return self._copy_out(lib.rws_session_last_response_id)
+
+    @property
+    def stream_id(self) -> Optional[str]:
+        """The lane (stream_id) the session's requests carry now: its own, a generated
+        ``"rws.N"`` on a shared connection, or None for the default lane or while it holds
+        none. It can change when the session moves to another connection."""
+        return self._copy_out(lib.rws_session_stream_id)
+
+    @property
+    def fork_parent_id(self) -> Optional[str]:
+        """The id of the response this session was forked from, or None if it is not a fork
+        (or was forked from a session without a response)."""
+        return self._copy_out(lib.rws_session_fork_parent_id)
+
+    def fork(self: _SessionT, stream_id: Optional[str] = None, defaults: Optional[Request] = None) -> _SessionT:
+        """A new session that continues from this one's last completed response, on a new lane
+        of the same connection, so its first turn sends only its own new input.
+
+        The child has this session's defaults (``defaults``, when given, are merged over them),
+        input mode and transcript; ``stream_id`` names its lane (None: a generated one). This
+        session's next turn waits until the fork's first response is in progress, so the
+        response it continues from is still on the server. Close the child as any session;
+        the two are independent afterwards. Never blocks on the network.
+        """
+        raw, keep = _session_options(defaults, stream_id)
+        out = ffi.new("rws_session **")
+        client = self._client
+        with self._lock:
+            check(lib.rws_session_fork(self._live(), raw, out))
+        del keep
+        # Registered under the client's lock (taken after the session's, never inside it, as
+        # turn() does); a client closed meanwhile would not close the child, so it is freed here.
+        with client._lock:
+            if client._handle is None:
+                lib.rws_session_free(out[0])
+                raise ClosedError(lib.RWS_E_INVALID_STATE, "the client was closed during the fork")
+            child = type(self)(client, out[0])
+            client._add_session(child)
+        return child
 
     def reset(self) -> None:
         """Forgets the chain: the next turn starts a new conversation."""

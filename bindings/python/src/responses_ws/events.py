@@ -43,6 +43,12 @@ class EventType(enum.IntEnum):
     REFUSAL_DELTA = lib.RWS_EVENT_REFUSAL_DELTA
     REFUSAL_DONE = lib.RWS_EVENT_REFUSAL_DONE
     RESPONSE_DONE = lib.RWS_EVENT_RESPONSE_DONE
+    STEER_ACCEPTED = lib.RWS_EVENT_STEER_ACCEPTED
+    """``response.steer.accepted``: the server queued a :meth:`Turn.steer` (0.5.0)."""
+    STEER_PENDING = lib.RWS_EVENT_STEER_PENDING
+    """``response.steer.pending``: the steer waits for tool output."""
+    STEER_FAILED = lib.RWS_EVENT_STEER_FAILED
+    """``response.steer.failed``: the steer was not applied."""
 
 
 # EventType members by value, so an event's type_id is an enum member at the cost of an index.

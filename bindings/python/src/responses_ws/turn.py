@@ -11,16 +11,16 @@ import sys
 import threading
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ._ffi import HAS_BATCHED_PULL, ffi, lib
-from .errors import ClosedError, ResponsesWSError, error_for_status
+from .errors import ClosedError, ResponsesWSError, check, error_for_status
 from .events import Event, EventType, event_from_c
 
 if TYPE_CHECKING:
     from .client import _SessionCore
 
-__all__ = ["Turn", "TurnResult", "TurnFlags", "Transport"]
+__all__ = ["Turn", "TurnResult", "TurnFlags", "Transport", "Steer", "SteerInfo", "SteerState", "SteerInput"]
 
 # A blocking pull waits at most this long per call, so Ctrl-C (KeyboardInterrupt) is noticed.
 _PULL_SLICE_MS = 250
@@ -75,6 +75,29 @@ class Transport(enum.IntEnum):
 
     WEBSOCKET = lib.RWS_TRANSPORT_WEBSOCKET
     HTTP = lib.RWS_TRANSPORT_HTTP
+
+
+class SteerState(enum.IntEnum):
+    """Where a steer stands (``RWS_STEER_*``), see :class:`Steer`."""
+
+    UNKNOWN = lib.RWS_STEER_UNKNOWN
+    """Waiting for the response to be created, or sent and not answered yet."""
+    ACCEPTED = lib.RWS_STEER_ACCEPTED
+    """The server queued it."""
+    COMMITTED = lib.RWS_STEER_COMMITTED
+    """The successor response that sees the input was created."""
+    PENDING = lib.RWS_STEER_PENDING
+    """The response waits for tool output (see ``required_input``); the session's next turn,
+    carrying that output, commits the steer."""
+    FAILED = lib.RWS_STEER_FAILED
+    """Not applied and never will be: ``error_code`` says why, ``input`` is the input back."""
+    LOST = lib.RWS_STEER_LOST
+    """The connection or the turn ended without an answer: it may or may not have been applied."""
+
+
+#: What :meth:`Turn.steer` takes: a str is the text of one user message; a list of user
+#: messages (``{"role": "user", "content": ...}``) is encoded as JSON; bytes are JSON as is.
+SteerInput = Union[str, bytes, Sequence[Mapping[str, Any]]]
 
 
 def _opt_text(s: Any) -> Optional[str]:
@@ -202,6 +225,104 @@ class TurnResult:
             flags=TurnFlags(r.flags),
             request_id=_opt_text(r.request_id),
         )
+
+
+def _opt_json(s: Any) -> Any:
+    """A JSON rws_str parsed, or None when it is absent or empty."""
+    return json.loads(ffi.unpack(s.ptr, s.len)) if s.ptr != ffi.NULL and s.len else None
+
+
+@dataclass(frozen=True)
+class SteerInfo:
+    """A steer's state as the library knew it when read (a copy; ``rws_steer_info``)."""
+
+    index: int
+    state: SteerState
+    #: ``"steer_..."`` once accepted, else None.
+    steer_id: Optional[str]
+    #: The response it was sent for, once sent.
+    target_response_id: Optional[str]
+    #: FAILED: the server's code (``steering_not_supported``, ...); None when the library refused it.
+    error_code: Optional[str]
+    #: FAILED and LOST: what happened.
+    error_message: Optional[str]
+    #: FAILED: the input handed back (parsed JSON), to send again if you want.
+    input: Any
+    #: PENDING: the stubs the next turn must fill (parsed JSON), e.g.
+    #: ``[{"type": "function_call_output", "call_id": ..., "name": ...}]``.
+    required_input: Any
+
+    @classmethod
+    def _from_c(cls, index: int, r: Any) -> "SteerInfo":
+        state = r.state
+        return cls(
+            index=index,
+            state=SteerState(state) if state in SteerState._value2member_map_ else state,
+            steer_id=_opt_text(r.steer_id) or None,
+            target_response_id=_opt_text(r.target_response_id) or None,
+            error_code=_opt_text(r.error_code) or None,
+            error_message=_opt_text(r.error_message) or None,
+            input=_opt_json(r.input_json),
+            required_input=_opt_json(r.required_input_json),
+        )
+
+
+class Steer:
+    """One :meth:`Turn.steer` of a turn. Each attribute reads the steer's current state from
+    the library (:meth:`info` gives them all at once); they stay readable until the turn is
+    closed."""
+
+    __slots__ = ("turn", "index")
+
+    def __init__(self, turn: "Turn", index: int) -> None:
+        self.turn = turn
+        #: The steer's number in its turn: 0, 1, ... in call order.
+        self.index = index
+
+    def info(self) -> SteerInfo:
+        """All of the steer's state, read now."""
+        return self.turn.steer_info(self.index)
+
+    @property
+    def state(self) -> SteerState:
+        return self.info().state
+
+    @property
+    def steer_id(self) -> Optional[str]:
+        return self.info().steer_id
+
+    @property
+    def target_response_id(self) -> Optional[str]:
+        return self.info().target_response_id
+
+    @property
+    def error_code(self) -> Optional[str]:
+        return self.info().error_code
+
+    @property
+    def error_message(self) -> Optional[str]:
+        return self.info().error_message
+
+    @property
+    def input(self) -> Any:
+        return self.info().input
+
+    @property
+    def required_input(self) -> Any:
+        return self.info().required_input
+
+    def __repr__(self) -> str:
+        return f"<Steer {self.index} of {self.turn!r}>"
+
+
+def _encode_steer_input(value: SteerInput) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False).encode("utf-8")
+    if isinstance(value, (list, tuple)):
+        return json.dumps(list(value), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    raise TypeError(f"steer input must be a str, a list of user messages or JSON bytes, not {type(value).__name__}")
 
 
 @ffi.callback("int(void *, const rws_event *)", onerror=lambda *_: lib.RWS_STOP)  # type: ignore[untyped-decorator]
@@ -515,6 +636,38 @@ class Turn:
         if status < 0:
             raise error_for_status(status)
         return bool(status == _OK)
+
+    def steer(self, input: SteerInput) -> Steer:
+        """Adds user input to the turn's running response (``response.steer``; models that
+        steer, e.g. the GPT-6 family), from any thread, without blocking.
+
+        ``input``: a str (the text of one user message), a non-empty list of user messages
+        (``{"role": "user", "content": ...}``), or that as JSON bytes. It is sent once the
+        response has been created. When the server accepts it, the running response ends and
+        a successor that sees the input goes on as this turn: its events follow and the turn's
+        result is the successor's. Watch the :class:`Steer` returned (or the
+        ``STEER_*`` events) for the outcome; a steer is never sent twice.
+
+        Raises :class:`~responses_ws.InvalidArgumentError` for input that is not user messages
+        (nothing is sent) and :class:`~responses_ws.InvalidStateError` once the turn has ended
+        (send the input as a new turn then).
+        """
+        encoded = _encode_steer_input(input)
+        index = ffi.new("uint32_t *")
+        with self._handle_lock:
+            if self._handle is None:
+                raise ClosedError(lib.RWS_E_INVALID_STATE, "the turn is closed")
+            check(lib.rws_turn_steer(self._handle, encoded, len(encoded), index))
+        return Steer(self, int(index[0]))
+
+    def steer_info(self, index: int) -> SteerInfo:
+        """The state of steer ``index`` (0, 1, ... in :meth:`steer` call order) of this turn."""
+        raw = ffi.new("rws_steer_info *")
+        with self._handle_lock:
+            if self._handle is None:
+                raise ClosedError(lib.RWS_E_INVALID_STATE, "the turn is closed")
+            check(lib.rws_turn_steer_info(self._handle, index, raw, ffi.sizeof("rws_steer_info")))
+            return SteerInfo._from_c(index, raw)
 
     def close(self) -> None:
         """Frees the turn, cancelling it if it is still running. Idempotent. The result stays

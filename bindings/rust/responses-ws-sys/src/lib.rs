@@ -26,11 +26,11 @@ macro_rules! constants {
 /// Major version of the header this crate was written against.
 pub const RWS_VERSION_MAJOR: u32 = 0;
 /// Minor version of the header this crate was written against.
-pub const RWS_VERSION_MINOR: u32 = 4;
+pub const RWS_VERSION_MINOR: u32 = 5;
 /// Patch version of the header this crate was written against.
 pub const RWS_VERSION_PATCH: u32 = 0;
 /// `RWS_VERSION_STRING` of the header this crate was written against.
-pub const RWS_VERSION_STRING: &str = "0.4.0";
+pub const RWS_VERSION_STRING: &str = "0.5.0";
 /// `0xMMmmpp` of the header this crate was written against.
 pub const RWS_VERSION_NUMBER: u32 = (RWS_VERSION_MAJOR << 16) | (RWS_VERSION_MINOR << 8) | RWS_VERSION_PATCH;
 
@@ -59,6 +59,11 @@ constants! {
         RWS_FEATURE_PROXY = 1 << 9,
         /// rws_client_options.permessage_deflate (0.4.0).
         RWS_FEATURE_DEFLATE = 1 << 10,
+        /// Sessions share connections, one lane each: lanes, max_sessions_per_connection,
+        /// rws_session_fork, rws_session_stream_id, rws_session_fork_parent_id (0.5.0).
+        RWS_FEATURE_LANES = 1 << 11,
+        /// rws_turn_steer, rws_turn_steer_info and the RWS_EVENT_STEER_* events (0.5.0).
+        RWS_FEATURE_STEER = 1 << 12,
     }
 }
 
@@ -142,6 +147,10 @@ constants! {
         RWS_TRANSPORT_WEBSOCKET = 0,
         /// HTTP POST with SSE streaming.
         RWS_TRANSPORT_HTTP = 1,
+        /// Sessions share connections, one lane each (the default; 0.5.0).
+        RWS_LANES_SHARED = 0,
+        /// One connection per session, as before 0.5.0.
+        RWS_LANES_PER_SESSION = 1,
         /// Switch to HTTP/SSE when WebSocket mode is unavailable.
         RWS_FALLBACK_AUTO = 0,
         /// Fail the turn instead.
@@ -206,6 +215,24 @@ constants! {
         RWS_EVENT_REFUSAL_DONE = 21,
         /// response.done (legacy terminal event)
         RWS_EVENT_RESPONSE_DONE = 22,
+        /// response.steer.accepted (0.5.0)
+        RWS_EVENT_STEER_ACCEPTED = 23,
+        /// response.steer.pending: waits for tool output (0.5.0)
+        RWS_EVENT_STEER_PENDING = 24,
+        /// response.steer.failed (0.5.0)
+        RWS_EVENT_STEER_FAILED = 25,
+        /// Steer not answered yet (or waiting for the response to be created).
+        RWS_STEER_UNKNOWN = 0,
+        /// The server queued the steer.
+        RWS_STEER_ACCEPTED = 1,
+        /// The successor response that sees the steer was created.
+        RWS_STEER_COMMITTED = 2,
+        /// The response waits for tool output; the session's next turn commits the steer.
+        RWS_STEER_PENDING = 3,
+        /// Not applied, and never will be.
+        RWS_STEER_FAILED = 4,
+        /// The connection or turn ended without an answer.
+        RWS_STEER_LOST = 5,
         /// Callback return: keep delivering.
         RWS_CONTINUE = 0,
         /// Callback return: cancel the turn (it ends with RWS_E_ABORTED).
@@ -237,6 +264,10 @@ pub type rws_status = c_int;
 pub type rws_transport = c_int;
 /// An `RWS_FALLBACK_*` value.
 pub type rws_fallback = c_int;
+/// An `RWS_LANES_*` value (0.5.0).
+pub type rws_lanes = c_int;
+/// An `RWS_STEER_*` value (0.5.0).
+pub type rws_steer_state = c_int;
 /// An `RWS_LOG_*` value (0.3.0).
 pub type rws_log_level = c_int;
 
@@ -371,6 +402,10 @@ pub struct rws_client_options {
     pub no_proxy: *const c_char,
     /// 1: offer permessage-deflate (RFC 7692) on WebSocket upgrades; 0 (default): off.
     pub permessage_deflate: c_int,
+    /// RWS_LANES_SHARED (default) or RWS_LANES_PER_SESSION. Since 0.5.0.
+    pub lanes: c_int,
+    /// 1-32; default 16: sessions per shared connection. Since 0.5.0.
+    pub max_sessions_per_connection: u32,
 }
 
 /// Session options; fill with [`rws_session_options_init`] first.
@@ -514,6 +549,34 @@ pub struct rws_stats {
     pub unknown_outcomes: u64,
     /// times a pull-mode turn's connection stopped reading because its caller was max_queued_bytes behind. Since 0.2.0.
     pub read_pauses: u64,
+    /// client: WebSocket connections open or opening; session: 1 while it holds a lane. Since 0.5.0.
+    pub connections_open: u64,
+    /// client: lanes held by its sessions; session: as connections_open. Since 0.5.0.
+    pub lanes_in_use: u64,
+    /// session: the connection it holds a lane on (0: none); client: 0. Since 0.5.0.
+    pub connection_id: u64,
+}
+
+/// The state of one steer, filled by [`rws_turn_steer_info`] (0.5.0).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct rws_steer_info {
+    /// set by the library: sizeof(rws_steer_info) it knows
+    pub struct_size: usize,
+    /// RWS_STEER_*
+    pub state: c_int,
+    /// "steer_..." once accepted, else empty
+    pub steer_id: rws_str,
+    /// the response it was sent for, once sent
+    pub target_response_id: rws_str,
+    /// FAILED: the server's code
+    pub error_code: rws_str,
+    /// FAILED and LOST: what happened
+    pub error_message: rws_str,
+    /// FAILED: the input handed back
+    pub input_json: rws_str,
+    /// PENDING: the JSON array of stubs the next turn must fill
+    pub required_input_json: rws_str,
 }
 
 // The functions of the header, in its order.
@@ -548,6 +611,16 @@ extern "C" {
     pub fn rws_session_free(session: *mut rws_session);
     /// Copies the id of the session's last completed response; returns its full length.
     pub fn rws_session_last_response_id(session: *mut rws_session, buf: *mut c_char, buf_len: usize) -> c_int;
+    /// Forks a session onto a new lane, continuing from its last response. Since 0.5.0.
+    pub fn rws_session_fork(
+        parent: *mut rws_session,
+        options: *const rws_session_options,
+        child_out: *mut *mut rws_session,
+    ) -> c_int;
+    /// Copies the stream_id the session's requests carry now; returns its full length. Since 0.5.0.
+    pub fn rws_session_stream_id(session: *mut rws_session, buf: *mut c_char, buf_len: usize) -> c_int;
+    /// Copies the id of the response the session was forked from (0: not a fork). Since 0.5.0.
+    pub fn rws_session_fork_parent_id(session: *mut rws_session, buf: *mut c_char, buf_len: usize) -> c_int;
     /// Forgets the chain: the next turn starts a new conversation.
     pub fn rws_session_reset(session: *mut rws_session) -> c_int;
     /// Opens a connection and optionally prepares the chain (`"generate": false`).
@@ -585,6 +658,20 @@ extern "C" {
     pub fn rws_turn_wait(turn: *mut rws_turn, timeout_ms: i32) -> c_int;
     /// Cancels the turn from any thread; RWS_DONE if it had already ended.
     pub fn rws_turn_cancel(turn: *mut rws_turn) -> c_int;
+    /// Adds user input to the turn's running response (`response.steer`). Since 0.5.0.
+    pub fn rws_turn_steer(
+        turn: *mut rws_turn,
+        input_json: *const c_char,
+        input_len: usize,
+        steer_index_out: *mut u32,
+    ) -> c_int;
+    /// Fills `info` with the state of one steer of the turn. Since 0.5.0.
+    pub fn rws_turn_steer_info(
+        turn: *mut rws_turn,
+        steer_index: u32,
+        info: *mut rws_steer_info,
+        info_size: usize,
+    ) -> c_int;
     /// Fills the turn's result; RWS_E_AGAIN while it runs.
     pub fn rws_turn_get_result(turn: *mut rws_turn, result: *mut rws_turn_result, result_size: usize) -> c_int;
     /// Releases the turn, cancelling it if it runs; the callback is never called again.

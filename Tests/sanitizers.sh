@@ -27,7 +27,7 @@ asan() {
     # The sanitized library must still be the shipped shape: only rws_* exported, same SONAME;
     # the __asan_*/__ubsan_* symbols stay undefined, for the runtime the program loads.
     local bad
-    bad=$(nm -D --defined-only "$so" | awk '{print $NF}' | grep -vE '^RESPONSESWS_0(\.[0-9]+)?$' | grep -vE '^rws_[a-z0-9_]*@@RESPONSESWS_0(\.[0-9]+)?$')
+    bad=$(nm -D --defined-only "$so" | awk '{print $NF}' | grep -vE '^RESPONSESWS_0(\.[0-9]+)?$' | grep -vE '^rws_[a-z0-9_]*@@?RESPONSESWS_0(\.[0-9]+)?$')
     if [ -n "$bad" ]; then echo "unexpected exported symbols:"; echo "$bad" | head; return 1; fi
     readelf -d "$so" | grep -q 'SONAME.*\[libresponsesws.so.0\]' || { echo "wrong SONAME"; return 1; }
     local undefined
